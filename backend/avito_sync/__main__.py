@@ -1,0 +1,3 @@
+from avito_sync.cli import app
+
+app()

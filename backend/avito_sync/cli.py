@@ -1,0 +1,17 @@
+"""The `avito-sync` command: one entry point for every part of the system."""
+
+from __future__ import annotations
+
+import typer
+
+from avito_sync.db.cli import app as db_app
+from avito_sync.sandbox.cli import sandbox_command
+
+app = typer.Typer(
+    name="avito-sync",
+    help="Avito short-term-rent sync for a Supabase property-management app.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(db_app, name="db")
+app.command("sandbox")(sandbox_command)
