@@ -1,0 +1,19 @@
+"""The service's connection pool to Postgres (direct connection, not PostgREST; design.md §2.3)."""
+
+from __future__ import annotations
+
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+
+async def open_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> AsyncConnectionPool:
+    """Open a pool whose connections return rows as dicts; the caller closes it."""
+    pool = AsyncConnectionPool(
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        kwargs={"row_factory": dict_row, "autocommit": True},
+        open=False,
+    )
+    await pool.open(wait=True)
+    return pool
