@@ -1,0 +1,156 @@
+"""The error catalogue: stable codes, Russian messages ready to show, and their HTTP status.
+
+Business errors travel as HTTP 200 with `success: false` because supabase-js drops the
+body of any non-2xx reply (existing-frontend.md §3); only authentication and
+authorisation failures and malformed requests use 4xx.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from avito_sync.logs import get_logger
+
+log = get_logger(__name__)
+
+
+class ErrorCode(StrEnum):
+    AUTH_REQUIRED = "AUTH_REQUIRED"
+    INVALID_TOKEN = "INVALID_TOKEN"  # noqa: S105 - an error code, not a secret
+    FORBIDDEN_ROLE = "FORBIDDEN_ROLE"
+    NOT_OWNER = "NOT_OWNER"
+    INVALID_JSON = "INVALID_JSON"
+    INVALID_REQUEST = "INVALID_REQUEST"
+    UNKNOWN_ACTION = "UNKNOWN_ACTION"
+    ACTION_GONE = "ACTION_GONE"
+    NOT_FOUND = "NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    STATE_INVALID = "STATE_INVALID"
+    STATE_EXPIRED = "STATE_EXPIRED"
+    STATE_USED = "STATE_USED"
+    CODE_INVALID = "CODE_INVALID"
+    AVITO_CREDENTIALS = "AVITO_CREDENTIALS"
+    AVITO_UNAVAILABLE = "AVITO_UNAVAILABLE"
+    RECONNECT_REQUIRED = "RECONNECT_REQUIRED"
+    ITEM_NOT_FOUND = "ITEM_NOT_FOUND"
+    ITEM_FORBIDDEN = "ITEM_FORBIDDEN"
+    ITEM_IN_USE = "ITEM_IN_USE"
+    INTEGRATION_NOT_FOUND = "INTEGRATION_NOT_FOUND"
+    SYNC_FAILED = "SYNC_FAILED"
+    PAID_CONFLICT = "PAID_CONFLICT"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+MESSAGES: dict[ErrorCode, str] = {
+    ErrorCode.AUTH_REQUIRED: "Требуется вход в систему.",
+    ErrorCode.INVALID_TOKEN: "Сессия недействительна или истекла. Войдите снова.",
+    ErrorCode.FORBIDDEN_ROLE: "Действие доступно только вошедшим пользователям.",
+    ErrorCode.NOT_OWNER: "Объект не найден или у вас нет к нему доступа.",
+    ErrorCode.INVALID_JSON: "Тело запроса должно быть JSON-объектом.",
+    ErrorCode.INVALID_REQUEST: "Некорректные параметры запроса.",
+    ErrorCode.UNKNOWN_ACTION: "Неизвестное действие.",
+    ErrorCode.ACTION_GONE: "Это действие больше не поддерживается. Обновите приложение.",
+    ErrorCode.NOT_FOUND: "Адрес не найден.",
+    ErrorCode.METHOD_NOT_ALLOWED: "Метод не поддерживается.",
+    ErrorCode.STATE_INVALID: "Ссылка авторизации Avito повреждена. Начните подключение заново.",
+    ErrorCode.STATE_EXPIRED: "Время на подключение Avito истекло. Начните подключение заново.",
+    ErrorCode.STATE_USED: "Эта авторизация Avito уже использована. Начните подключение заново.",
+    ErrorCode.CODE_INVALID: (
+        "Код авторизации Avito недействителен или уже использован. Начните подключение заново."
+    ),
+    ErrorCode.AVITO_CREDENTIALS: (
+        "Avito отклонил данные приложения (client_id, secret или redirect_uri). "
+        "Обратитесь в поддержку."
+    ),
+    ErrorCode.AVITO_UNAVAILABLE: "Avito временно недоступен. Попробуйте ещё раз через минуту.",
+    ErrorCode.RECONNECT_REQUIRED: "Доступ к Avito истёк или отозван. Подключите аккаунт заново.",
+    ErrorCode.ITEM_NOT_FOUND: "Объявление с таким ID не найдено в аккаунте Avito. Проверьте ID.",
+    ErrorCode.ITEM_FORBIDDEN: "Это объявление принадлежит другому аккаунту Avito.",
+    ErrorCode.ITEM_IN_USE: "Этот ID уже используется в другой интеграции. Выберите другой.",
+    ErrorCode.INTEGRATION_NOT_FOUND: "Интеграция с Avito не найдена или отключена.",
+    ErrorCode.SYNC_FAILED: "Синхронизация с Avito завершилась с ошибкой.",
+    ErrorCode.PAID_CONFLICT: "Avito: Есть оплаченные брони — верните деньги вручную",
+    ErrorCode.INTERNAL_ERROR: "Внутренняя ошибка сервиса. Попробуйте позже.",
+}
+
+STATUS: dict[ErrorCode, int] = {
+    ErrorCode.AUTH_REQUIRED: 401,
+    ErrorCode.INVALID_TOKEN: 401,
+    ErrorCode.FORBIDDEN_ROLE: 403,
+    ErrorCode.NOT_OWNER: 403,
+    ErrorCode.INVALID_JSON: 400,
+    ErrorCode.INVALID_REQUEST: 400,
+    ErrorCode.UNKNOWN_ACTION: 400,
+    ErrorCode.ACTION_GONE: 410,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.INTERNAL_ERROR: 500,
+}
+
+
+class ApiError(Exception):
+    """Raised anywhere in a request; rendered by `api_error_handler`."""
+
+    def __init__(self, code: ErrorCode, *, message: str | None = None, **extra: Any) -> None:
+        super().__init__(code.value)
+        self.code = code
+        self.message = message or MESSAGES[code]
+        self.extra = extra
+
+    @property
+    def status(self) -> int:
+        return STATUS.get(self.code, 200)
+
+    def body(self) -> dict[str, Any]:
+        # `error` mirrors `message` because the app shows `data.error || data.message`.
+        return {
+            "success": False,
+            "code": self.code.value,
+            "message": self.message,
+            "error": self.message,
+            **self.extra,
+        }
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    return JSONResponse(error.body(), status_code=error.status, headers=headers)
+
+
+async def api_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
+def _field_problems(exc: RequestValidationError) -> list[dict[str, str]]:
+    problems = []
+    for item in exc.errors():
+        loc = [str(part) for part in item.get("loc", ()) if part not in ("body",)]
+        problems.append({"field": ".".join(loc) or "body", "problem": str(item.get("msg", ""))})
+    return problems
+
+
+async def validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(ApiError(ErrorCode.INVALID_REQUEST, details=_field_problems(exc)))
+
+
+async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}.get(
+        exc.status_code, ErrorCode.INVALID_REQUEST
+    )
+    response = error_response(ApiError(code))
+    response.status_code = exc.status_code
+    return response
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
+    return error_response(ApiError(ErrorCode.INTERNAL_ERROR))

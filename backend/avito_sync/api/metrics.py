@@ -1,0 +1,86 @@
+"""Prometheus metrics of the service, in a registry of its own (one per app instance).
+
+Request counts and latencies are observed by middleware; syncs and Avito calls are
+counted where they happen; queue lag is read from the database at scrape time so it is
+true even when another process does the work.
+"""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class ServiceMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "avito_sync_http_requests",
+            "HTTP requests handled, by route and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "avito_sync_http_request_duration_seconds",
+            "HTTP request latency, by route.",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        self.syncs = Counter(
+            "avito_sync_syncs",
+            "Syncs run by this process, by trigger and outcome.",
+            ["trigger", "outcome"],
+            registry=self.registry,
+        )
+        self.avito_calls = Counter(
+            "avito_sync_avito_calls",
+            "Calls to the Avito API made by this process, by operation and HTTP status.",
+            ["operation", "status"],
+            registry=self.registry,
+        )
+        self.queue_lag = Gauge(
+            "avito_sync_queue_lag_seconds",
+            "Age of the most overdue pending queue row (0 when nothing is overdue).",
+            registry=self.registry,
+        )
+        self.queue_due = Gauge(
+            "avito_sync_queue_due_rows",
+            "Pending queue rows that are due now.",
+            registry=self.registry,
+        )
+
+
+def route_label(scope: Scope) -> str:
+    """The route template, not the raw path, so ids never explode label cardinality."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "unmatched"
+
+
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp, *, metrics: ServiceMetrics) -> None:
+        self._app = app
+        self._metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def observe_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self._app(scope, receive, observe_status)
+        finally:
+            route = route_label(scope)
+            method = str(scope["method"])
+            self._metrics.requests.labels(method, route, str(status)).inc()
+            self._metrics.latency.labels(method, route).observe(time.perf_counter() - started)

@@ -1,0 +1,161 @@
+"""Request bodies of `POST /functions/v1/avito-sync`, one model per action.
+
+Every id is validated here so that handlers only ever see well-formed values: property,
+account and integration ids are UUIDs, Avito item ids are positive integers of at most
+12 digits given as a number or a digit string, the markup is a percentage 0–100.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+MAX_ITEM_ID = 10**12 - 1
+DEFAULT_MARKUP = Decimal(15)
+
+
+def _digits_only(value: Any) -> Any:
+    if isinstance(value, bool):
+        # bool is an int subclass; pydantic only turns ValueError into a validation error.
+        raise ValueError("must be a number")  # noqa: TRY004
+    if isinstance(value, str):
+        if not value.isascii() or not value.isdigit():
+            raise ValueError("must contain digits only")
+        return int(value)
+    return value
+
+
+AvitoItemId = Annotated[int, BeforeValidator(_digits_only), Field(ge=1, le=MAX_ITEM_ID)]
+Markup = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _IntegrationRef(_Body):
+    """Actions that name an integration directly or through its property."""
+
+    integration_id: uuid.UUID | None = None
+    property_id: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _one_reference(self) -> _IntegrationRef:
+        if self.integration_id is None and self.property_id is None:
+            raise ValueError("integration_id or property_id is required")
+        return self
+
+
+class OAuthUrlBody(_Body):
+    action: Literal["oauth-url"]
+    property_id: uuid.UUID
+
+
+class ExchangeCodeBody(_Body):
+    action: Literal["exchange-code"]
+    code: str = Field(min_length=1, max_length=512)
+    state: str = Field(min_length=1, max_length=1024)
+
+
+class GetAccountsBody(_Body):
+    action: Literal["get-accounts"]
+
+
+class GetItemsBody(_Body):
+    action: Literal["get-items"]
+    account_id: uuid.UUID
+    refresh: bool = False
+
+
+class ValidateItemBody(_Body):
+    action: Literal["validate-item"]
+    account_id: uuid.UUID
+    item_id: AvitoItemId
+    property_id: uuid.UUID | None = None
+
+
+class SaveIntegrationBody(_Body):
+    action: Literal["save-integration"]
+    property_id: uuid.UUID
+    account_id: uuid.UUID
+    item_id: AvitoItemId
+    markup: Markup = DEFAULT_MARKUP
+
+
+class UpdateMarkupBody(_IntegrationRef):
+    action: Literal["update-markup"]
+    markup: Markup
+
+
+class DisconnectBody(_IntegrationRef):
+    action: Literal["disconnect"]
+    close_calendar: bool = False
+
+
+class SyncBody(_IntegrationRef):
+    action: Literal["sync", "initial-sync"]
+
+
+class StatusBody(_Body):
+    action: Literal["status"]
+    property_id: uuid.UUID
+
+
+class ConnectProgress(_Body):
+    """Where the three-step connect modal was; restored after a reload."""
+
+    step: int = Field(ge=1, le=3)
+    account_id: uuid.UUID | None = None
+    item_id: AvitoItemId | None = None
+    markup: Markup | None = None
+
+
+class ProgressSaveBody(_Body):
+    action: Literal["progress-save"]
+    property_id: uuid.UUID
+    progress: ConnectProgress
+
+
+class ProgressLoadBody(_Body):
+    action: Literal["progress-load"]
+    property_id: uuid.UUID
+
+
+ActionBody = Annotated[
+    OAuthUrlBody
+    | ExchangeCodeBody
+    | GetAccountsBody
+    | GetItemsBody
+    | ValidateItemBody
+    | SaveIntegrationBody
+    | UpdateMarkupBody
+    | DisconnectBody
+    | SyncBody
+    | StatusBody
+    | ProgressSaveBody
+    | ProgressLoadBody,
+    Field(discriminator="action"),
+]
+
+
+class LegacySyncBody(_Body):
+    """`avito_sync` as the deployed app calls it (existing-frontend.md §3.1)."""
+
+    action: Literal["sync", "initial-sync"] = "sync"
+    integration_id: uuid.UUID | None = None
+    property_id: uuid.UUID | None = None
+    exclude_booking_id: uuid.UUID | None = None
+
+
+class LegacyOAuthCallbackBody(_Body):
+    code: str = Field(min_length=1, max_length=512)
+    state: str = Field(min_length=1, max_length=1024)
+    redirect_uri: str | None = Field(default=None, max_length=2048)
+
+
+class LegacyCloseAvailabilityBody(_Body):
+    integration_id: uuid.UUID | None = None
+    property_id: uuid.UUID | None = None

@@ -1,0 +1,129 @@
+"""Service configuration from the environment, checked before anything starts.
+
+A missing or malformed variable stops the process with a message naming it, so a
+misconfigured deployment fails at boot instead of on the first request.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_APP_REDIRECT_URL = "https://app.roomi.pro/auth/avito-callback"
+
+
+class SettingsError(RuntimeError):
+    """Configuration is unusable; the message names every offending variable."""
+
+
+def _http_url(value: str, name: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError(f"{name} must be an http(s) URL")
+    return value.rstrip("/")
+
+
+class ServiceSettings(BaseSettings):
+    """What `avito-sync serve` reads from the environment (Avito's own: AvitoSettings)."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, populate_by_name=True)
+
+    database_url: str = Field(validation_alias="DATABASE_URL")
+    supabase_url: str = Field(validation_alias="SUPABASE_URL")
+    jwks_url: str | None = Field(default=None, validation_alias="SUPABASE_JWKS_URL")
+    jwt_issuer: str | None = Field(default=None, validation_alias="SUPABASE_JWT_ISSUER")
+    jwt_secret: str | None = Field(default=None, validation_alias="SUPABASE_JWT_SECRET")
+    jwks_cache_seconds: int = Field(
+        default=600, ge=10, le=3600, validation_alias="AVITO_SYNC_JWKS_CACHE_SECONDS"
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default=["*"], validation_alias="AVITO_SYNC_CORS_ORIGINS"
+    )
+    state_secret: str = Field(min_length=32, validation_alias="AVITO_SYNC_STATE_SECRET")
+    app_redirect_url: str = Field(
+        default=DEFAULT_APP_REDIRECT_URL, validation_alias="AVITO_SYNC_APP_REDIRECT_URL"
+    )
+    run_worker: bool = Field(default=True, validation_alias="AVITO_SYNC_RUN_WORKER")
+    log_level: str = Field(default="INFO", validation_alias="AVITO_SYNC_LOG_LEVEL")
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        if urlsplit(value).scheme not in {"postgres", "postgresql"}:
+            raise ValueError("DATABASE_URL must be a postgresql:// URL")
+        return value
+
+    @field_validator("supabase_url")
+    @classmethod
+    def _supabase_url(cls, value: str) -> str:
+        return _http_url(value, "SUPABASE_URL")
+
+    @field_validator("jwks_url")
+    @classmethod
+    def _jwks_url(cls, value: str | None) -> str | None:
+        return None if value is None else _http_url(value, "SUPABASE_JWKS_URL")
+
+    @field_validator("app_redirect_url")
+    @classmethod
+    def _app_redirect_url(cls, value: str) -> str:
+        return _http_url(value, "AVITO_SYNC_APP_REDIRECT_URL")
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _jwt_secret(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 32:
+            raise ValueError("SUPABASE_JWT_SECRET must be at least 32 characters")
+        return value or None
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("AVITO_SYNC_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _cors_origins(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        origins = [item.strip().rstrip("/") for item in value.split(",") if item.strip()]
+        if not origins:
+            raise ValueError("AVITO_SYNC_CORS_ORIGINS must list at least one origin or *")
+        for origin in origins:
+            if origin != "*":
+                _http_url(origin, "AVITO_SYNC_CORS_ORIGINS")
+        return origins
+
+    @property
+    def effective_jwks_url(self) -> str:
+        return self.jwks_url or f"{self.supabase_url}/auth/v1/.well-known/jwks.json"
+
+    @property
+    def effective_issuer(self) -> str:
+        return self.jwt_issuer or f"{self.supabase_url}/auth/v1"
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per bad variable, named as it is spelled in the environment."""
+    lines = []
+    for item in error.errors():
+        name = str(item["loc"][0]).upper() if item["loc"] else "environment"
+        problem = (
+            "is required but not set"
+            if item["type"] == "missing"
+            else item["msg"].removeprefix("Value error, ")
+        )
+        lines.append(f"{name}: {problem}")
+    return "; ".join(lines)
+
+
+def load_service_settings() -> ServiceSettings:
+    try:
+        return ServiceSettings()
+    except ValidationError as error:
+        raise SettingsError(describe_validation_error(error)) from error
