@@ -5,7 +5,15 @@ UV ?= uv
 RUN := $(UV) run --frozen
 export UV_LINK_MODE ?= copy
 
-.PHONY: help dev test venv node lint typecheck pytest
+# The test cluster (never the dev one): the same defaults as tests/fixtures/db.py.
+TEST_PG_DIR := $(or $(AVITO_SYNC_PG_DIR),$(CURDIR)/.local/pg-test)
+TEST_PG_PORT := $(or $(AVITO_SYNC_PG_PORT),54331)
+TEST_ENV := AVITO_SYNC_PG_DIR=$(TEST_PG_DIR) AVITO_SYNC_PG_PORT=$(TEST_PG_PORT)
+# Schemas the migrations own (linted); everything else comes from Postgres or sql/local.
+NOT_OURS := 'pg_catalog','information_schema','pg_toast','extensions','auth','vault','net','cron','supabase_migrations'
+PGTAP_FILES := $(sort $(wildcard supabase/tests/database/*.sql))
+
+.PHONY: help dev test venv node lint typecheck sqlcheck pytest
 
 help:
 	@echo "make dev   - run the whole system locally"
@@ -13,7 +21,7 @@ help:
 
 venv: .venv/.synced
 .venv/.synced: pyproject.toml uv.lock
-	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv==0.13.8
+	@command -v $(UV) >/dev/null || python3 -m pip install --quiet --break-system-packages uv==0.13.8
 	$(UV) sync --frozen
 	@touch $@
 
@@ -29,10 +37,30 @@ lint: venv
 typecheck: venv
 	$(RUN) mypy
 
+# SQL checks on a fresh test cluster: the Supabase CLI applies every migration and lints them,
+# then pg_prove runs the pgTAP files. The CLI gets a throw-away HOME and no telemetry.
+sqlcheck: venv node
+	$(TEST_ENV) $(RUN) avito-sync db reset --no-migrations >/dev/null
+	@set -euo pipefail; \
+	url="$$($(TEST_ENV) $(RUN) avito-sync db url)?sslmode=disable"; \
+	home="$$(mktemp -d)"; trap 'rm -rf "$$home"' EXIT; \
+	export HOME="$$home" SUPABASE_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1; \
+	echo "+ supabase db push --db-url $$url --yes"; \
+	npx --no-install supabase db push --db-url "$$url" --yes; \
+	schemas="$$(psql -X -At "$$url" -c "select string_agg(nspname, ',' order by nspname) from pg_namespace where nspname not in ($(NOT_OURS)) and nspname not like 'pg\_%'")"; \
+	echo "+ supabase db lint --db-url $$url --schema $$schemas --fail-on error"; \
+	npx --no-install supabase db lint --db-url "$$url" --schema "$$schemas" --fail-on error
+ifeq ($(PGTAP_FILES),)
+	@echo "+ pg_prove: no files in supabase/tests/database, skipped"
+else
+	PGOPTIONS='-c search_path=public,extensions' pg_prove -h 127.0.0.1 -p $(TEST_PG_PORT) -U postgres -d postgres $(PGTAP_FILES)
+endif
+
 pytest: venv
 	$(RUN) pytest
 
-test: lint typecheck pytest
+test: lint typecheck sqlcheck pytest
 
 dev: venv
-	$(RUN) avito-sync --help
+	$(RUN) avito-sync db up
+	@echo "database: $$($(RUN) avito-sync db url)"

@@ -1,0 +1,155 @@
+"""Apply the local layer (`sql/local/*.sql`) and the Supabase migrations to a database URL.
+
+Migrations are recorded in the Supabase CLI's own history table, each file in one transaction
+together with its history row, so `supabase db push` and this applier agree on what is applied.
+The local layer is applied when its checksum (kept in the database's comment) differs from the
+files on disk, i.e. once per database unless the files change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from avito_sync.db.config import project_dir
+from avito_sync.db.errors import StackError
+
+MIGRATION_NAME = re.compile(r"^([0-9]+)_(.*)\.sql$")
+LAYER_MARK = "avito-sync local layer sha256:"
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: str
+    name: str
+    path: Path
+
+    def read(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+
+def local_layer_dir() -> Path:
+    return project_dir() / "sql" / "local"
+
+
+def migrations_dir() -> Path:
+    return project_dir() / "supabase" / "migrations"
+
+
+def layer_files(directory: Path | None = None) -> list[Path]:
+    return sorted((directory or local_layer_dir()).glob("*.sql"))
+
+
+def layer_checksum(files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def list_migrations(directory: Path | None = None) -> list[Migration]:
+    """Files named like the CLI expects (`<digits>_<name>.sql`), in version order."""
+    found = []
+    for path in (directory or migrations_dir()).glob("*.sql"):
+        match = MIGRATION_NAME.match(path.name)
+        if match:
+            found.append(Migration(match.group(1), match.group(2), path))
+    return sorted(found, key=lambda m: (int(m.version), m.version))
+
+
+def _layer_mark(conn: psycopg.Connection[tuple[object, ...]]) -> str | None:
+    row = conn.execute(
+        "select shobj_description(oid, 'pg_database') from pg_database "
+        "where datname = current_database()"
+    ).fetchone()
+    return None if row is None or row[0] is None else str(row[0])
+
+
+def local_layer_applied(url: str, directory: Path | None = None) -> bool:
+    files = layer_files(directory)
+    with psycopg.connect(url, autocommit=True) as conn:
+        return _layer_mark(conn) == LAYER_MARK + layer_checksum(files)
+
+
+def apply_local_layer(url: str, *, force: bool = False, directory: Path | None = None) -> bool:
+    """Apply every `sql/local` file in one transaction; False when already up to date."""
+    files = layer_files(directory)
+    if not files:
+        raise StackError("no_local_layer", f"no SQL files in {directory or local_layer_dir()}")
+    mark = LAYER_MARK + layer_checksum(files)
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not force and _layer_mark(conn) == mark:
+            return False
+        with conn.transaction():
+            for path in files:
+                try:
+                    conn.execute(path.read_text(encoding="utf-8").encode())
+                except psycopg.Error as exc:
+                    raise StackError("local_layer_failed", f"{path.name}: {exc}") from exc
+            dbname = conn.info.dbname
+            conn.execute(
+                sql.SQL("comment on database {} is {}").format(
+                    sql.Identifier(dbname), sql.Literal(mark)
+                )
+            )
+    return True
+
+
+def applied_versions(conn: psycopg.Connection[tuple[object, ...]]) -> set[str]:
+    exists = conn.execute(
+        "select to_regclass('supabase_migrations.schema_migrations') is not null"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return set()
+    rows = conn.execute("select version from supabase_migrations.schema_migrations")
+    return {str(r[0]) for r in rows}
+
+
+def _ensure_history(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    """The CLI's history DDL (pkg/migration/history.go), idempotent."""
+    conn.execute(
+        b"create schema if not exists supabase_migrations;"
+        b"create table if not exists supabase_migrations.schema_migrations"
+        b" (version text not null primary key);"
+        b"alter table supabase_migrations.schema_migrations"
+        b" add column if not exists statements text[];"
+        b"alter table supabase_migrations.schema_migrations add column if not exists name text;"
+    )
+
+
+def pending_migrations(url: str, directory: Path | None = None) -> list[Migration]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        done = applied_versions(conn)
+    return [m for m in list_migrations(directory) if m.version not in done]
+
+
+def apply_migrations(url: str, directory: Path | None = None) -> list[Migration]:
+    """Apply pending migrations in version order, each in one transaction with its history row.
+
+    A failing file leaves nothing behind and stops the run with a `migration_failed` error.
+    """
+    applied: list[Migration] = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        _ensure_history(conn)
+        done = applied_versions(conn)
+        for migration in list_migrations(directory):
+            if migration.version in done:
+                continue
+            text = migration.read()
+            try:
+                with conn.transaction():
+                    conn.execute(text.encode())
+                    conn.execute(
+                        "insert into supabase_migrations.schema_migrations"
+                        " (version, name, statements) values (%s, %s, %s)",
+                        (migration.version, migration.name, [text]),
+                    )
+            except psycopg.Error as exc:
+                raise StackError("migration_failed", f"{migration.path.name}: {exc}") from exc
+            applied.append(migration)
+    return applied
