@@ -54,6 +54,11 @@ class PollGate:
         self._timers: set[asyncio.TimerHandle] = set()
 
     @property
+    def scheduled(self) -> int:
+        """Delayed polls not fired yet."""
+        return len(self._timers)
+
+    @property
     def busy(self) -> bool:
         return self._batch is not None and not self._batch.done()
 
@@ -65,7 +70,7 @@ class PollGate:
 
     def request(self, delay_seconds: int = 0) -> PollAnswer:
         if delay_seconds > 0:
-            if len(self._timers) >= MAX_SCHEDULED:
+            if self.scheduled >= MAX_SCHEDULED:
                 return PollAnswer(accepted=False, reason="too_many_scheduled")
             loop = asyncio.get_running_loop()
             handle: asyncio.TimerHandle

@@ -1,0 +1,101 @@
+"""Configuration of the sync worker and the tick, read from `AVITO_SYNC_*` variables.
+
+Defaults match the product: a connected listing is polled every 10 seconds, a failing one
+backs off up to an hour, and one process runs a handful of syncs at once so that a slow
+Avito answer for one host never stalls the others.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "AVITO_SYNC_"
+
+
+class SyncSettingsError(ValueError):
+    """Invalid sync configuration; the message names every offending variable."""
+
+
+def _default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class SyncSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="ignore", frozen=True, hide_input_in_errors=True
+    )
+
+    database_url: str = Field(validation_alias="DATABASE_URL")
+    worker_id: str = Field(default_factory=_default_worker_id, min_length=1, max_length=200)
+
+    interval_seconds: int = Field(default=10, ge=1, le=86400)
+    lease_seconds: int = Field(default=120, ge=5, le=3600)
+    backoff_base_seconds: int = Field(default=10, ge=1, le=3600)
+    backoff_cap_seconds: int = Field(default=3600, ge=1, le=86400)
+
+    concurrency: int = Field(default=8, ge=1, le=256)
+    per_account_concurrency: int = Field(default=2, ge=1, le=64)
+    batch_size: int = Field(default=20, ge=1, le=1000)
+    fallback_poll_seconds: float = Field(default=5.0, gt=0, le=600)
+    shutdown_grace_seconds: float = Field(default=30.0, ge=0, le=600)
+
+    token_refresh_margin_seconds: int = Field(default=300, ge=0, le=86400)
+
+    poll_secret: SecretStr | None = None
+    service_url: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        if urlsplit(value).scheme not in {"postgres", "postgresql"}:
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("service_url")
+    @classmethod
+    def _service_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("poll_secret")
+    @classmethod
+    def _poll_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters")
+        return value
+
+    @model_validator(mode="after")
+    def _backoff_order(self) -> SyncSettings:
+        if self.backoff_cap_seconds < self.backoff_base_seconds:
+            raise ValueError("AVITO_SYNC_BACKOFF_CAP_SECONDS must be >= the base")
+        return self
+
+
+def load_sync_settings(**overrides: Any) -> SyncSettings:
+    """Read settings from the environment; raise `SyncSettingsError` naming each bad variable."""
+    try:
+        return SyncSettings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_input=False, include_url=False):
+            field = str(err["loc"][0]) if err["loc"] else ""
+            name = (
+                "DATABASE_URL"
+                if field in {"database_url", "DATABASE_URL"}
+                else (ENV_PREFIX + field.upper() if field else "AVITO_SYNC settings")
+            )
+            problem = "is required but not set" if err["type"] == "missing" else err["msg"]
+            problems.append(f"{name}: {problem.removeprefix('Value error, ')}")
+        raise SyncSettingsError("invalid sync configuration: " + "; ".join(problems)) from None
