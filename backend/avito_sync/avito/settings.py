@@ -1,0 +1,119 @@
+"""Configuration of the Avito client, read from `AVITO_*` environment variables.
+
+Defaults point at real Avito and are deliberately conservative on rate limits: Avito documents
+no limit for the short-term-rent endpoints, and a throttled account hurts more than a slow sync.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "AVITO_"
+DEFAULT_SCOPES = ("user:read", "short_term_rent:read", "short_term_rent:write", "items:info")
+_SCOPE = re.compile(r"^[a-z_]+:[a-z_]+$")
+
+
+class SettingsError(ValueError):
+    """Invalid Avito configuration; the message names every offending environment variable."""
+
+
+def _http_url(value: str, *, trailing_slash_ok: bool = False) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an absolute http(s) URL")
+    if parts.query or parts.fragment:
+        raise ValueError("must not carry a query or fragment")
+    return value if trailing_slash_ok else value.rstrip("/")
+
+
+class AvitoSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="ignore",
+        frozen=True,
+        hide_input_in_errors=True,
+    )
+
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr
+    redirect_uri: str | None = None
+    api_base_url: str = "https://api.avito.ru"
+    oauth_base_url: str = "https://avito.ru"
+    scopes: Annotated[tuple[str, ...], NoDecode] = DEFAULT_SCOPES
+
+    connect_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    read_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
+    pool_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    max_connections: int = Field(default=20, ge=1, le=1000)
+
+    max_attempts: int = Field(default=4, ge=1, le=10)
+    backoff_base_seconds: float = Field(default=0.5, gt=0, le=60)
+    backoff_max_seconds: float = Field(default=30.0, gt=0, le=600)
+    max_retry_after_seconds: float = Field(default=60.0, ge=0, le=3600)
+
+    account_rate_per_second: float = Field(default=2.0, gt=0, le=1000)
+    account_burst: int = Field(default=5, ge=1, le=10000)
+    app_rate_per_second: float = Field(default=20.0, gt=0, le=10000)
+    app_burst: int = Field(default=40, ge=1, le=100000)
+    items_rate_per_minute: float = Field(default=20.0, gt=0, le=25)
+    items_burst: int = Field(default=5, ge=1, le=25)
+    items_per_page: int = Field(default=50, ge=1, le=99)
+
+    @field_validator("client_secret")
+    @classmethod
+    def _secret_not_empty(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("redirect_uri")
+    @classmethod
+    def _valid_redirect(cls, value: str | None) -> str | None:
+        return None if value in (None, "") else _http_url(value, trailing_slash_ok=True)
+
+    @field_validator("api_base_url", "oauth_base_url")
+    @classmethod
+    def _valid_base(cls, value: str) -> str:
+        return _http_url(value)
+
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def _split_scopes(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(s.strip() for s in value.split(",") if s.strip())
+        return value
+
+    @field_validator("scopes")
+    @classmethod
+    def _valid_scopes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("must list at least one scope")
+        bad = [s for s in value if not _SCOPE.match(s)]
+        if bad:
+            raise ValueError(f"invalid scope(s): {', '.join(bad)}")
+        return value
+
+    @model_validator(mode="after")
+    def _backoff_order(self) -> AvitoSettings:
+        if self.backoff_max_seconds < self.backoff_base_seconds:
+            raise ValueError("backoff_max_seconds must be >= backoff_base_seconds")
+        return self
+
+
+def load_avito_settings(**overrides: Any) -> AvitoSettings:
+    """Read settings from the environment; raise `SettingsError` naming each bad variable."""
+    try:
+        return AvitoSettings(**overrides)
+    except PydanticValidationError as exc:
+        problems = []
+        for err in exc.errors(include_input=False, include_url=False):
+            field = str(err["loc"][0]) if err["loc"] else "settings"
+            name = ENV_PREFIX + field.upper() if err["loc"] else "AVITO settings"
+            problems.append(f"{name}: {err['msg']}")
+        raise SettingsError("invalid Avito configuration: " + "; ".join(problems)) from None
