@@ -102,11 +102,26 @@ def status() -> None:
     typer.echo(f"pending:    {', '.join(info.pending) or '-'}")
 
 
+def _database_url(value: str | None) -> str | None:
+    if value is not None and not value.startswith(("postgresql://", "postgres://")):
+        raise typer.BadParameter("must be a postgresql:// URL")
+    return value
+
+
 @app.command("net-dispatch")
-def net_dispatch() -> None:
+def net_dispatch(
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="Database to serve (default: the stack's `postgres` database).",
+            callback=_database_url,
+        ),
+    ] = None,
+) -> None:
     """Deliver pg_net stand-in requests after commit until SIGINT/SIGTERM."""
     configure_logging()
-    target = _guard(lambda: stack.located(_config())).url
+    target = database_url or _guard(lambda: stack.located(_config())).url
 
     async def main() -> None:
         stop = asyncio.Event()

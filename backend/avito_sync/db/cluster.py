@@ -161,6 +161,7 @@ def initdb(config: StackConfig, user: ServerUser) -> None:
         "-E",
         "UTF8",
         "--locale=C.UTF-8",
+        "--no-sync",  # disposable local data; saves seconds per reset
         code="initdb_failed",
     )
     with (config.data_dir / "postgresql.conf").open("a") as conf:
