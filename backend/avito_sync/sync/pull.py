@@ -1,0 +1,187 @@
+"""Pull: Avito's bookings for the window into the app's `bookings`, in one transaction.
+
+The HTTP read happens first and outside any transaction; the merge is one call of the SQL
+function `avito_private.apply_avito_bookings` (migration 20261127200000), so a crash leaves
+either everything or nothing written. What the merge does and why:
+
+- Key: (`source='avito'`, `external_id` = Avito booking id as text); `avito_booking_id` is set
+  too. A new Avito booking is INSERTed with `source='avito'` (the frontend's Realtime toast
+  listens for inserts) and writes a `booking_created` event.
+- Status: pending → pending, active → confirmed, canceled/cancelled → cancelled. Any other
+  value (e.g. `overbook`) is kept raw in `avito_status`, leaves the app status alone (a new row
+  starts as pending) and is flagged with `unknown_status: true` in its event's payload.
+  Every change of Avito's raw status writes one event (`booking_cancelled` for cancellations,
+  else `booking_status_changed`). Nothing is ever cancelled on Avito.
+- Host edits win: for every field we import (dates, guest name/e-mail/phone, guest count,
+  total price, status) the values we imported last are kept per booking in
+  `avito_private.avito_booking_imports`. A field is overwritten only while its current value
+  still equals what we imported last; once the host changed it, Avito's later values are
+  ignored for that field. One exception: Avito's cancellation always sets the status to
+  cancelled, because the guest is gone whatever the host wrote. `property_id` is never touched.
+- Vanished: an Avito booking of this integration that is missing from the answer while its
+  check-in is still inside the window gets `avito_status='vanished'` and `avito_vanished_at`,
+  keeps its app status (its dates stay closed until the host decides) and writes a
+  `booking_status_changed` event (avito_status `vanished`). It is never deleted; if it comes
+  back, the flag is cleared.
+- Conflicts: a non-cancelled Avito booking overlapping another busy booking of the same
+  property gets the other bookings' ids in `avito_conflict_with` and one `booking_conflict`
+  event per distinct set of conflicting bookings.
+- Events are idempotent by their dedupe key, so a repeated pull writes nothing new.
+- `total_price` is Avito's `base_price`: the price of the whole stay, which is what the app's
+  own `total_price` means. `safe_deposit` is only the prepayment and its split with Avito.
+- Guest phones: Avito sends 10 digits without the country code; they become `+7XXXXXXXXXX`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+from uuid import UUID
+
+from psycopg import AsyncConnection
+
+from avito_sync.avito.models import BookingStatus, RealtyBooking
+from avito_sync.sync.plan import sync_window
+
+_APP_STATUS = {
+    BookingStatus.PENDING: "pending",
+    BookingStatus.ACTIVE: "confirmed",
+    BookingStatus.CANCELED: "cancelled",
+}
+_NON_DIGITS = re.compile(r"\D")
+_RU_NATIONAL_DIGITS = 10
+
+
+class BookingsReader(Protocol):
+    """The part of the Avito client a pull needs."""
+
+    async def get_bookings(
+        self,
+        auth: Any,
+        user_id: int,
+        item_id: int,
+        date_start: dt.date,
+        date_end: dt.date,
+        *,
+        with_unpaid: bool = True,
+    ) -> list[RealtyBooking]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PulledBooking:
+    """An Avito booking in the app's terms, ready for the merge function."""
+
+    avito_booking_id: int
+    check_in: dt.date
+    check_out: dt.date
+    status: str | None
+    avito_status: str
+    guest_name: str | None
+    guest_email: str | None
+    guest_phone: str | None
+    guests_count: int | None
+    total_price: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PullResult:
+    created: int
+    updated: int
+    unchanged: int
+    vanished: int
+    conflicts: int
+    fetched: int
+    api_calls: int = 1
+
+
+def app_status(known: BookingStatus | None) -> str | None:
+    """The app status for an Avito status; None for a value outside the mapping (`overbook`,
+    or anything Avito adds later)."""
+    return _APP_STATUS.get(known) if known is not None else None
+
+
+def normalize_phone(raw: str | None) -> str | None:
+    """Avito's 10 national digits become +7XXXXXXXXXX; other forms are kept as sent."""
+    if raw is None or not raw.strip():
+        return None
+    digits = _NON_DIGITS.sub("", raw)
+    if len(digits) == _RU_NATIONAL_DIGITS:
+        return "+7" + digits
+    if len(digits) == _RU_NATIONAL_DIGITS + 1 and digits[0] in "78":
+        return "+7" + digits[1:]
+    return raw.strip()
+
+
+def to_pulled(booking: RealtyBooking) -> PulledBooking:
+    contact = booking.contact
+    return PulledBooking(
+        avito_booking_id=booking.avito_booking_id,
+        check_in=booking.check_in,
+        check_out=booking.check_out,
+        status=app_status(booking.normalized_status),
+        avito_status=booking.status.strip(),
+        guest_name=(contact.name.strip() or None) if contact else None,
+        guest_email=(contact.email.strip() or None) if contact else None,
+        guest_phone=normalize_phone(contact.phone) if contact else None,
+        guests_count=booking.guest_count,
+        total_price=booking.base_price,
+    )
+
+
+def _payload(bookings: list[PulledBooking]) -> str:
+    by_id = {b.avito_booking_id: b for b in bookings}  # a repeated id: the last one wins
+    return json.dumps([asdict(b) for b in by_id.values()], default=str)
+
+
+async def apply_pulled(
+    conn: AsyncConnection[Any],
+    integration_id: UUID,
+    window_start: dt.date,
+    window_end: dt.date,
+    bookings: list[PulledBooking],
+) -> PullResult:
+    """Merge one complete Avito answer for the window; atomic (one SQL function call)."""
+    cur = await conn.execute(
+        "select * from avito_private.apply_avito_bookings(%s, %s, %s, %s::jsonb)",
+        (integration_id, window_start, window_end, _payload(bookings)),
+    )
+    row = await cur.fetchone()
+    if row is None:
+        raise RuntimeError("apply_avito_bookings returned no row")
+    values = row if isinstance(row, dict) else dict(zip(_RESULT_COLUMNS, row, strict=True))
+    return PullResult(
+        created=values["created"],
+        updated=values["updated"],
+        unchanged=values["unchanged"],
+        vanished=values["vanished"],
+        conflicts=values["conflicts"],
+        fetched=len({b.avito_booking_id for b in bookings}),
+    )
+
+
+_RESULT_COLUMNS = ("created", "updated", "unchanged", "vanished", "conflicts")
+
+
+async def pull_bookings(
+    conn: AsyncConnection[Any],
+    client: BookingsReader,
+    auth: Any,
+    *,
+    integration_id: UUID,
+    avito_user_id: int,
+    avito_item_id: int,
+    today: dt.date,
+) -> PullResult:
+    """Read [today, today + 365) with unpaid requests in one call, then merge it.
+
+    Avito errors propagate unchanged (nothing is written then); the caller records the run.
+    """
+    window = sync_window(today)
+    answer = await client.get_bookings(
+        auth, avito_user_id, avito_item_id, window.start, window.end, with_unpaid=True
+    )
+    pulled = [to_pulled(b) for b in answer]
+    return await apply_pulled(conn, integration_id, window.start, window.end, pulled)
