@@ -1,0 +1,1 @@
+"""Handlers of `POST /functions/v1/avito-sync`, grouped by step of the connect flow."""

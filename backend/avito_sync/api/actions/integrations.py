@@ -1,0 +1,170 @@
+"""Connecting a property to a listing, its markup, its syncs, its status, disconnecting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import psycopg
+
+from avito_sync.api import store
+from avito_sync.api.actions.listings import account_of, check_item_on_avito
+from avito_sync.api.auth import User
+from avito_sync.api.avito_errors import api_error_for
+from avito_sync.api.context import ServiceContext
+from avito_sync.api.errors import ApiError, ErrorCode
+from avito_sync.api.models import (
+    DisconnectBody,
+    SaveIntegrationBody,
+    StatusBody,
+    SyncBody,
+    UpdateMarkupBody,
+)
+from avito_sync.avito.errors import AvitoError, ConflictError
+from avito_sync.sync.tokens import ReconnectRequiredError
+
+
+async def integration_of(
+    ctx: ServiceContext,
+    user_id: uuid.UUID,
+    integration_id: uuid.UUID | None,
+    property_id: uuid.UUID | None,
+) -> store.Row:
+    async with ctx.pool.connection() as conn:
+        row = await store.owned_integration(
+            conn, user_id, integration_id=integration_id, property_id=property_id
+        )
+        if row is not None:
+            return row
+        # Tell "not yours" apart from "yours but not connected" without leaking other rows.
+        if property_id is not None and await store.owned_property(conn, user_id, property_id):
+            raise ApiError(ErrorCode.INTEGRATION_NOT_FOUND)
+        if integration_id is not None and await store.owned_integration(
+            conn, user_id, integration_id=integration_id, property_id=None, active_only=False
+        ):
+            raise ApiError(ErrorCode.INTEGRATION_NOT_FOUND)
+    raise ApiError(ErrorCode.NOT_OWNER)
+
+
+async def save_integration(
+    ctx: ServiceContext, user: User, body: SaveIntegrationBody
+) -> dict[str, Any]:
+    account = await account_of(ctx, user, body.account_id)
+    async with ctx.pool.connection() as conn:
+        if await store.owned_property(conn, user.id, body.property_id) is None:
+            raise ApiError(ErrorCode.NOT_OWNER)
+        if await store.item_held_elsewhere(conn, body.item_id, body.property_id):
+            raise ApiError(ErrorCode.ITEM_IN_USE, available=False)
+    await check_item_on_avito(ctx, account, body.item_id)
+    try:
+        async with ctx.pool.connection() as conn, conn.transaction():
+            integration_id = await store.upsert_integration(
+                conn, body.property_id, account, body.item_id, body.markup
+            )
+    except psycopg.errors.UniqueViolation as error:
+        # Another save took the listing between our check and this write.
+        raise ApiError(ErrorCode.ITEM_IN_USE, available=False) from error
+    sync = await ctx.run_sync(integration_id, "initial")
+    async with ctx.pool.connection() as conn:
+        await store.enqueue(conn, integration_id, "tick")
+    return {
+        "success": True,
+        "integration_id": str(integration_id),
+        "sync": sync,
+        "status": await status_payload(ctx, user.id, body.property_id),
+    }
+
+
+async def update_markup(ctx: ServiceContext, user: User, body: UpdateMarkupBody) -> dict[str, Any]:
+    row = await integration_of(ctx, user.id, body.integration_id, body.property_id)
+    async with ctx.pool.connection() as conn:
+        await store.set_markup(conn, row["id"], body.markup)
+    return {"success": True, "integration_id": str(row["id"]), "markup": float(body.markup)}
+
+
+async def close_calendar(ctx: ServiceContext, row: store.Row) -> None:
+    """An empty intervals list closes the next year on Avito (existing-frontend.md §3.3)."""
+    if row["avito_account_id"] is None:
+        raise ApiError(ErrorCode.RECONNECT_REQUIRED)
+    try:
+        await ctx.avito.post_intervals(
+            ctx.tokens(row["avito_account_id"]), int(row["avito_item_id"]), []
+        )
+    except ConflictError as error:
+        raise ApiError(ErrorCode.PAID_CONFLICT) from error
+    except (AvitoError, ReconnectRequiredError) as error:
+        raise api_error_for(error) from error
+
+
+async def disconnect(ctx: ServiceContext, user: User, body: DisconnectBody) -> dict[str, Any]:
+    row = await integration_of(ctx, user.id, body.integration_id, body.property_id)
+    if body.close_calendar:
+        await close_calendar(ctx, row)
+    async with ctx.pool.connection() as conn, conn.transaction():
+        await store.deactivate(conn, row["id"])
+        await store.record_action_run(
+            conn, row, "disconnect", {"calendar_closed": body.close_calendar}
+        )
+    return {
+        "success": True,
+        "integration_id": str(row["id"]),
+        "calendar_closed": body.close_calendar,
+    }
+
+
+async def sync(ctx: ServiceContext, user: User, body: SyncBody) -> dict[str, Any]:
+    row = await integration_of(ctx, user.id, body.integration_id, body.property_id)
+    trigger = "initial" if body.action == "initial-sync" else "manual"
+    result = await ctx.run_sync(row["id"], trigger)
+    return {"integration_id": str(row["id"]), **result}
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def badge(row: store.Row | None) -> str:
+    """The connect badge: not_connected | needs_reconnect | error | synced | pending."""
+    if row is None or not row["is_active"]:
+        return "not_connected"
+    if (
+        row["account_status"] not in (None, "active")
+        or row["status"] == "needs_reconnect"
+        or row["queue_status"] == "paused"
+    ):
+        return "needs_reconnect"
+    if row["last_error"] or row["queue_error"]:
+        return "error"
+    return "synced" if row["last_sync_at"] is not None else "pending"
+
+
+async def status_payload(
+    ctx: ServiceContext, owner: uuid.UUID, property_id: uuid.UUID
+) -> dict[str, Any]:
+    async with ctx.pool.connection() as conn:
+        if await store.owned_property(conn, owner, property_id) is None:
+            raise ApiError(ErrorCode.NOT_OWNER)
+        row = await store.integration_status(conn, owner, property_id)
+    state = badge(row)
+    if row is None or state == "not_connected":
+        return {"state": state, "connected": False}
+    return {
+        "state": state,
+        "connected": True,
+        "integration_id": str(row["integration_id"]),
+        "account_id": str(row["account_id"]) if row["account_id"] else None,
+        "account_name": row["account_name"],
+        "avito_user_id": row["avito_user_id"],
+        "item_id": row["avito_item_id"],
+        "markup": float(row["avito_markup"]) if row["avito_markup"] is not None else None,
+        "last_sync_at": _iso(row["last_sync_at"]),
+        "next_sync_at": _iso(row["next_sync_at"]),
+        "token_expires_at": _iso(row["token_expires_at"]),
+        "needs_reconnect": state == "needs_reconnect",
+        "last_error": row["last_error"] or row["queue_error"],
+    }
+
+
+async def status(ctx: ServiceContext, user: User, body: StatusBody) -> dict[str, Any]:
+    return {"success": True, **await status_payload(ctx, user.id, body.property_id)}

@@ -1,0 +1,95 @@
+"""The caller's Avito accounts and listings, and whether a listing is free to connect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.responses import JSONResponse
+
+from avito_sync.api import store
+from avito_sync.api.actions.connect import accounts_payload
+from avito_sync.api.auth import User
+from avito_sync.api.avito_errors import api_error_for
+from avito_sync.api.context import ServiceContext
+from avito_sync.api.errors import MESSAGES, ApiError, ErrorCode
+from avito_sync.api.models import GetAccountsBody, GetItemsBody, ValidateItemBody
+from avito_sync.avito.errors import AvitoError
+from avito_sync.sync.tokens import ReconnectRequiredError
+
+ITEM_IN_USE_STATUS = 409
+
+
+async def get_accounts(ctx: ServiceContext, user: User, _body: GetAccountsBody) -> dict[str, Any]:
+    return {"success": True, "accounts": await accounts_payload(ctx, user.id)}
+
+
+async def account_of(ctx: ServiceContext, user: User, account_id: Any) -> store.Row:
+    async with ctx.pool.connection() as conn:
+        account = await store.owned_account(conn, user.id, account_id)
+    if account is None:
+        raise ApiError(ErrorCode.NOT_OWNER)
+    if account["status"] != "active":
+        raise ApiError(ErrorCode.RECONNECT_REQUIRED)
+    return account
+
+
+def _item_view(row: store.Row) -> dict[str, Any]:
+    return {
+        "id": int(row["id"]),
+        "title": row.get("title"),
+        "status": row.get("status"),
+        "url": row.get("url"),
+    }
+
+
+async def get_items(ctx: ServiceContext, user: User, body: GetItemsBody) -> dict[str, Any]:
+    account = await account_of(ctx, user, body.account_id)
+    if not body.refresh:
+        async with ctx.pool.connection() as conn:
+            cached = await store.cached_items(conn, account["id"])
+        if cached:
+            return {"success": True, "cached": True, "items": [_item_view(r) for r in cached]}
+    try:
+        items = await ctx.avito.list_items(ctx.tokens(account["id"]))
+    except (AvitoError, ReconnectRequiredError) as error:
+        raise api_error_for(error) from error
+    rows = [item.model_dump(mode="json", exclude_none=True) for item in items]
+    async with ctx.pool.connection() as conn, conn.transaction():
+        await store.cache_items(conn, account["id"], rows)
+    return {"success": True, "cached": False, "items": [_item_view(r) for r in rows]}
+
+
+def item_in_use_response() -> JSONResponse:
+    """The exact 409 body of the historical contract (existing-frontend.md §3.4)."""
+    return JSONResponse(
+        {"available": False, "error": MESSAGES[ErrorCode.ITEM_IN_USE]},
+        status_code=ITEM_IN_USE_STATUS,
+    )
+
+
+async def check_item_on_avito(ctx: ServiceContext, account: store.Row, item_id: int) -> Any:
+    try:
+        return await ctx.avito.get_item_info(
+            ctx.tokens(account["id"]), int(account["avito_user_id"]), item_id
+        )
+    except (AvitoError, ReconnectRequiredError) as error:
+        raise api_error_for(error) from error
+
+
+async def validate_item(
+    ctx: ServiceContext, user: User, body: ValidateItemBody
+) -> dict[str, Any] | JSONResponse:
+    account = await account_of(ctx, user, body.account_id)
+    async with ctx.pool.connection() as conn:
+        if body.property_id is not None and (
+            await store.owned_property(conn, user.id, body.property_id) is None
+        ):
+            raise ApiError(ErrorCode.NOT_OWNER)
+        if await store.item_held_elsewhere(conn, body.item_id, body.property_id):
+            return item_in_use_response()
+    info = await check_item_on_avito(ctx, account, body.item_id)
+    return {
+        "success": True,
+        "available": True,
+        "item": {"id": body.item_id, "status": info.status, "url": info.url},
+    }

@@ -1,0 +1,53 @@
+"""`POST /functions/v1/avito-sync`: one endpoint, the `action` field picks the handler."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body
+from fastapi.responses import JSONResponse
+
+from avito_sync.api.actions import connect, integrations, listings
+from avito_sync.api.auth import User
+from avito_sync.api.context import ServiceContext
+from avito_sync.api.deps import Context, CurrentUser
+from avito_sync.api.models import ActionBody
+
+router = APIRouter()
+
+Handler = Callable[[ServiceContext, User, Any], Awaitable[dict[str, Any] | JSONResponse]]
+
+HANDLERS: dict[str, Handler] = {
+    "oauth-url": connect.oauth_url,
+    "exchange-code": connect.exchange_code,
+    "progress-save": connect.progress_save,
+    "progress-load": connect.progress_load,
+    "get-accounts": listings.get_accounts,
+    "get-items": listings.get_items,
+    "validate-item": listings.validate_item,
+    "save-integration": integrations.save_integration,
+    "update-markup": integrations.update_markup,
+    "disconnect": integrations.disconnect,
+    "sync": integrations.sync,
+    "initial-sync": integrations.sync,
+    "status": integrations.status,
+}
+
+
+@router.post(
+    "/functions/v1/avito-sync",
+    responses={
+        400: {"description": "Malformed body: `code` INVALID_JSON or INVALID_REQUEST"},
+        401: {"description": "Missing or invalid JWT"},
+        403: {"description": "Not an authenticated user, or not the owner"},
+        409: {"description": "validate-item: the listing is used by another integration"},
+    },
+)
+async def avito_sync_action(
+    context: Context,
+    user: CurrentUser,
+    body: Annotated[ActionBody, Body()],
+) -> Any:
+    """Every step of the connect modal, the badges, markup, sync and disconnect."""
+    return await HANDLERS[body.action](context, user, body)

@@ -1,0 +1,126 @@
+"""The FastAPI application: routers, middleware, error handlers, and the process lifespan
+that opens the pool, the Avito client and the sync runtime (with its worker loop)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from avito_sync.api import browser_callback, health, legacy, poll
+from avito_sync.api.actions import router as actions
+from avito_sync.api.auth import JwtVerifier
+from avito_sync.api.context import ServiceContext
+from avito_sync.api.cors import EdgeCorsMiddleware
+from avito_sync.api.errors import (
+    ApiError,
+    api_error_handler,
+    http_error_handler,
+    unexpected_error_handler,
+    validation_error_handler,
+)
+from avito_sync.api.jwks import JwksCache
+from avito_sync.api.metrics import MetricsMiddleware, ServiceMetrics
+from avito_sync.api.settings import ServiceSettings
+from avito_sync.api.sync_result import sync_response
+from avito_sync.avito.settings import AvitoSettings
+from avito_sync.sync.runtime import SyncRuntime
+from avito_sync.sync.settings import SyncSettings
+
+
+def build_app(settings: ServiceSettings, metrics: ServiceMetrics, **fastapi: Any) -> FastAPI:
+    """Routes and middleware; `app.state.context` is set by the lifespan (or a test)."""
+    app = FastAPI(
+        title="avito-sync",
+        summary="Avito connect flow, sync and status for the property-management app",
+        version="1",
+        **fastapi,
+    )
+    app.include_router(actions.router)
+    app.include_router(legacy.router)
+    app.include_router(browser_callback.router)
+    app.include_router(health.router)
+    app.include_router(poll.router)
+    app.add_exception_handler(ApiError, api_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(Exception, unexpected_error_handler)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(EdgeCorsMiddleware, origins=settings.cors_origins)
+    return app
+
+
+@asynccontextmanager
+async def service_context(
+    settings: ServiceSettings,
+    runtime: SyncRuntime,
+    metrics: ServiceMetrics,
+) -> AsyncIterator[ServiceContext]:
+    """The per-process context on top of an open sync runtime (closed by the caller)."""
+    async with httpx.AsyncClient(trust_env=False) as http:
+        jwks = JwksCache(settings.effective_jwks_url, http, ttl_seconds=settings.jwks_cache_seconds)
+
+        async def run_sync(integration_id: uuid.UUID, trigger: str) -> dict[str, Any]:
+            result = await runtime.engine.sync_integration(
+                integration_id, trigger="initial" if trigger == "initial" else "manual"
+            )
+            if result.ran:
+                metrics.syncs.labels(trigger, result.status).inc()
+            return sync_response(result)
+
+        yield ServiceContext(
+            settings=settings,
+            pool=runtime.pool,
+            verifier=JwtVerifier(
+                jwks=jwks, issuer=settings.effective_issuer, hs256_secret=settings.jwt_secret
+            ),
+            avito=runtime.client,
+            tokens=runtime.tokens.provider,
+            run_sync=run_sync,
+            metrics=metrics,
+        )
+
+
+def create_app(
+    settings: ServiceSettings,
+    avito_settings: AvitoSettings,
+    sync_settings: SyncSettings,
+    *,
+    run_worker: bool,
+) -> FastAPI:
+    """The app `avito-sync serve` runs: its lifespan owns every connection it opens."""
+    metrics = ServiceMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await SyncRuntime.open(sync_settings, avito_settings)
+        worker_task: asyncio.Task[None] | None = None
+        try:
+            async with service_context(settings, runtime, metrics) as context:
+                app.state.context = context
+                if sync_settings.poll_secret is not None:
+                    app.state.poll_gate = poll.PollGate(
+                        runtime.worker.run_once, sync_settings.poll_secret.get_secret_value()
+                    )
+                if run_worker:
+                    worker_task = asyncio.create_task(runtime.worker.run_forever())
+                yield
+        finally:
+            runtime.worker.stop()
+            if worker_task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker_task
+            gate = getattr(app.state, "poll_gate", None)
+            if gate is not None:
+                await gate.aclose()
+            await runtime.aclose()
+
+    return build_app(settings, metrics, lifespan=lifespan)

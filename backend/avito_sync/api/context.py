@@ -1,0 +1,36 @@
+"""What every request handler needs, built once per process by the app's lifespan."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg_pool import AsyncConnectionPool
+
+from avito_sync.api.auth import JwtVerifier
+from avito_sync.api.metrics import ServiceMetrics
+from avito_sync.api.settings import ServiceSettings
+from avito_sync.avito.auth import TokenProvider
+from avito_sync.avito.client import AvitoClient
+
+SyncRunner = Callable[[uuid.UUID, str], Awaitable[dict[str, Any]]]
+"""Run one sync of an integration now (trigger: initial | manual); returns its summary."""
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class ServiceContext:
+    settings: ServiceSettings
+    pool: AsyncConnectionPool[Any]
+    verifier: JwtVerifier
+    avito: AvitoClient
+    tokens: Callable[[uuid.UUID], TokenProvider]
+    run_sync: SyncRunner
+    metrics: ServiceMetrics
+    clock: Callable[[], dt.datetime] = utc_now
