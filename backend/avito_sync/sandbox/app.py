@@ -1,0 +1,90 @@
+"""The sandbox ASGI app: emulated Avito (OAuth, token, API) plus the ``/_sandbox`` control API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from avito_sync.sandbox import control_routes, oauth, routes_core, routes_str
+from avito_sync.sandbox.config import SandboxConfig
+from avito_sync.sandbox.errors import ApiError
+from avito_sync.sandbox.schemas import RequestLogEntry
+from avito_sync.sandbox.state import SandboxState
+
+CONTROL_PREFIX = "/_sandbox"
+
+
+class RequestLog:
+    """ASGI middleware: logs every non-control request and saves state after writes.
+
+    Pure ASGI (not BaseHTTPMiddleware) so that injected hangs can see client disconnects.
+    """
+
+    def __init__(self, app: ASGIApp, state: SandboxState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            self._record(scope, status)
+
+    def _record(self, scope: Scope, status: int) -> None:
+        path: str = scope["path"]
+        method: str = scope["method"]
+        if method != "GET":
+            self.state.save()
+        if path.startswith(CONTROL_PREFIX):
+            return
+        info: dict[str, Any] = scope.get("state") or {}
+        runtime = self.state.runtime
+        runtime.log.append(
+            RequestLogEntry(
+                seq=runtime.next_log_seq,
+                at=self.state.now(),
+                method=method,
+                path=path,
+                status=status,
+                operation_id=info.get("operation_id"),
+                fault=info.get("fault"),
+                account_id=info.get("account_id"),
+            )
+        )
+        runtime.next_log_seq += 1
+
+
+async def _api_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return exc.response
+
+
+def create_app(config: SandboxConfig | None = None) -> FastAPI:
+    """A fresh sandbox; state is loaded from ``config.state_file`` when that exists."""
+    state = SandboxState(config or SandboxConfig())
+    app = FastAPI(
+        title="Avito sandbox",
+        description="Emulates Avito's OAuth, token and short-term-rent API for development.",
+        docs_url=f"{CONTROL_PREFIX}/docs",
+        openapi_url=f"{CONTROL_PREFIX}/openapi.json",
+        redoc_url=None,
+    )
+    app.state.sandbox = state
+    app.add_exception_handler(ApiError, _api_error)
+    for router in (oauth.router, routes_core.router, routes_str.router, control_routes.router):
+        app.include_router(router)
+    app.add_middleware(RequestLog, state=state)
+    return app
