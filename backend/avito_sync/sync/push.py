@@ -103,7 +103,8 @@ class OperationOutcome:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("sent", "skipped")
+        """A 409 counts as done: it is recorded and notified, and must not be retried."""
+        return self.status != "failed"
 
     def legacy_entry(self) -> dict[str, Any]:
         """`errors[]` / `warnings[]` entry in the old edge function's shape."""

@@ -1,0 +1,284 @@
+"""Push against real Postgres and the sandbox over HTTP: what is sent (the sandbox's request
+log), when, and that the sandbox's calendar, prices and base params end up equal to the plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from psycopg_pool import AsyncConnectionPool
+
+from avito_sync.avito import AvitoClient, StaticToken
+from avito_sync.sync.plan import SyncPlan, build_plan
+from avito_sync.sync.push import PushResult, SyncInputError, load_sync_input, push_plan
+from tests.fixtures.sandbox import Sandbox
+from tests.sync import (
+    Conn,
+    Seeded,
+    add_booking,
+    avito,
+    day,
+    events,
+    moscow_today,
+    pool,
+    seed_integration,
+)
+
+__all__ = ["avito", "pool"]  # fixtures
+
+Avito = tuple[AvitoClient, StaticToken]
+ALL = {"putIntervals", "postRealtyPrices", "postBaseParams"}
+
+
+@pytest.fixture
+def seeded(db: Conn, sandbox: Sandbox) -> Seeded:
+    return seed_integration(
+        db,
+        avito_user_id=sandbox.account_id,
+        avito_item_id=sandbox.item_id,
+        base_price=Decimal(3000),
+        minimum_booking_days=2,
+        markup=Decimal(10),
+    )
+
+
+async def current_plan(pool: AsyncConnectionPool[Any], seeded: Seeded) -> SyncPlan:
+    async with pool.connection() as conn:
+        sync_input = await load_sync_input(conn, seeded.integration_id)
+    return build_plan(sync_input, moscow_today())
+
+
+async def push(
+    pool: AsyncConnectionPool[Any], avito: Avito, seeded: Seeded, **kwargs: Any
+) -> PushResult:
+    client, auth = avito
+    async with pool.connection() as conn:
+        sync_input = await load_sync_input(conn, seeded.integration_id)
+    plan = build_plan(sync_input, moscow_today())
+    return await push_plan(
+        pool, client, auth, sync_input.integration, plan, now=dt.datetime.now(dt.UTC), **kwargs
+    )
+
+
+def sent_operations(sandbox: Sandbox) -> list[str]:
+    """Operations the sandbox received since the last call, and forget them."""
+    ops = [r.operation_id or r.path for r in sandbox.control.requests()]
+    sandbox.control.clear_requests()
+    return sorted(ops)
+
+
+def assert_sandbox_matches(sandbox: Sandbox, plan: SyncPlan) -> None:
+    window = plan.window
+    last = window.end - dt.timedelta(days=1)
+    open_days = {d for r in plan.open_intervals for d in r.days()}
+    calendar = sandbox.control.calendar(sandbox.item_id, window.start, last)
+    assert len(calendar) == 365
+    mismatched = [c.date for c in calendar if c.open != (c.date in open_days)]
+    assert mismatched == []
+    closed_by_closure = {c.date for c in calendar if c.closed_by == "closure"}
+    assert closed_by_closure == {d for r in plan.closures for d in r.days()}
+
+    expected_prices = {}
+    for period in plan.prices:
+        d = period.date_from
+        while d <= period.date_to:
+            expected_prices[d] = (period.night_price, period.minimal_duration)
+            d += dt.timedelta(days=1)
+    actual = {
+        p.date: (p.night_price, p.minimal_duration)
+        for p in sandbox.control.prices(sandbox.item_id, window.start, last)
+    }
+    assert actual == expected_prices
+    base = sandbox.control.base_params(sandbox.item_id)
+    assert base is not None
+    assert base["night_price"] == plan.base_params.night_price
+    assert base["minimal_duration"] == plan.base_params.minimal_duration
+
+
+async def test_first_push_sends_everything_and_the_sandbox_matches_the_plan(
+    db: Conn, sandbox: Sandbox, seeded: Seeded, pool: AsyncConnectionPool[Any], avito: Avito
+) -> None:
+    add_booking(db, seeded.property_id, day(3), day(6))
+    add_booking(db, seeded.property_id, day(5), day(9), status="paid")
+    add_booking(db, seeded.property_id, day(20), day(22), status="pending")
+    db.execute(
+        "insert into public.property_rates (property_id, date, daily_price, min_stay)"
+        " values (%s, %s, 5000, 3), (%s, %s, 5000, 3)",
+        (seeded.property_id, day(30), seeded.property_id, day(31)),
+    )
+    sandbox.control.clear_requests()
+
+    result = await push(pool, avito, seeded)
+    assert result.full
+    assert result.push_success
+    assert set(result.sent) == {"intervals", "closures", "prices", "base_params"}
+    assert result.api_calls == 4
+    assert sent_operations(sandbox) == sorted([*ALL, "putBookingsInfo"])
+
+    plan = await current_plan(pool, seeded)
+    assert_sandbox_matches(sandbox, plan)
+    assert plan.prices[0].night_price == 3300  # 3000 + 10 %
+    assert any(p.night_price == 5500 and p.minimal_duration == 3 for p in plan.prices)
+
+
+async def test_nothing_is_sent_when_nothing_changed(
+    db: Conn, sandbox: Sandbox, seeded: Seeded, pool: AsyncConnectionPool[Any], avito: Avito
+) -> None:
+    await push(pool, avito, seeded)
+    sandbox.control.clear_requests()
+
+    result = await push(pool, avito, seeded)
+    assert not result.full
+    assert result.sent == ()
+    assert result.api_calls == 0
+    assert {o.reason for o in result.outcomes} <= {"unchanged", "nothing_to_send"}
+    assert sent_operations(sandbox) == []
+
+
+async def test_a_price_change_pushes_prices_only(
+    db: Conn, sandbox: Sandbox, seeded: Seeded, pool: AsyncConnectionPool[Any], avito: Avito
+) -> None:
+    await push(pool, avito, seeded)
+    sandbox.control.clear_requests()
+    db.execute(
+        "insert into public.property_rates (property_id, date, daily_price) values (%s, %s, 7000)",
+        (seeded.property_id, day(15)),
+    )
+
+    result = await push(pool, avito, seeded)
+    assert result.sent == ("prices",)
+    assert sent_operations(sandbox) == ["postRealtyPrices"]
+    assert_sandbox_matches(sandbox, await current_plan(pool, seeded))
+
+
+async def test_a_new_app_booking_pushes_intervals_and_closures(
+    db: Conn, sandbox: Sandbox, seeded: Seeded, pool: AsyncConnectionPool[Any], avito: Avito
+) -> None:
+    add_booking(db, seeded.property_id, day(40), day(42))
+    await push(pool, avito, seeded)
+    sandbox.control.clear_requests()
+
+    add_booking(db, seeded.property_id, day(50), day(53))
+    result = await push(pool, avito, seeded)
+    assert result.sent == ("intervals", "closures")
+    assert sent_operations(sandbox) == ["putBookingsInfo", "putIntervals"]
+    assert_sandbox_matches(sandbox, await current_plan(pool, seeded))
+
+    # An Avito booking changes the intervals only; the closures must survive that write.
+    db.execute(
+        "insert into public.bookings (property_id, check_in, check_out, status, source,"
+        " external_id, avito_booking_id, avito_status)"
+        " values (%s, %s, %s, 'confirmed', 'avito', '777', 777, 'active')",
+        (seeded.property_id, day(60), day(61)),
+    )
+    sandbox.control.clear_requests()
+    assert (await push(pool, avito, seeded)).sent == ("intervals", "closures")
+    assert_sandbox_matches(sandbox, await current_plan(pool, seeded))
+
+    # Cancelling it reopens the dates: the intervals write replaces the calendar.
+    db.execute("update public.bookings set status = 'cancelled' where check_in = %s", (day(50),))
+    await push(pool, avito, seeded)
+    assert_sandbox_matches(sandbox, await current_plan(pool, seeded))
+    assert all(c.open for c in sandbox.control.calendar(sandbox.item_id, day(50), day(52)))
+
+
+async def test_a_full_push_repairs_drift_after_the_period(
+    db: Conn, sandbox: Sandbox, seeded: Seeded, pool: AsyncConnectionPool[Any], avito: Avito
+) -> None:
+    await push(pool, avito, seeded)
+    db.execute(
+        "update avito_private.avito_push_state set last_full_push_at = now() - interval '7 hours'"
+        " where integration_id = %s",
+        (seeded.integration_id,),
+    )
+    sandbox.control.clear_requests()
+
+    calm = await push(pool, avito, seeded, full_push_every=dt.timedelta(hours=8))
+    assert calm.sent == ()
+    assert sent_operations(sandbox) == []
+
+    repaired = await push(pool, avito, seeded)  # default period: 6 hours
+    assert repaired.full
+    assert set(repaired.sent) == {"intervals", "prices", "base_params"}
+    assert sent_operations(sandbox) == sorted(ALL)
+
+    after = await push(pool, avito, seeded)
+    assert after.sent == ()
+
+
+async def test_a_409_is_recorded_and_notified_once_not_retried(
+    db: Conn, sandbox: Sandbox, seeded: Seeded, pool: AsyncConnectionPool[Any], avito: Avito
+) -> None:
+    paid = sandbox.control.create_booking(sandbox.item_id, day(10), day(12))
+    add_booking(db, seeded.property_id, day(11), day(13))  # a double booking made elsewhere
+    add_booking(db, seeded.property_id, day(20), day(21))
+
+    result = await push(pool, avito, seeded)
+    closures = result.outcome("closures")
+    assert closures.status == "conflict"
+    assert result.push_success  # recorded and notified, not a failure to retry
+    (warning,) = [w for w in result.legacy_warnings() if w["operation"] == "bookings_update"]
+    assert warning["statusCode"] == 409
+    assert warning["details"]["conflicts"][0]["bookings"][0]["avito_booking_id"] == paid.id
+    (event,) = events(db, "booking_conflict")
+    assert event["payload"]["conflicts"][0]["interval"]["date_start"] == day(11).isoformat()
+    state = db.execute(
+        "select last_conflicts from avito_private.avito_push_state where integration_id = %s",
+        (seeded.integration_id,),
+    ).fetchone()
+    assert state is not None
+    assert state["last_conflicts"][0]["bookings"][0]["avito_booking_id"] == paid.id
+    # The current spec closed the range that did not conflict.
+    (day20,) = sandbox.control.calendar(sandbox.item_id, day(20), day(20))
+    assert day20.closed_by == "closure"
+
+    sandbox.control.clear_requests()
+    again = await push(pool, avito, seeded)
+    assert again.outcome("closures").reason == "unchanged"
+    assert sent_operations(sandbox) == []
+    assert len(events(db, "booking_conflict")) == 1
+
+
+async def test_a_failed_operation_is_reported_and_retried_next_time(
+    db: Conn, sandbox: Sandbox, seeded: Seeded, pool: AsyncConnectionPool[Any], avito: Avito
+) -> None:
+    fault = sandbox.control.add_fault("postRealtyPrices", error_rates={500: 1.0})
+    result = await push(pool, avito, seeded)
+    assert result.outcome("prices").status == "failed"
+    assert result.outcome("intervals").status == "sent"
+    assert not result.push_success
+    assert not result.prices_push_success
+    assert result.intervals_push_success
+    (error,) = result.legacy_errors()
+    assert (error["operation"], error["statusCode"]) == ("price_update", 500)
+
+    sandbox.control.remove_fault(fault.id)
+    sandbox.control.clear_requests()
+    retried = await push(pool, avito, seeded)
+    assert retried.full  # no complete push yet, so everything goes again
+    assert retried.push_success
+    assert "postRealtyPrices" in sent_operations(sandbox)
+    assert (await push(pool, avito, seeded)).sent == ()
+
+
+async def test_nothing_is_pushed_for_a_deleted_property(
+    db: Conn, sandbox: Sandbox, seeded: Seeded, pool: AsyncConnectionPool[Any], avito: Avito
+) -> None:
+    db.execute(
+        "update public.properties set deleted_at = now() where id = %s", (seeded.property_id,)
+    )
+    sandbox.control.clear_requests()
+    result = await push(pool, avito, seeded)
+    assert {o.reason for o in result.outcomes} == {"not_pushable"}
+    assert sent_operations(sandbox) == []
+
+
+async def test_loading_an_unknown_integration_fails_clearly(
+    db: Conn, pool: AsyncConnectionPool[Any]
+) -> None:
+    async with pool.connection() as conn:
+        with pytest.raises(SyncInputError):
+            await load_sync_input(conn, uuid.uuid4())
