@@ -128,17 +128,24 @@ async def api_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc)
 
 
+UNION_TAG_ERRORS = {"union_tag_invalid", "union_tag_not_found"}
+
+
 def _field_problems(exc: RequestValidationError) -> list[dict[str, str]]:
     problems = []
     for item in exc.errors():
-        loc = [str(part) for part in item.get("loc", ()) if part not in ("body",)]
+        loc = [str(part) for part in item.get("loc", ()) if part != "body"]
+        if item.get("type") in UNION_TAG_ERRORS:
+            loc = [*loc, "action"]
         problems.append({"field": ".".join(loc) or "body", "problem": str(item.get("msg", ""))})
     return problems
 
 
 async def validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return error_response(ApiError(ErrorCode.INVALID_REQUEST, details=_field_problems(exc)))
+    unknown_action = any(item.get("type") == "union_tag_invalid" for item in exc.errors())
+    code = ErrorCode.UNKNOWN_ACTION if unknown_action else ErrorCode.INVALID_REQUEST
+    return error_response(ApiError(code, details=_field_problems(exc)))
 
 
 async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:

@@ -1,0 +1,200 @@
+"""OAuth state and code: single use, bound to the user, tamper-proof, expiring; the
+browser-redirect callback; the legacy callback function."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import time
+import uuid
+from urllib.parse import parse_qs, urlsplit
+
+from avito_sync.api.oauth_state import issue_state
+from tests.api.conftest import APP_REDIRECT, STATE_SECRET, Service
+
+
+def token_exchanges(service: Service) -> int:
+    return sum(
+        1
+        for entry in service.sandbox.control.requests()
+        if entry.path.endswith("/token") and entry.method == "POST"
+    )
+
+
+async def authorize(service: Service, user: uuid.UUID, prop: uuid.UUID) -> dict[str, str]:
+    url = (await service.act(user, "oauth-url", property_id=str(prop))).json()
+    return await service.consent(url["url"])
+
+
+async def test_replayed_state_never_reaches_avito(service: Service) -> None:
+    host = service.user()
+    prop = service.property(host)
+    redirect = await authorize(service, host, prop)
+    first = await service.act(host, "exchange-code", **redirect)
+    assert first.json()["success"] is True
+    exchanges = token_exchanges(service)
+    again = await service.act(host, "exchange-code", **redirect)
+    assert again.status_code == 200
+    assert again.json()["success"] is False
+    assert again.json()["code"] == "STATE_USED"
+    assert "заново" in again.json()["message"]
+    assert token_exchanges(service) == exchanges
+
+
+async def test_replayed_code_with_a_new_state_is_a_clear_error(service: Service) -> None:
+    host = service.user()
+    prop = service.property(host)
+    redirect = await authorize(service, host, prop)
+    assert (await service.act(host, "exchange-code", **redirect)).json()["success"] is True
+    fresh = (await service.act(host, "oauth-url", property_id=str(prop))).json()["state"]
+    replay = (await service.act(host, "exchange-code", code=redirect["code"], state=fresh)).json()
+    assert replay["success"] is False
+    assert replay["code"] == "CODE_INVALID"
+
+
+async def test_state_of_another_user_is_rejected_and_not_consumed(service: Service) -> None:
+    host, intruder = service.user(), service.user()
+    prop = service.property(host)
+    redirect = await authorize(service, host, prop)
+    stolen = (await service.act(intruder, "exchange-code", **redirect)).json()
+    assert stolen["success"] is False
+    assert stolen["code"] == "STATE_INVALID"
+    assert (await service.act(host, "exchange-code", **redirect)).json()["success"] is True
+
+
+async def test_tampered_forged_and_expired_states(service: Service) -> None:
+    host = service.user()
+    prop = service.property(host)
+    redirect = await authorize(service, host, prop)
+    payload, mac = redirect["state"].split(".")
+    data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    data["p"] = str(service.property(host))
+    tampered = base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+    now = dt.datetime.now(dt.UTC)
+    # Signed with our secret but never issued by the service: no row, so not redeemable.
+    unissued, _ = issue_state(STATE_SECRET, host, prop, now)
+    expired, _ = issue_state(STATE_SECRET, host, prop, now - dt.timedelta(hours=2))
+    forged, _ = issue_state("another-secret-" + "y" * 32, host, prop, now)
+    cases = {
+        f"{tampered}.{mac}": "STATE_INVALID",
+        unissued: "STATE_INVALID",
+        forged: "STATE_INVALID",
+        expired: "STATE_EXPIRED",
+        "bm90IGEgc3RhdGU": "STATE_INVALID",
+    }
+    for state, code in cases.items():
+        answer = await service.act(host, "exchange-code", code=redirect["code"], state=state)
+        assert answer.json()["code"] == code, state
+    assert (await service.act(host, "exchange-code", **redirect)).json()["success"] is True
+
+
+async def test_state_row_expires_after_an_hour(service: Service) -> None:
+    host = service.user()
+    prop = service.property(host)
+    redirect = await authorize(service, host, prop)
+    service.db.execute(
+        "update public.avito_oauth_states set created_at = now() - interval '2 hours',"
+        " expires_at = now() - interval '1 hour 1 minute' where owner_id = %s",
+        (host,),
+    )
+    answer = (await service.act(host, "exchange-code", **redirect)).json()
+    assert answer["code"] == "STATE_INVALID"
+
+
+async def test_oauth_url_needs_the_callers_property(service: Service) -> None:
+    host, other = service.user(), service.user()
+    prop = service.property(other)
+    answer = await service.act(host, "oauth-url", property_id=str(prop))
+    assert answer.status_code == 403
+    assert answer.json()["code"] == "NOT_OWNER"
+    missing = await service.act(host, "oauth-url", property_id=str(uuid.uuid4()))
+    assert missing.status_code == 403
+
+
+async def test_browser_callback_completes_and_redirects_to_the_app(service: Service) -> None:
+    host = service.user()
+    prop = service.property(host)
+    redirect = await authorize(service, host, prop)
+    answer = await service.http.get("/oauth/avito/callback", params=redirect)
+    assert answer.status_code == 303
+    target = urlsplit(answer.headers["location"])
+    assert f"{target.scheme}://{target.netloc}{target.path}" == APP_REDIRECT
+    query = parse_qs(target.query)
+    assert query["avito"] == ["connected"]
+    assert query["property_id"] == [str(prop)]
+    row = service.db.execute(
+        "select owner_id, status from public.avito_accounts where id = %s",
+        (query["account_id"][0],),
+    ).fetchone()
+    assert row == {"owner_id": host, "status": "active"}
+    replay = await service.http.get("/oauth/avito/callback", params=redirect)
+    assert parse_qs(urlsplit(replay.headers["location"]).query)["error"] == ["state_used"]
+
+
+async def test_browser_callback_keeps_avitos_error(service: Service) -> None:
+    host = service.user()
+    prop = service.property(host)
+    url = (await service.act(host, "oauth-url", property_id=str(prop))).json()
+    denied = await service.consent(url["url"], allow=False)
+    assert denied["error"] == "access_denied"
+    answer = await service.http.get("/oauth/avito/callback", params=denied)
+    assert answer.status_code == 303
+    query = parse_qs(urlsplit(answer.headers["location"]).query)
+    assert query["error"] == ["access_denied"]
+    assert query["error_description"] == [denied["error_description"]]
+
+
+def legacy_state(prop: uuid.UUID, *, at: float | None = None) -> str:
+    """What the deployed app builds: base64 JSON, unsigned, timestamp in milliseconds."""
+    data = {"property_id": str(prop), "timestamp": int((at or time.time()) * 1000), "random": "x1"}
+    return base64.b64encode(json.dumps(data).encode()).decode()
+
+
+async def test_legacy_callback_with_the_apps_own_state(service: Service) -> None:
+    host = service.user()
+    prop = service.property(host)
+    state = legacy_state(prop)
+    redirect = service.sandbox.control.authorize(
+        service.sandbox.client_id, account_id=service.sandbox.account_id, state=state
+    )
+    body = {"code": redirect["code"], "state": state, "redirect_uri": service.sandbox.redirect_uri}
+    answer = await service.http.post(
+        "/functions/v1/avito-oauth-callback", json=body, headers=service.headers(host)
+    )
+    assert answer.json() == {
+        "success": True,
+        "avitoUserId": service.sandbox.account_id,
+        "avitoUserIdMissing": False,
+        "accountId": answer.json()["accountId"],
+        "propertyId": str(prop),
+    }
+    replay = await service.http.post(
+        "/functions/v1/avito-oauth-callback", json=body, headers=service.headers(host)
+    )
+    assert replay.json()["success"] is False
+    assert replay.json()["reason"] == "state_used"
+
+
+async def test_legacy_callback_failures_use_the_apps_reasons(service: Service) -> None:
+    host, other = service.user(), service.user()
+    prop = service.property(host)
+    url = "/functions/v1/avito-oauth-callback"
+    headers = service.headers(host)
+
+    async def reason(**body: str) -> str:
+        answer = await service.http.post(url, json=body, headers=headers)
+        assert answer.status_code == 200
+        assert answer.json()["success"] is False
+        return str(answer.json()["reason"])
+
+    assert await reason(
+        code="c", state=legacy_state(prop), redirect_uri="https://evil.example/"
+    ) == ("invalid_redirect_uri")
+    assert await reason(code="c", state=legacy_state(prop, at=time.time() - 7200)) == (
+        "state_expired"
+    )
+    assert await reason(code="c", state=legacy_state(service.property(other))) == "forbidden"
+    assert await reason(code="never-issued", state=legacy_state(prop)) == "invalid_code"
+    signed = await authorize(service, host, prop)
+    assert await reason(code="never-issued", state=signed["state"]) == "invalid_code"
