@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from avito_sync.avito import AvitoClient, StaticToken
 from avito_sync.avito.models import BookingStatus
-from avito_sync.sync.pull import PullResult, app_status, normalize_phone, pull_bookings
+from avito_sync.sync.pull import (
+    PulledBooking,
+    PullResult,
+    app_status,
+    apply_pulled,
+    normalize_phone,
+    pull_bookings,
+)
 from tests.fixtures.sandbox import Sandbox
 from tests.sync import (
     Conn,
@@ -229,3 +237,47 @@ async def test_pull_touches_nothing_when_avito_fails(
         await pull(pool, avito, seeded)
     assert db.execute("select count(*) as n from public.bookings").fetchone() == {"n": 0}
     assert events(db) == []
+
+
+def pulled(avito_id: int, start: int, end: int, status: str | None = "confirmed") -> PulledBooking:
+    return PulledBooking(
+        avito_booking_id=avito_id,
+        check_in=day(start),
+        check_out=day(end),
+        status=status,
+        avito_status="active",
+        guest_name="Guest",
+        guest_email=None,
+        guest_phone=None,
+        guests_count=1,
+        total_price=1000,
+    )
+
+
+async def test_the_merge_is_all_or_nothing(
+    db: Conn, seeded: Seeded, pool: AsyncConnectionPool[Any]
+) -> None:
+    window = (moscow_today(), day(365))
+    async with pool.connection() as conn:
+        with pytest.raises(psycopg.errors.InvalidParameterValue):
+            # The second booking is refused by the SQL function after the first was merged.
+            await apply_pulled(
+                conn, seeded.integration_id, *window, [pulled(1, 1, 2), pulled(2, 3, 4, "weird")]
+            )
+    assert db.execute("select count(*) as n from public.bookings").fetchone() == {"n": 0}
+    assert events(db) == []
+
+
+async def test_a_booking_with_impossible_dates_is_rejected_not_blocking(
+    db: Conn, seeded: Seeded, pool: AsyncConnectionPool[Any]
+) -> None:
+    async with pool.connection() as conn:
+        result = await apply_pulled(
+            conn,
+            seeded.integration_id,
+            moscow_today(),
+            day(365),
+            [pulled(1, 5, 5), pulled(2, 1, 3)],
+        )
+    assert (result.created, result.rejected) == (1, 1)
+    avito_booking(db, 2)

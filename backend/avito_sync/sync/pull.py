@@ -44,7 +44,10 @@ from uuid import UUID
 from psycopg import AsyncConnection
 
 from avito_sync.avito.models import BookingStatus, RealtyBooking
+from avito_sync.logs import get_logger
 from avito_sync.sync.plan import sync_window
+
+log = get_logger(__name__)
 
 _APP_STATUS = {
     BookingStatus.PENDING: "pending",
@@ -94,6 +97,7 @@ class PullResult:
     vanished: int
     conflicts: int
     fetched: int
+    rejected: int = 0
     api_calls: int = 1
 
 
@@ -143,10 +147,21 @@ async def apply_pulled(
     window_end: dt.date,
     bookings: list[PulledBooking],
 ) -> PullResult:
-    """Merge one complete Avito answer for the window; atomic (one SQL function call)."""
+    """Merge one complete Avito answer for the window; atomic (one SQL function call).
+
+    A booking whose check-out is not after its check-in cannot be stored (the table forbids
+    it); it is left out and counted as `rejected` rather than blocking every later pull.
+    """
+    valid = [b for b in bookings if b.check_out > b.check_in]
+    if len(valid) != len(bookings):
+        log.warning(
+            "avito_bookings_rejected",
+            integration_id=str(integration_id),
+            avito_booking_ids=[b.avito_booking_id for b in bookings if b not in valid],
+        )
     cur = await conn.execute(
         "select * from avito_private.apply_avito_bookings(%s, %s, %s, %s::jsonb)",
-        (integration_id, window_start, window_end, _payload(bookings)),
+        (integration_id, window_start, window_end, _payload(valid)),
     )
     row = await cur.fetchone()
     if row is None:
@@ -159,6 +174,7 @@ async def apply_pulled(
         vanished=values["vanished"],
         conflicts=values["conflicts"],
         fetched=len({b.avito_booking_id for b in bookings}),
+        rejected=len(bookings) - len(valid),
     )
 
 
