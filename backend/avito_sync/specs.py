@@ -270,13 +270,28 @@ def _location(error: ValidationError, prefix: str = "") -> str:
     return ".".join(parts)
 
 
+_VALIDATORS: dict[int, tuple[Mapping[str, Any], Draft202012Validator]] = {}
+
+
+def _validator(schema: Mapping[str, Any]) -> Draft202012Validator:
+    """Compiled once per schema object (the spec's schemas live as long as the process)."""
+    cached = _VALIDATORS.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    validator = Draft202012Validator(schema, format_checker=_FORMATS)
+    if len(_VALIDATORS) > 4096:  # callers passing throwaway schemas must not grow it forever
+        _VALIDATORS.clear()
+    _VALIDATORS[id(schema)] = (schema, validator)
+    return validator
+
+
 def schema_issues(
     schema: Mapping[str, Any] | None, instance: object, prefix: str = ""
 ) -> list[SchemaIssue]:
     """Validate ``instance`` against an already translated schema; ``None`` accepts anything."""
     if schema is None:
         return []
-    validator = Draft202012Validator(schema, format_checker=_FORMATS)
+    validator = _validator(schema)
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.path)))
     return [SchemaIssue(_location(e, prefix), e.message) for e in errors]
 

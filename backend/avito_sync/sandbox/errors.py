@@ -46,7 +46,10 @@ def error_body(family: Family, status: int, message: str) -> dict[str, object]:
     if family == "flat":
         return {"code": str(status), "message": message}
     if family == "oauth":
-        return {"error": "server_error", "error_description": message}
+        code = "server_error" if status >= 500 else "invalid_request"
+        if status in {429, 503}:
+            code = "temporarily_unavailable"
+        return {"error": code, "error_description": message}
     return {"error": {"code": status, "message": message}}
 
 

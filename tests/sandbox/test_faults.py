@@ -1,0 +1,117 @@
+"""Injected faults: error statuses, 429s, latency, hangs and malformed bodies."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import httpx
+import pytest
+
+from avito_sync import specs
+from avito_sync.sandbox.schemas import Latency
+from tests.fixtures.sandbox import Sandbox
+from tests.sandbox.conftest import Api, days
+
+
+def _open_year(sandbox: Sandbox, today: dt.date) -> dict[str, object]:
+    return {
+        "item_id": sandbox.item_id,
+        "intervals": [
+            {"date_start": today.isoformat(), "date_end": (today + days(30)).isoformat(), "open": 1}
+        ],
+    }
+
+
+def test_an_injected_error_replaces_the_response_and_applies_nothing(
+    api: Api, sandbox: Sandbox, today: dt.date
+) -> None:
+    sandbox.control.add_fault("putIntervals", error_rates={500: 1.0}, times=1)
+    failed = api.intervals({"item_id": sandbox.item_id, "intervals": []})
+    assert failed.status_code == 500
+    assert specs.validate_response("putIntervals", 500, failed.json()) == []
+    assert all(d.open for d in sandbox.control.calendar(sandbox.item_id, today, today + days(3)))
+    assert api.intervals({"item_id": sandbox.item_id, "intervals": []}).status_code == 200
+    [fault] = sandbox.control.faults()
+    assert (fault.hits, fault.spent) == (1, True)
+    log = [(r.operation_id, r.status, r.fault) for r in sandbox.control.requests()]
+    assert log[-2:] == [("putIntervals", 500, "error:500"), ("putIntervals", 200, None)]
+
+
+def test_error_bodies_follow_each_apis_shape(api: Api, sandbox: Sandbox) -> None:
+    sandbox.control.add_fault("*", error_rates={503: 1.0})
+    user = api.call("getUserInfoSelf", "GET", "/core/v1/accounts/self")
+    items = api.http.get("/core/v1/items", headers=api.headers())
+    token = api.http.post("/token", data={"grant_type": "client_credentials"})
+    assert user.json() == {"error": {"code": 503, "message": "Injected fault"}}
+    assert items.json() == {"code": "503", "message": "Injected fault"}
+    assert token.status_code == 503
+    assert token.json()["error"] == "temporarily_unavailable"
+
+
+def test_seeded_error_rates_are_reproducible(api: Api, sandbox: Sandbox) -> None:
+    def run() -> list[int]:
+        sandbox.control.update_settings(random_seed=1234)
+        sandbox.control.clear_faults()
+        sandbox.control.add_fault("getUserInfoSelf", error_rates={500: 0.3, 502: 0.2})
+        return [
+            api.call("getUserInfoSelf", "GET", "/core/v1/accounts/self", checked=False).status_code
+            for _ in range(40)
+        ]
+
+    first, second = run(), run()
+    assert first == second
+    assert set(first) == {200, 500, 502}
+
+
+def test_injected_429_with_and_without_retry_after(api: Api, sandbox: Sandbox) -> None:
+    sandbox.control.add_fault("getUserInfoSelf", rate_limit_rate=1.0, retry_after=7, times=1)
+    sandbox.control.add_fault("getUserInfoSelf", rate_limit_rate=1.0, times=1)
+    with_header = api.http.get("/core/v1/accounts/self", headers=api.headers())
+    without = api.http.get("/core/v1/accounts/self", headers=api.headers())
+    assert (with_header.status_code, without.status_code) == (429, 429)
+    assert with_header.headers["Retry-After"] == "7"
+    assert "Retry-After" not in without.headers
+    assert without.headers["X-RateLimit-Remaining"] == "0"
+    assert without.json()["error"]["code"] == 429
+    assert api.http.get("/core/v1/accounts/self", headers=api.headers()).status_code == 200
+
+
+def test_malformed_bodies_are_not_json(api: Api, sandbox: Sandbox) -> None:
+    sandbox.control.add_fault("/core/v1/items", malformed_rate=1.0, times=1)
+    sandbox.control.add_fault("getUserInfoSelf", malformed_rate=1.0, malformed_status=502, times=1)
+    ok_status = api.http.get("/core/v1/items", headers=api.headers())
+    gateway = api.http.get("/core/v1/accounts/self", headers=api.headers())
+    assert (ok_status.status_code, gateway.status_code) == (200, 502)
+    for response in (ok_status, gateway):
+        with pytest.raises(json.JSONDecodeError):
+            response.json()
+
+
+def test_latency_delays_the_answer_past_a_short_client_timeout(api: Api, sandbox: Sandbox) -> None:
+    sandbox.control.add_fault("getUserInfoSelf", latency=Latency(fixed_ms=1500), times=1)
+    with pytest.raises(httpx.ReadTimeout):
+        api.http.get("/core/v1/accounts/self", headers=api.headers(), timeout=0.2)
+    assert api.http.get("/core/v1/accounts/self", headers=api.headers()).status_code == 200
+    [fault] = sandbox.control.faults()
+    assert (fault.hits, fault.spent) == (1, True)
+
+
+def test_a_timeout_fault_hangs_until_the_client_gives_up(api: Api, sandbox: Sandbox) -> None:
+    sandbox.control.add_fault("getRealtyBookings", timeout_rate=1.0, timeout_seconds=60, times=1)
+    path = f"/realty/v1/accounts/{sandbox.account_id}/items/{sandbox.item_id}/bookings"
+    params = {"date_start": "2099-01-01", "date_end": "2099-01-02"}
+    with pytest.raises(httpx.ReadTimeout):
+        api.http.get(path, params=params, headers=api.headers(), timeout=0.3)
+    assert api.http.get(path, params=params, headers=api.headers()).status_code == 200
+
+
+def test_fault_rules_are_validated_and_removable(api: Api, sandbox: Sandbox) -> None:
+    response = api.http.post(
+        "/_sandbox/faults", json={"target": "*", "error_rates": {"500": 0.8}, "malformed_rate": 0.5}
+    )
+    assert response.status_code == 422
+    fault = sandbox.control.add_fault("getUserInfoSelf", error_rates={500: 1.0})
+    assert api.http.get("/core/v1/accounts/self", headers=api.headers()).status_code == 500
+    sandbox.control.remove_fault(fault.id)
+    assert api.http.get("/core/v1/accounts/self", headers=api.headers()).status_code == 200
