@@ -28,7 +28,11 @@ def _default_worker_id() -> str:
 
 class SyncSettings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, extra="ignore", frozen=True, hide_input_in_errors=True
+        env_prefix=ENV_PREFIX,
+        extra="ignore",
+        frozen=True,
+        hide_input_in_errors=True,
+        populate_by_name=True,
     )
 
     database_url: str = Field(validation_alias="DATABASE_URL")

@@ -74,6 +74,8 @@ class Worker:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._claim_lock = asyncio.Lock()
+        self.listening = asyncio.Event()
+        """Set while the LISTEN connection is up (readiness checks and tests)."""
 
     @property
     def owner(self) -> str:
@@ -93,18 +95,25 @@ class Worker:
 
     async def run_once(self) -> int:
         """Claim and run due syncs until none is due or every slot is taken by others;
-        return how many this call started."""
+        return how many this call started. Cancelling it cancels the syncs it started (their
+        leases then expire and another worker takes the rows)."""
         started = 0
         mine: set[asyncio.Task[None]] = set()
-        while not self._stopping.is_set():
-            spawned = await self._fill()
-            started += len(spawned)
-            mine = {t for t in mine | spawned if not t.done()}
-            if not mine:
-                break
-            await asyncio.wait(mine, return_when=asyncio.FIRST_COMPLETED)
-        if mine:
-            await asyncio.wait(mine)
+        try:
+            while not self._stopping.is_set():
+                spawned = await self._fill()
+                started += len(spawned)
+                mine = {t for t in mine | spawned if not t.done()}
+                if not mine:
+                    break
+                await asyncio.wait(mine, return_when=asyncio.FIRST_COMPLETED)
+            if mine:
+                await asyncio.wait(mine)
+        except asyncio.CancelledError:
+            for task in mine:
+                task.cancel()
+            await asyncio.gather(*mine, return_exceptions=True)
+            raise
         return started
 
     async def run_forever(self) -> None:
@@ -124,6 +133,7 @@ class Worker:
                     )
         finally:
             listener.cancel()
+            self.listening.clear()
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
             await self._drain()
@@ -225,12 +235,14 @@ class Worker:
                     self._settings.database_url, autocommit=True
                 ) as conn:
                     await conn.execute(f"listen {queue.NOTIFY_CHANNEL}")
+                    self.listening.set()
                     failures = 0
                     # A notification may have been sent while we were not listening.
                     self._wake.set()
                     async for _note in conn.notifies():
                         self._wake.set()
             except (psycopg.Error, OSError) as exc:
+                self.listening.clear()
                 delay = LISTEN_RETRY_SECONDS[min(failures, len(LISTEN_RETRY_SECONDS) - 1)]
                 failures += 1
                 log.warning("listen_failed", error=type(exc).__name__, retry_in=delay)

@@ -1,0 +1,94 @@
+"""`avito-sync setup` (point the pg_cron tick at the service) and `avito-sync worker`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from typing import Annotated
+
+import psycopg
+import typer
+
+from avito_sync.avito.settings import SettingsError, load_avito_settings
+from avito_sync.logs import configure_logging, get_logger
+from avito_sync.sync.runtime import SyncRuntime
+from avito_sync.sync.settings import SyncSettings, SyncSettingsError, load_sync_settings
+from avito_sync.sync.ticker import TickSetup, configure_tick
+
+log = get_logger(__name__)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(code=2)
+
+
+def _settings() -> SyncSettings:
+    try:
+        return load_sync_settings()
+    except SyncSettingsError as exc:
+        raise _fail(str(exc)) from None
+
+
+def setup_command(
+    service_url: Annotated[
+        str | None,
+        typer.Option(help="Base URL the database reaches the service at (AVITO_SYNC_SERVICE_URL)."),
+    ] = None,
+) -> None:
+    """Store the tick target and secret in Vault and (re)schedule the pg_cron jobs.
+
+    The secret is read from AVITO_SYNC_POLL_SECRET only (never a command-line argument, which
+    would show in the process list); the service checks the same variable. Safe to repeat.
+    """
+    settings = _settings()
+    url = service_url.rstrip("/") if service_url else settings.service_url
+    if not url or not url.startswith(("http://", "https://")):
+        raise _fail("AVITO_SYNC_SERVICE_URL (or --service-url) must be an http(s) URL")
+    if settings.poll_secret is None:
+        raise _fail("AVITO_SYNC_POLL_SECRET is required (at least 32 characters)")
+    secret = settings.poll_secret.get_secret_value()
+
+    async def run() -> TickSetup:
+        async with await psycopg.AsyncConnection.connect(
+            settings.database_url, autocommit=True
+        ) as conn:
+            return await configure_tick(conn, url, secret)
+
+    try:
+        done = asyncio.run(run())
+    except psycopg.Error as exc:
+        raise _fail(f"setup failed: {type(exc).__name__}: {exc.diag.message_primary}") from None
+    typer.echo(f"poll target stored in Vault: {url}/v1/poll")
+    if done.cron == "seconds":
+        typer.echo("avito-poller scheduled every 10 seconds (pg_cron >= 1.5)")
+    elif done.cron == "minute":
+        typer.echo("avito-poller scheduled every minute, six polls 10 s apart (pg_cron < 1.5)")
+    else:
+        typer.echo("pg_cron is not installed in this database: no job scheduled")
+    if done.jobs:
+        typer.echo("jobs: " + ", ".join(done.jobs))
+
+
+def worker_command() -> None:
+    """Run syncs until SIGINT/SIGTERM: LISTEN for app changes, poll as a fallback."""
+    settings = _settings()
+    try:
+        avito_settings = load_avito_settings()
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
+    configure_logging()
+
+    async def run() -> None:
+        runtime = await SyncRuntime.open(settings, avito_settings)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, runtime.worker.stop)
+        try:
+            await runtime.worker.run_forever()
+        finally:
+            await runtime.aclose()
+
+    asyncio.run(run())

@@ -1,0 +1,320 @@
+"""One sync of one integration, from a claimed queue row to its recorded run.
+
+token → pull (Avito bookings into the app) → load the app's rows → plan → push what changed
+→ one `avito_sync_runs` row, the integration's badge state and the queue row's next time,
+all in one transaction (`avito_private.record_sync_result`).
+
+Pull comes before the plan so that a booking made on Avito a second ago is already busy in
+the intervals we push. When the pull fails nothing is pushed: pushing full-state intervals
+computed without Avito's latest bookings could reopen dates a guest has just taken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+from uuid import UUID
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from avito_sync.avito.client import AvitoClient
+from avito_sync.avito.errors import AvitoError, TokenExpiredError
+from avito_sync.avito.stats import track_calls
+from avito_sync.logs import get_logger
+from avito_sync.sync import queue
+from avito_sync.sync.plan import PlanInputError, build_plan, sync_window, today_in
+from avito_sync.sync.pull import PullResult, apply_pulled, to_pulled
+from avito_sync.sync.push import PushResult, SyncInputError, load_sync_input, push_plan
+from avito_sync.sync.queue import ClaimedSync, Trigger
+from avito_sync.sync.settings import SyncSettings
+from avito_sync.sync.tokens import AccountTokens, ReconnectRequiredError, utc_now
+
+log = get_logger(__name__)
+
+Outcome = Literal["success", "partial", "failed", "needs_reconnect"]
+Status = Literal[Outcome, "busy", "inactive"]
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    """What one sync did, for the run log, the HTTP service and tests.
+
+    `status` is the outcome of a sync that ran, or `busy` (another worker holds the
+    integration's lease) / `inactive` (disconnected, deleted property, or no queue row) when
+    none ran. `error_code` is stable: reconnect_required, avito_<class>, plan_invalid, internal.
+    """
+
+    integration_id: UUID
+    trigger: Trigger
+    status: Status
+    pull: PullResult | None = None
+    push: PushResult | None = None
+    api_calls: int = 0
+    duration_ms: int = 0
+    error: str | None = None
+    error_code: str | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def ran(self) -> bool:
+        return self.status in {"success", "partial", "failed", "needs_reconnect"}
+
+    @property
+    def success(self) -> bool:
+        return self.status == "success"
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool[Any],
+        client: AvitoClient,
+        tokens: AccountTokens,
+        settings: SyncSettings,
+        *,
+        clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
+        self._pool = pool
+        self._client = client
+        self._tokens = tokens
+        self._settings = settings
+        self._clock = clock
+
+    @property
+    def owner(self) -> str:
+        return self._settings.worker_id
+
+    async def run_claimed(self, item: ClaimedSync, *, force_push: bool = False) -> SyncResult:
+        """Run a sync whose queue row this process holds; never raises for Avito errors."""
+        started_at = self._clock()
+        started = time.monotonic()
+        pull_result: PullResult | None = None
+        push_result: PushResult | None = None
+        error: str | None = None
+        code: str | None = None
+        warnings: tuple[str, ...] = ()
+        outcome: Outcome = "failed"
+        with track_calls() as calls:
+            try:
+                pull_result, push_result = await self._sync(
+                    item.integration_id, force_push=force_push
+                )
+                warnings = tuple(w.code for w in push_result.warnings)
+                failed = [o for o in push_result.outcomes if o.status == "failed"]
+                outcome = "partial" if failed else "success"
+                if failed:
+                    error = "; ".join(str(o.error) for o in failed if o.error is not None)
+                    code = "avito_push_failed"
+            except ReconnectRequiredError as exc:
+                outcome, error, code = "needs_reconnect", exc.reason, "reconnect_required"
+            except TokenExpiredError as exc:
+                # A fresh token was refused too: only the host reconnecting can fix that.
+                await self._mark_reconnect(item.account_id, str(exc))
+                outcome, error, code = "needs_reconnect", str(exc), "reconnect_required"
+            except AvitoError as exc:
+                error, code = str(exc), "avito_" + _snake(type(exc).__name__)
+            except PlanInputError as exc:
+                error, code = str(exc), "plan_invalid"
+            except SyncInputError as exc:
+                error, code = str(exc), "integration_gone"
+            except (psycopg.Error, OSError) as exc:
+                log.exception("sync_database_error", integration_id=str(item.integration_id))
+                error, code = f"database error: {type(exc).__name__}", "internal"
+        counts = _counts(pull_result, push_result, warnings)
+        try:
+            await self._record(
+                item,
+                outcome=outcome,
+                counts=counts,
+                api_calls=calls.requests,
+                started_at=started_at,
+                error=error,
+            )
+        except (psycopg.Error, OSError):
+            # The lease expires and another worker retries; the run row is lost with it.
+            log.exception("sync_record_failed", integration_id=str(item.integration_id))
+        log.info(
+            "sync_finished",
+            integration_id=str(item.integration_id),
+            trigger=item.trigger,
+            outcome=outcome,
+            api_calls=calls.requests,
+            error_code=code,
+        )
+        return SyncResult(
+            integration_id=item.integration_id,
+            trigger=item.trigger,
+            status=outcome,
+            pull=pull_result,
+            push=push_result,
+            api_calls=calls.requests,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            error=error,
+            error_code=code,
+            warnings=warnings,
+        )
+
+    async def run_queued(self, item: ClaimedSync) -> None:
+        """The worker's runner."""
+        await self.run_claimed(item)
+
+    async def sync_integration(
+        self,
+        integration_id: UUID,
+        *,
+        trigger: Trigger = "manual",
+        force_push: bool = False,
+        wait_seconds: float = 30.0,
+    ) -> SyncResult:
+        """Sync one integration now (the host's button, the initial sync after connect).
+
+        Ensures its queue row, takes its lease (waiting up to `wait_seconds` while a worker
+        runs it), runs the sync and returns the result. `force_push` pushes everything even
+        when the fingerprints say Avito already has it.
+        """
+        async with self._pool.connection() as conn:
+            if not await queue.enqueue(conn, integration_id, trigger):
+                return SyncResult(integration_id, trigger, "inactive")
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            async with self._pool.connection() as conn:
+                cur = await conn.execute(
+                    "select * from avito_private.claim_integration(%s, %s, %s)",
+                    (integration_id, self.owner, self._settings.lease_seconds),
+                )
+                row = await cur.fetchone()
+                status = await self._blocked_status(conn, integration_id) if row is None else None
+            if row is not None:
+                item = ClaimedSync(
+                    integration_id=row["integration_id"],
+                    property_id=row["property_id"],
+                    account_id=row["avito_account_id"],
+                    attempts=row["attempts"],
+                    trigger=trigger,
+                    lease_expires_at=row["lease_expires_at"],
+                )
+                return await self.run_claimed(item, force_push=force_push)
+            if status is not None:
+                return SyncResult(
+                    integration_id,
+                    trigger,
+                    status,
+                    error="the Avito account needs a reconnect"
+                    if status == "needs_reconnect"
+                    else None,
+                    error_code="reconnect_required" if status == "needs_reconnect" else None,
+                )
+            if time.monotonic() >= deadline:
+                return SyncResult(integration_id, trigger, "busy")
+            await asyncio.sleep(0.2)
+
+    async def _blocked_status(self, conn: Any, integration_id: UUID) -> Status | None:
+        """Why a claim found nothing: None when the row is merely leased by someone else."""
+        cur = await conn.execute(
+            "select q.status as queue_status, i.is_active, p.deleted_at, a.status as account_status"
+            " from public.integrations i"
+            " join public.properties p on p.id = i.property_id"
+            " join public.avito_accounts a on a.id = i.avito_account_id"
+            " left join public.avito_sync_queue q on q.integration_id = i.id"
+            " where i.id = %s",
+            (integration_id,),
+        )
+        row = await cur.fetchone()
+        if row is None or not row["is_active"] or row["deleted_at"] is not None:
+            return "inactive"
+        if row["account_status"] != "active" or row["queue_status"] == "paused":
+            return "needs_reconnect"
+        if row["queue_status"] is None:
+            return "inactive"
+        return None
+
+    async def _sync(
+        self, integration_id: UUID, *, force_push: bool
+    ) -> tuple[PullResult, PushResult]:
+        now = self._clock()
+        async with self._pool.connection() as conn:
+            before = await load_sync_input(conn, integration_id)
+        ctx = before.integration
+        auth = self._tokens.provider(ctx.avito_account_id)
+        today = today_in(before.property.timezone, now)
+        window = sync_window(today)
+        # No connection is held while Avito answers.
+        answer = await self._client.get_bookings(
+            auth, ctx.avito_user_id, ctx.avito_item_id, window.start, window.end
+        )
+        async with self._pool.connection() as conn:
+            pulled = await apply_pulled(
+                conn, integration_id, window.start, window.end, [to_pulled(b) for b in answer]
+            )
+            # Reload: the plan must see the bookings the pull has just written.
+            sync_input = await load_sync_input(conn, integration_id)
+        plan = build_plan(sync_input, today)
+        pushed = await push_plan(
+            self._pool, self._client, auth, ctx, plan, now=now, force=force_push
+        )
+        return pulled, pushed
+
+    async def _mark_reconnect(self, account_id: UUID, reason: str) -> None:
+        self._tokens.forget(account_id)
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "select avito_private.mark_account_needs_reconnect(%s, %s)", (account_id, reason)
+            )
+
+    async def _record(
+        self,
+        item: ClaimedSync,
+        *,
+        outcome: Outcome,
+        counts: dict[str, Any],
+        api_calls: int,
+        started_at: dt.datetime,
+        error: str | None,
+    ) -> None:
+        s = self._settings
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                "select avito_private.record_sync_result(%s, %s, %s, %s, %s::jsonb, %s, %s, %s,"
+                " %s, %s, %s) as held",
+                (
+                    item.integration_id,
+                    self.owner,
+                    item.trigger,
+                    outcome,
+                    json.dumps(counts, default=str),
+                    api_calls,
+                    started_at,
+                    error,
+                    s.interval_seconds,
+                    s.backoff_base_seconds,
+                    s.backoff_cap_seconds,
+                ),
+            )
+            row = await cur.fetchone()
+        if row is not None and not row["held"]:
+            log.warning("sync_lease_lost", integration_id=str(item.integration_id))
+
+
+def _counts(
+    pulled: PullResult | None, pushed: PushResult | None, warnings: tuple[str, ...]
+) -> dict[str, Any]:
+    counts: dict[str, Any] = {}
+    if pulled is not None:
+        counts["pull"] = asdict(pulled)
+    if pushed is not None:
+        counts["push"] = {o.operation: o.status for o in pushed.outcomes}
+        counts["push_full"] = pushed.full
+    if warnings:
+        counts["warnings"] = list(warnings)
+    return counts
+
+
+def _snake(name: str) -> str:
+    name = name.removesuffix("Error")
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")

@@ -1,0 +1,193 @@
+"""Vault-backed access tokens for the Avito client, one single-flight refresher per account.
+
+Avito rotates refresh tokens: two processes refreshing with the same refresh token would
+leave one of them holding a dead chain. So a refresh happens only under a transaction-level
+advisory lock keyed on the account, after re-reading the tokens (another process may have
+refreshed meanwhile), and the rotated pair is persisted through
+`avito_private.rotate_account_tokens` before that transaction commits.
+
+A refused refresh (`invalid_grant`, or 401 from the token endpoint) means the host must
+reconnect: the account and its integrations become `needs_reconnect`, their queue rows are
+paused and a notification event is written, in one transaction. There is never a fallback
+to client_credentials, which would act as the application owner instead of the host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+from uuid import UUID
+
+from psycopg_pool import AsyncConnectionPool
+
+from avito_sync.avito.errors import InvalidGrantError, OAuthError
+from avito_sync.avito.models import TokenResponse
+from avito_sync.logs import get_logger
+
+log = get_logger(__name__)
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Refresher(Protocol):
+    async def refresh(self, refresh_token: str) -> TokenResponse: ...
+
+
+class ReconnectRequiredError(Exception):
+    """The account's tokens are gone or refused; only the host reconnecting can fix it."""
+
+    def __init__(self, account_id: UUID, reason: str) -> None:
+        self.account_id = account_id
+        self.reason = reason
+        super().__init__(f"Avito account {account_id} needs a reconnect: {reason}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Access:
+    token: str
+    expires_at: dt.datetime
+
+    def __repr__(self) -> str:
+        return f"_Access(expires_at={self.expires_at.isoformat()})"
+
+    def fresh(self, now: dt.datetime, margin: dt.timedelta) -> bool:
+        return self.expires_at - margin > now
+
+
+def refused_refresh(exc: Exception) -> bool:
+    """Whether a token-endpoint error means the refresh token is dead (not a config or
+    transient problem, which must not cost the host the connection)."""
+    return isinstance(exc, InvalidGrantError) or (
+        isinstance(exc, OAuthError) and exc.status == 401 and exc.error != "invalid_client"
+    )
+
+
+class AccountTokens:
+    """Per-process token cache and refresher for every Avito account the worker touches."""
+
+    def __init__(
+        self,
+        pool: AsyncConnectionPool[Any],
+        refresher: Refresher,
+        *,
+        margin_seconds: int = 300,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._pool = pool
+        self._refresher = refresher
+        self._margin = dt.timedelta(seconds=margin_seconds)
+        self._clock = clock
+        self._cache: dict[UUID, _Access] = {}
+        self._locks: dict[UUID, asyncio.Lock] = {}
+        self.refreshes = 0
+
+    def provider(self, account_id: UUID) -> VaultTokenProvider:
+        return VaultTokenProvider(self, account_id)
+
+    def forget(self, account_id: UUID) -> None:
+        self._cache.pop(account_id, None)
+
+    async def access_token(self, account_id: UUID, *, force_refresh: bool = False) -> str:
+        lock = self._locks.setdefault(account_id, asyncio.Lock())
+        async with lock:
+            cached = self._cache.get(account_id)
+            if (
+                not force_refresh
+                and cached is not None
+                and cached.fresh(self._clock(), self._margin)
+            ):
+                return cached.token
+            stale = cached.token if force_refresh and cached is not None else None
+            access = await self._load_or_refresh(account_id, force=force_refresh, stale=stale)
+            self._cache[account_id] = access
+            return access.token
+
+    async def _load_or_refresh(
+        self, account_id: UUID, *, force: bool, stale: str | None
+    ) -> _Access:
+        refused: str | None = None
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(
+                "select pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                (f"avito-token-refresh:{account_id}",),
+            )
+            cur = await conn.execute(
+                "select status from public.avito_accounts where id = %s", (account_id,)
+            )
+            account = await cur.fetchone()
+            if account is None:
+                raise ReconnectRequiredError(account_id, "account not found")
+            if _col(account, 0, "status") != "active":
+                raise ReconnectRequiredError(account_id, f"account is {_col(account, 0, 'status')}")
+            cur = await conn.execute(
+                "select access_token, refresh_token, expires_at"
+                " from avito_private.read_account_tokens(%s)",
+                (account_id,),
+            )
+            row = await cur.fetchone()
+            if row is None or not _col(row, 0, "access_token"):
+                refused = "no tokens stored"
+            else:
+                current = _Access(_col(row, 0, "access_token"), _col(row, 2, "expires_at"))
+                if not force and current.fresh(self._clock(), self._margin):
+                    return current
+                if force and stale is not None and current.token != stale:
+                    return current  # another process refreshed after our token was refused
+                refresh_token = _col(row, 1, "refresh_token")
+                if not refresh_token:
+                    refused = "no refresh token stored"
+                else:
+                    try:
+                        return await self._refresh(conn, account_id, refresh_token)
+                    except OAuthError as exc:
+                        if not refused_refresh(exc):
+                            raise
+                        refused = f"refresh refused ({exc.error})"
+            await conn.execute(
+                "select avito_private.mark_account_needs_reconnect(%s, %s)", (account_id, refused)
+            )
+        log.warning("avito_account_needs_reconnect", account_id=str(account_id), reason=refused)
+        raise ReconnectRequiredError(account_id, refused)
+
+    async def _refresh(self, conn: Any, account_id: UUID, refresh_token: str) -> _Access:
+        received_at = self._clock()
+        response = await self._refresher.refresh(refresh_token)
+        self.refreshes += 1
+        expires_at = response.expires_at(received_at)
+        new_refresh = response.refresh_token.get_secret_value() if response.refresh_token else None
+        access = response.access_token.get_secret_value()
+        await conn.execute(
+            "select avito_private.rotate_account_tokens(%s, %s, %s, %s)",
+            (account_id, access, new_refresh, expires_at),
+        )
+        log.info("avito_token_refreshed", account_id=str(account_id), expires_at=expires_at)
+        return _Access(access, expires_at)
+
+
+def _col(row: Any, index: int, name: str) -> Any:
+    return row[name] if isinstance(row, dict) else row[index]
+
+
+class VaultTokenProvider:
+    """The client's `TokenProvider` for one Avito account."""
+
+    def __init__(self, tokens: AccountTokens, account_id: UUID) -> None:
+        self._tokens = tokens
+        self._account_id = account_id
+
+    def __repr__(self) -> str:
+        return f"VaultTokenProvider(account_id={self._account_id})"
+
+    @property
+    def account_key(self) -> str:
+        return str(self._account_id)
+
+    async def access_token(self, *, force_refresh: bool = False) -> str:
+        return await self._tokens.access_token(self._account_id, force_refresh=force_refresh)

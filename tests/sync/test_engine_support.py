@@ -1,0 +1,184 @@
+"""Fixtures and helpers for the queue, token, worker, engine and tick tests (no tests here).
+
+A "host" is an app user with one property connected to a sandbox listing through a real
+OAuth grant: the consent form is submitted on the sandbox, the code exchanged once, and the
+tokens stored in Vault with `avito_private.store_account_tokens`, as the connect flow does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg_pool import AsyncConnectionPool
+
+from avito_sync.avito import AvitoClient
+from avito_sync.avito.settings import AvitoSettings
+from avito_sync.database import open_pool
+from avito_sync.sync.runtime import SyncRuntime
+from avito_sync.sync.settings import SyncSettings
+from tests.fixtures.sandbox import Sandbox
+from tests.sync import Seeded, seed_integration
+
+Conn = psycopg.Connection[dict[str, Any]]
+
+
+def avito_settings(sandbox: Sandbox) -> AvitoSettings:
+    return AvitoSettings(
+        client_id=sandbox.client_id,
+        client_secret=sandbox.client_secret,  # type: ignore[arg-type]
+        api_base_url=sandbox.base_url,
+        oauth_base_url=sandbox.base_url,
+        account_rate_per_second=1000,
+        account_burst=1000,
+        app_rate_per_second=1000,
+        app_burst=1000,
+        max_attempts=1,
+        read_timeout_seconds=10,
+    )
+
+
+def sync_settings(database_url: str, **overrides: Any) -> SyncSettings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "worker_id": f"test-{uuid.uuid4().hex[:8]}",
+        "lease_seconds": 30,
+        "concurrency": 4,
+        "per_account_concurrency": 2,
+        "fallback_poll_seconds": 30,
+        "shutdown_grace_seconds": 5,
+    }
+    return SyncSettings(**(values | overrides))
+
+
+@dataclass(frozen=True)
+class Host:
+    seeded: Seeded
+    refresh_token: str
+    access_token: str
+
+    @property
+    def integration_id(self) -> uuid.UUID:
+        return self.seeded.integration_id
+
+    @property
+    def account_id(self) -> uuid.UUID:
+        return self.seeded.account_id
+
+    @property
+    def property_id(self) -> uuid.UUID:
+        return self.seeded.property_id
+
+
+async def grant_tokens(sandbox: Sandbox, client: AvitoClient) -> tuple[str, str, int, str | None]:
+    """Walk the consent form and exchange the code: (access, refresh, expires_in, scope)."""
+    redirect = sandbox.control.authorize(
+        sandbox.client_id, account_id=sandbox.account_id, state="t" * 16
+    )
+    token = await client.exchange_code(redirect["code"], redirect_uri=sandbox.redirect_uri)
+    assert token.refresh_token is not None
+    return (
+        token.access_token.get_secret_value(),
+        token.refresh_token.get_secret_value(),
+        token.expires_in,
+        token.scope,
+    )
+
+
+def store_tokens(
+    db: Conn,
+    account_id: uuid.UUID,
+    access: str,
+    refresh: str,
+    expires_at: dt.datetime,
+    scope: str | None = None,
+) -> None:
+    db.execute(
+        "select avito_private.store_account_tokens(%s, %s, %s, %s, %s)",
+        (account_id, access, refresh, expires_at, scope),
+    )
+
+
+async def connect_host(
+    db: Conn,
+    sandbox: Sandbox,
+    client: AvitoClient,
+    *,
+    item_id: int | None = None,
+    expires_in: dt.timedelta | None = None,
+    enqueue: bool = True,
+) -> Host:
+    """A host connected to a sandbox listing with real OAuth tokens in Vault."""
+    seeded = seed_integration(
+        db, avito_user_id=sandbox.account_id, avito_item_id=item_id or sandbox.item_id
+    )
+    access, refresh, lifetime, scope = await grant_tokens(sandbox, client)
+    expires_at = dt.datetime.now(dt.UTC) + (expires_in or dt.timedelta(seconds=lifetime))
+    store_tokens(db, seeded.account_id, access, refresh, expires_at, scope)
+    if enqueue:
+        db.execute(
+            "select avito_private.enqueue_integration(%s, 'initial')", (seeded.integration_id,)
+        )
+    return Host(seeded, refresh, access)
+
+
+def queue_row(db: Conn, integration_id: uuid.UUID) -> dict[str, Any] | None:
+    return db.execute(
+        "select *, next_sync_at <= now() as due from public.avito_sync_queue"
+        " where integration_id = %s",
+        (integration_id,),
+    ).fetchone()
+
+
+def runs(db: Conn, integration_id: uuid.UUID) -> list[dict[str, Any]]:
+    return db.execute(
+        "select * from public.avito_sync_runs where integration_id = %s order by id",
+        (integration_id,),
+    ).fetchall()
+
+
+async def wait_for(condition: Callable[[], bool], limit: float = 10.0) -> None:
+    """Wait until `condition()` holds, failing after `limit` seconds (never a fixed sleep)."""
+    async with asyncio.timeout(limit):
+        while not condition():  # noqa: ASYNC110 - the conditions read other processes' state
+            await asyncio.sleep(0.05)
+
+
+@pytest.fixture(name="client")
+async def client_fixture(sandbox: Sandbox) -> AsyncIterator[AvitoClient]:
+    async with AvitoClient(avito_settings(sandbox)) as opened:
+        yield opened
+
+
+@pytest.fixture(name="sync_pool")
+async def sync_pool_fixture(database_url: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
+    opened = await open_pool(database_url, min_size=1, max_size=12)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+@pytest.fixture(name="make_runtime")
+async def make_runtime_fixture(
+    database_url: str, sandbox: Sandbox, sync_pool: AsyncConnectionPool[Any]
+) -> AsyncIterator[Callable[..., Any]]:
+    """Factory of sync runtimes sharing the test pool, each with its own worker id."""
+    opened: list[SyncRuntime] = []
+
+    async def make(**overrides: Any) -> SyncRuntime:
+        runtime = await SyncRuntime.open(
+            sync_settings(database_url, **overrides), avito_settings(sandbox), pool=sync_pool
+        )
+        opened.append(runtime)
+        return runtime
+
+    yield make
+    for runtime in opened:
+        await runtime.aclose()
