@@ -6,6 +6,7 @@ import typer
 
 from avito_sync.db.cli import app as db_app
 from avito_sync.sandbox.cli import sandbox_command
+from avito_sync.sync.cli import setup_command, worker_command
 
 app = typer.Typer(
     name="avito-sync",
@@ -15,3 +16,5 @@ app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.command("sandbox")(sandbox_command)
+app.command("setup")(setup_command)
+app.command("worker")(worker_command)
