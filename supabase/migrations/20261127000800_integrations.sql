@@ -10,8 +10,13 @@
 --     moved into Vault by a later migration) or 'disconnected' when inactive;
 --   * NULL markups become 0, which is what the old sync applied for them; NULL is_active becomes
 --     false (the app treated it as inactive);
---   * checks that legacy rows may break (negative markups meant a fixed RUB surcharge) are added
---     NOT VALID: old rows stay readable, new writes must follow them.
+--   * markups outside 0–100 (a negative one meant a fixed RUB surcharge) move to a new column
+--     legacy_avito_markup and become 0, with a note in last_error: such rows cannot sync
+--     anyway (the plan takes percent only) and need a reconnect, but a CHECK, even NOT VALID,
+--     is re-checked on every UPDATE, so keeping them would make the row un-updatable (even the
+--     app's disconnect would fail);
+--   * other checks that legacy rows may break are added NOT VALID: old rows stay readable, new
+--     writes must follow them.
 -- unique (property_id, platform) stays: the app upserts on it.
 --
 -- The app itself still writes integrations (the connect modal upserts avito_user_id,
@@ -25,6 +30,10 @@
 create table if not exists public.integrations (
   id uuid primary key default gen_random_uuid()
 );
+
+-- The old app's token "encryption" trigger re-encrypted tokens on every UPDATE (existing-frontend.md
+-- §9.4); it must go before this migration updates any row.
+drop trigger if exists trigger_encrypt_integration_tokens on public.integrations;
 
 do $$
 begin
@@ -88,6 +97,20 @@ update public.integrations set avito_markup = 0 where avito_markup is null;
 update public.integrations set is_active = false where is_active is null;
 update public.integrations set created_at = now() where created_at is null;
 update public.integrations set updated_at = now() where updated_at is null;
+do $$
+begin
+  if exists (select 1 from public.integrations where avito_markup < 0 or avito_markup > 100) then
+    alter table public.integrations add column if not exists legacy_avito_markup numeric;
+    update public.integrations
+    set legacy_avito_markup = avito_markup,
+        avito_markup = 0,
+        last_error = 'The old markup ' || avito_markup::text
+                     || ' (negative = fixed RUB) is not a percent from 0 to 100; '
+                     || 'it was kept in legacy_avito_markup. Set a new markup.'
+    where avito_markup < 0 or avito_markup > 100;
+  end if;
+end;
+$$;
 update public.integrations set status = 'disconnected'
 where not is_active and status = 'needs_reconnect' and avito_account_id is null;
 

@@ -5,7 +5,8 @@
 -- afresh through OAuth), but they are not thrown away either: each non-empty value moves into a
 -- Vault secret whose id is kept in avito_private.legacy_integration_secrets, then the column is
 -- cleared and a check keeps it empty. The columns themselves stay so that the app's
--- select('*') keeps working; the trigger that "encrypted" them is dropped.
+-- select('*') keeps working (the trigger that "encrypted" them went in the integrations
+-- migration).
 -- On a database without those columns this migration only creates the (empty) table.
 
 create table if not exists avito_private.legacy_integration_secrets (
@@ -39,8 +40,6 @@ drop trigger if exists delete_legacy_integration_secret
 create trigger delete_legacy_integration_secret
   after delete on avito_private.legacy_integration_secrets
   for each row execute function avito_private.delete_legacy_integration_secret();
-
-drop trigger if exists trigger_encrypt_integration_tokens on public.integrations;
 
 do $$
 declare
