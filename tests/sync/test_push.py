@@ -282,3 +282,22 @@ async def test_loading_an_unknown_integration_fails_clearly(
     async with pool.connection() as conn:
         with pytest.raises(SyncInputError):
             await load_sync_input(conn, uuid.uuid4())
+
+
+async def test_prices_never_turn_a_pending_request_into_overbook(
+    db: Conn, sandbox: Sandbox, seeded: Seeded, pool: AsyncConnectionPool[Any], avito: Avito
+) -> None:
+    request = sandbox.control.create_booking(sandbox.item_id, day(8), day(11), status="pending")
+    db.execute(
+        "insert into public.bookings (property_id, check_in, check_out, status, source,"
+        " external_id, avito_booking_id, avito_status)"
+        " values (%s, %s, %s, 'pending', 'avito', %s, %s, 'pending')",
+        (seeded.property_id, day(8), day(11), str(request.id), request.id),
+    )
+    result = await push(pool, avito, seeded, force=True)
+    assert "prices" in result.sent
+    assert [w.code for w in result.warnings] == ["prices_deferred"]
+    (after,) = sandbox.control.bookings(sandbox.item_id)
+    assert after.status == "pending"
+    priced = {p.date for p in sandbox.control.prices(sandbox.item_id, day(7), day(11))}
+    assert priced == {day(7), day(11)}  # the request's nights keep Avito's current prices
