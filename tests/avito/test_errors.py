@@ -202,3 +202,15 @@ def test_secrets_and_pii_never_reach_the_message() -> None:
 
 def test_long_messages_are_bounded() -> None:
     assert len(sanitize_text("x" * 10_000)) <= 300
+
+
+def test_pathological_bodies_are_scrubbed_in_linear_time() -> None:
+    # One long word, many @, many dots: each used to make a naive e-mail pattern backtrack.
+    for text in ("x" * 200_000, "a@" * 100_000, "a." * 100_000 + "@b", "+7" * 50_000):
+        assert len(sanitize_text(text)) <= 300
+
+
+def test_a_cut_at_the_scan_limit_never_leaves_half_an_email() -> None:
+    text = "word " * 799 + "ivan.petrov@example.com " * 10
+    assert "ivan" not in sanitize_text(text)
+    assert "ivan" not in sanitize_text("w " + "x" * 3995 + "ivan.petrov@example.com")

@@ -64,6 +64,7 @@ from avito_sync.avito.stats import record_request
 from avito_sync.logs import get_logger
 
 log = get_logger("avito_sync.avito")
+COMPONENT = "avito_client"  # on every event, so the client's log lines can be told apart
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -380,6 +381,7 @@ class AvitoClient:
             if status < 300:
                 log.debug(
                     "avito.response",
+                    component=COMPONENT,
                     operation=call.operation,
                     status=status,
                     account_key=account_key,
@@ -394,6 +396,7 @@ class AvitoClient:
                     if fresh != token:
                         log.info(
                             "avito.token_refreshed_after_denial",
+                            component=COMPONENT,
                             operation=call.operation,
                             status=status,
                             account_key=account_key,
@@ -449,6 +452,7 @@ class AvitoClient:
     ) -> None:
         log.warning(
             "avito.retry" if delay is not None else "avito.give_up",
+            component=COMPONENT,
             operation=call.operation,
             account_key=account_key,
             status=status,
@@ -461,6 +465,7 @@ class AvitoClient:
     def _log_error(error: AvitoError, account_key: str | None) -> None:
         log.warning(
             "avito.error",
+            component=COMPONENT,
             operation=error.operation,
             account_key=account_key,
             status=error.status,

@@ -20,7 +20,9 @@ from avito_sync.avito.models import Conflict
 from avito_sync.logs import REDACTED, scrub_text
 
 MAX_TEXT = 300
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_SCAN_LIMIT = 4000
+# Anchored to the start of a word so that a long body cannot make the scan quadratic.
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)+")
 _PLUS_PHONE = re.compile(r"\+\d[\d\s()-]{8,}\d")
 _MIN_SECRET_LEN = 4
 
@@ -32,6 +34,9 @@ def sanitize_text(text: str, secrets: Iterable[str] = ()) -> str:
     for secret in secrets:
         if secret and len(secret) >= _MIN_SECRET_LEN:
             text = text.replace(secret, REDACTED)
+    if len(text) > _SCAN_LIMIT:
+        # Cut at a word boundary: a half-cut e-mail or token would escape the patterns.
+        text = text[:_SCAN_LIMIT].rsplit(None, 1)[0] if " " in text[:_SCAN_LIMIT] else ""
     text = scrub_text(text)
     text = _EMAIL.sub(REDACTED, text)
     text = _PLUS_PHONE.sub(REDACTED, text)
