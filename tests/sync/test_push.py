@@ -301,3 +301,14 @@ async def test_prices_never_turn_a_pending_request_into_overbook(
     assert after.status == "pending"
     priced = {p.date for p in sandbox.control.prices(sandbox.item_id, day(7), day(11))}
     assert priced == {day(7), day(11)}  # the request's nights keep Avito's current prices
+
+
+async def test_a_base_params_404_is_a_warning_like_before(
+    db: Conn, sandbox: Sandbox, seeded: Seeded, pool: AsyncConnectionPool[Any], avito: Avito
+) -> None:
+    sandbox.control.add_fault("postBaseParams", error_rates={404: 1.0})
+    result = await push(pool, avito, seeded)
+    assert result.outcome("base_params").status == "failed"
+    assert result.legacy_errors() == []
+    (warning,) = result.legacy_warnings()
+    assert (warning["operation"], warning["statusCode"]) == ("base_params_update", 404)
