@@ -68,7 +68,7 @@ def _booking_out(booking: GuestBooking) -> BookingOut:
 async def get_state(request: Request) -> dict[str, Any]:
     """Applications, accounts, listings (with calendars and prices), bookings and settings.
 
-    Token values are never shown; only how many are live.
+    Client secrets and token values are never shown; only how many tokens are live.
     """
     state = sandbox_state(request)
     world = state.world
@@ -78,7 +78,9 @@ async def get_state(request: Request) -> dict[str, Any]:
         "now": now.isoformat(),
         "today_moscow": state.today().isoformat(),
         "settings": world.settings.model_dump(),
-        "applications": [a.model_dump() for a in world.applications.values()],
+        "applications": [
+            a.model_dump(exclude={"client_secret"}) for a in world.applications.values()
+        ],
         "accounts": [a.model_dump() for a in world.accounts.values()],
         "listings": [
             {
