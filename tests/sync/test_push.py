@@ -312,3 +312,13 @@ async def test_a_base_params_404_is_a_warning_like_before(
     assert result.legacy_errors() == []
     (warning,) = result.legacy_warnings()
     assert (warning["operation"], warning["statusCode"]) == ("base_params_update", 404)
+
+    # A refusal of the body is not repeated on every poll, only when the body changes.
+    sandbox.control.clear_requests()
+    assert (await push(pool, avito, seeded)).sent == ()
+    assert sent_operations(sandbox) == []
+    db.execute(
+        "update public.properties set base_price = 3100 where id = %s", (seeded.property_id,)
+    )
+    again = await push(pool, avito, seeded)
+    assert "base_params" in [o.operation for o in again.failed]

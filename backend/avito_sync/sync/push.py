@@ -15,6 +15,11 @@ operation failing does not stop the others; an expired or revoked token does (it
 An intervals write replaces the whole calendar, closures included, so closures are re-sent
 whenever intervals were sent.
 
+A failure is retried on the next sync when it may pass then (5xx, 429, no answer). A refusal
+of the body itself (400, 403, 404, 422) is reported but its body is remembered like an
+accepted one, so the same body is not re-sent every 10 seconds; a change of the plan or the
+periodic full push tries again.
+
 A 409 on closures is recorded with its conflicts, notified once, and its body remembered as
 pushed, so it is not re-sent on every poll; only a change of the closures or the periodic full
 push sends it again. Under the current spec Avito has closed the non-conflicting ranges.
@@ -37,7 +42,15 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from avito_sync.avito import bodies
-from avito_sync.avito.errors import AvitoError, ConflictError, TokenExpiredError, ValidationError
+from avito_sync.avito.errors import (
+    AvitoError,
+    BadRequestError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    TokenExpiredError,
+    ValidationError,
+)
 from avito_sync.avito.models import BaseParams, CalendarBooking, Interval, PriceItem
 from avito_sync.sync.fingerprint import fingerprint
 from avito_sync.sync.models import (
@@ -359,6 +372,8 @@ async def _push_state(pool: AsyncConnectionPool[Any], integration_id: UUID) -> _
 
 
 _STATE_COLUMNS = ("fingerprints", "last_full_push_at", "pushable")
+# Answers that judge the body itself (400, 403, 404, 422): re-sending it every poll cannot help.
+_REFUSALS = (BadRequestError, ForbiddenError, NotFoundError, ValidationError)
 
 
 def _conflicts_json(err: ConflictError) -> str:
@@ -420,6 +435,9 @@ async def push_plan(
             outcomes.append(OperationOutcome(request.operation, "conflict", error=err))
             continue
         except AvitoError as err:
+            if isinstance(err, _REFUSALS):
+                # The same body would be refused again: wait for the plan to change.
+                await _record(pool, ctx.integration_id, {request.operation: request.fingerprint})
             outcomes.append(OperationOutcome(request.operation, "failed", error=err))
             continue
         await _record(pool, ctx.integration_id, {request.operation: request.fingerprint})
@@ -427,7 +445,8 @@ async def push_plan(
         intervals_sent = intervals_sent or request.operation == "intervals"
 
     result = PushResult(tuple(outcomes), full=full, warnings=plan.warnings, api_calls=calls)
-    if full and not result.failed:
+    transient = [o for o in result.failed if not isinstance(o.error, _REFUSALS)]
+    if full and not transient:
         await _record(pool, ctx.integration_id, {}, full_at=now)
     return result
 
