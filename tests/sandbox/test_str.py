@@ -665,3 +665,10 @@ def test_invalid_json_is_400(api: Api, sandbox: Sandbox) -> None:
     )
     assert response.status_code == 400
     assert specs.validate_response("putIntervals", 400, response.json()) == []
+
+
+def test_intervals_describe_only_the_year_ahead(api: Api, sandbox: Sandbox, today: dt.date) -> None:
+    far = {"date_start": today.isoformat(), "date_end": (today + days(500)).isoformat(), "open": 1}
+    assert api.intervals({"item_id": sandbox.item_id, "intervals": [far]}).status_code == 200
+    edge = sandbox.control.calendar(sandbox.item_id, today + days(364), today + days(366))
+    assert [d.open for d in edge] == [True, False, False]

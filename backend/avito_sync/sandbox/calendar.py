@@ -31,6 +31,9 @@ class Range:
     def clip(self, lower: dt.date) -> Range:
         return Range(max(self.start, lower), self.end)
 
+    def clip_end(self, upper: dt.date) -> Range:
+        return Range(self.start, min(self.end, upper))
+
 
 def inclusive(start: dt.date, last: dt.date) -> Range:
     """A range given by its first and last day (prices' ``date_from``..``date_to``)."""
@@ -58,10 +61,11 @@ def overlapping_pairs(ranges: Sequence[Range]) -> list[tuple[int, int]]:
 def open_days(intervals: Sequence[tuple[Range, int]], today: dt.date) -> dict[dt.date, int]:
     """Full-state availability: only the days an interval covers are open, with its quota.
 
-    Past days are dropped; every day not returned is closed (including the rest of the year).
+    Only the year ahead is described; every day not returned is closed.
     """
+    year = horizon(today)
     days: dict[dt.date, int] = {}
     for rng, quota in intervals:
-        for day in rng.clip(today).days():
+        for day in rng.clip(year.start).clip_end(year.end).days():
             days[day] = quota
     return days

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request
 
@@ -97,8 +98,8 @@ async def begin(request: Request, operation_id: str) -> Call:
     return Call(state=state, token=token, family=family, operation_id=operation_id)
 
 
-async def json_body(request: Request, call: Call) -> object:
-    """The parsed JSON body, checked against the operation's request schema."""
+async def json_body(request: Request, call: Call) -> dict[str, Any]:
+    """The parsed JSON object, checked against the operation's request schema."""
     raw = await request.body()
     try:
         body: object = json.loads(raw) if raw else None
@@ -109,4 +110,8 @@ async def json_body(request: Request, call: Call) -> object:
     issues = specs.request_body_issues(call.operation_id, body)
     if issues:
         raise validation_error(call.state.world.settings.validation_status, issue_fields(issues))
+    if not isinstance(body, dict):  # every STR body schema is an object
+        raise validation_error(
+            call.state.world.settings.validation_status, {"body": "not an object"}
+        )
     return body

@@ -18,6 +18,8 @@ router = APIRouter()
 
 SUCCESS = {"result": "success"}
 PAST = "must not be in the past"
+# Closures and prices further ahead than this are dropped (a guard against year-9999 ranges).
+STORED_DAYS = 2 * calendar.HORIZON_DAYS
 
 
 def _listing(call: Call, item_id: int, user_id: int | None = None) -> Listing:
@@ -150,7 +152,7 @@ async def post_bookings(request: Request, user_id: str, item_id: str) -> JSONRes
     """
     call = await begin(request, "putBookingsInfo")
     listing = _listing(call, int(item_id), int(user_id))
-    body: dict[str, Any] = await json_body(request, call)  # type: ignore[assignment]
+    body = await json_body(request, call)
     rows: list[dict[str, Any]] = body.get("bookings") or []
     ranges, fields = _ranges(call.state.today(), rows, "bookings", ("date_start", "date_end"))
     if fields:
@@ -181,11 +183,12 @@ async def post_bookings(request: Request, user_id: str, item_id: str) -> JSONRes
     message = "Dates overlap paid Avito bookings"
     if conflicts and call.state.world.settings.conflict_mode == "legacy":
         raise error(call.family, 409, message)
+    limit = call.state.today() + dt.timedelta(days=STORED_DAYS)
     for rng, row in closable:
         closure = Closure(
             type=row.get("type"), source=body.get("source"), comment=row.get("comment")
         )
-        for day in rng.days():
+        for day in rng.clip_end(limit).days():
             listing.closures[day] = closure
     if conflicts:
         payload = {"error": {"code": 409, "message": message, "conflicts": conflicts}}
@@ -200,7 +203,7 @@ async def post_prices(request: Request, user_id: str, item_id: str) -> JSONRespo
     found = _listing_or_skip(request, call, int(item_id), int(user_id), SUCCESS)
     if isinstance(found, JSONResponse):
         return found
-    body: dict[str, Any] = await json_body(request, call)  # type: ignore[assignment]
+    body = await json_body(request, call)
     rows: list[dict[str, Any]] = body.get("prices") or []
     fields: dict[str, str] = {}
     for index, row in enumerate(rows):
@@ -219,8 +222,9 @@ async def post_prices(request: Request, user_id: str, item_id: str) -> JSONRespo
     fields.update(date_fields)
     if fields:
         raise _invalid(call, fields)
+    limit = call.state.today() + dt.timedelta(days=STORED_DAYS)
     for rng, row in zip(ranges, rows, strict=True):
-        for day in rng.days():
+        for day in rng.clip_end(limit).days():
             current = found.prices.get(day, DayPrice())
             found.prices[day] = current.model_copy(
                 update={
@@ -241,7 +245,7 @@ async def post_prices(request: Request, user_id: str, item_id: str) -> JSONRespo
 async def post_intervals(request: Request) -> JSONResponse:
     """Full state: the days covered are open with their quota, every other day is closed."""
     call = await begin(request, "putIntervals")
-    body: dict[str, Any] = await json_body(request, call)  # type: ignore[assignment]
+    body = await json_body(request, call)
     fields: dict[str, str] = {}
     if "item_id" not in body:
         fields["item_id"] = "is required"
@@ -277,7 +281,7 @@ async def post_base(request: Request, item_id: str) -> Response:
     """Merge the given fields into the base parameters; 200 with no body."""
     call = await begin(request, "postBaseParams")
     listing = _listing(call, int(item_id))
-    body: dict[str, Any] = await json_body(request, call)  # type: ignore[assignment]
+    body = await json_body(request, call)
     fields: dict[str, str] = {}
     for key, minimum in _BASE_RANGES.items():
         if body.get(key) is not None and body[key] < minimum:
