@@ -11,7 +11,14 @@ import uuid
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
 
 MAX_ITEM_ID = 10**12 - 1
 DEFAULT_MARKUP = Decimal(15)
@@ -29,7 +36,11 @@ def _digits_only(value: Any) -> Any:
 
 
 AvitoItemId = Annotated[int, BeforeValidator(_digits_only), Field(ge=1, le=MAX_ITEM_ID)]
-Markup = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+Markup = Annotated[
+    Decimal,
+    Field(ge=0, le=100, max_digits=5, decimal_places=2),
+    PlainSerializer(float, return_type=float, when_used="json"),
+]
 
 
 class _Body(BaseModel):

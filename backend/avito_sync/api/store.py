@@ -231,6 +231,20 @@ async def cache_items(conn: Conn, account_id: uuid.UUID, items: list[Row]) -> No
         )
 
 
+async def remember_item(
+    conn: Conn, account_id: uuid.UUID, item_id: int, status: str | None, url: str | None
+) -> None:
+    """A listing checked on Avito, kept without erasing what a full listing fetch knew."""
+    await conn.execute(
+        "insert into public.avito_items (avito_account_id, avito_item_id, status, url, synced_at)"
+        " values (%s, %s, %s, %s, now())"
+        " on conflict (avito_account_id, avito_item_id) do update"
+        " set status = coalesce(excluded.status, public.avito_items.status),"
+        " url = coalesce(excluded.url, public.avito_items.url), synced_at = excluded.synced_at",
+        (account_id, item_id, status, url),
+    )
+
+
 async def cached_items(conn: Conn, account_id: uuid.UUID) -> list[Row]:
     return await _all(
         conn,

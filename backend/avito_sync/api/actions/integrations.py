@@ -56,9 +56,10 @@ async def save_integration(
             raise ApiError(ErrorCode.NOT_OWNER)
         if await store.item_held_elsewhere(conn, body.item_id, body.property_id):
             raise ApiError(ErrorCode.ITEM_IN_USE, available=False)
-    await check_item_on_avito(ctx, account, body.item_id)
+    info = await check_item_on_avito(ctx, account, body.item_id)
     try:
         async with ctx.pool.connection() as conn, conn.transaction():
+            await store.remember_item(conn, account["id"], body.item_id, info.status, info.url)
             integration_id = await store.upsert_integration(
                 conn, body.property_id, account, body.item_id, body.markup
             )

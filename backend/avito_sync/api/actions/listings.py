@@ -14,6 +14,7 @@ from avito_sync.api.context import ServiceContext
 from avito_sync.api.errors import MESSAGES, ApiError, ErrorCode
 from avito_sync.api.models import GetAccountsBody, GetItemsBody, ValidateItemBody
 from avito_sync.avito.errors import AvitoError
+from avito_sync.avito.models import ItemInfo
 from avito_sync.sync.tokens import ReconnectRequiredError
 
 ITEM_IN_USE_STATUS = 409
@@ -67,13 +68,21 @@ def item_in_use_response() -> JSONResponse:
     )
 
 
-async def check_item_on_avito(ctx: ServiceContext, account: store.Row, item_id: int) -> Any:
+# Avito's item info answers 200 with these statuses instead of an error status.
+MISSING_STATUSES = {"not_found": ErrorCode.ITEM_NOT_FOUND, "another_user": ErrorCode.ITEM_FORBIDDEN}
+
+
+async def check_item_on_avito(ctx: ServiceContext, account: store.Row, item_id: int) -> ItemInfo:
+    """The listing as Avito sees it; an error when it is missing or not the account's."""
     try:
-        return await ctx.avito.get_item_info(
+        info = await ctx.avito.get_item_info(
             ctx.tokens(account["id"]), int(account["avito_user_id"]), item_id
         )
     except (AvitoError, ReconnectRequiredError) as error:
         raise api_error_for(error) from error
+    if info.status in MISSING_STATUSES:
+        raise ApiError(MISSING_STATUSES[info.status])
+    return info
 
 
 async def validate_item(
