@@ -1,0 +1,168 @@
+"""Workers sharing one queue: leases, bounded concurrency, per-account limits, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+from avito_sync.avito import AvitoClient
+from avito_sync.sync.runtime import SyncRuntime
+from tests.fixtures.db import create_user
+from tests.fixtures.sandbox import Sandbox
+from tests.sync.test_engine_support import (  # noqa: F401 - fixtures
+    Host,
+    client_fixture,
+    connect_host,
+    grant_tokens,
+    make_runtime_fixture,
+    runs,
+    store_tokens,
+    sync_pool_fixture,
+    wait_for,
+)
+
+Conn = psycopg.Connection[dict[str, Any]]
+
+
+def slow_bookings(sandbox: Sandbox, ms: float) -> None:
+    sandbox.control.add_fault("getRealtyBookings", latency={"fixed_ms": ms})
+
+
+async def hosts_on_listings(
+    db: Conn, sandbox: Sandbox, client: AvitoClient, count: int
+) -> list[Host]:
+    hosts = [await connect_host(db, sandbox, client)]
+    for _ in range(count - 1):
+        listing = sandbox.control.add_listing(sandbox.account_id)
+        hosts.append(await connect_host(db, sandbox, client, item_id=listing.id))
+    return hosts
+
+
+def all_runs(db: Conn) -> list[dict[str, Any]]:
+    return db.execute("select * from public.avito_sync_runs order by started_at").fetchall()
+
+
+def max_overlap(intervals: list[tuple[dt.datetime, dt.datetime]]) -> int:
+    edges = sorted(
+        itertools.chain.from_iterable(((s, 1), (e, -1)) for s, e in intervals),
+        key=lambda edge: (edge[0], edge[1]),
+    )
+    running = peak = 0
+    for _, delta in edges:
+        running += delta
+        peak = max(peak, running)
+    return peak
+
+
+def make_all_due(db: Conn) -> None:
+    db.execute("update public.avito_sync_queue set next_sync_at = now()")
+
+
+async def test_two_workers_on_one_queue_never_sync_one_integration_twice_at_once(
+    db: Conn, sandbox: Sandbox, client: AvitoClient, make_runtime: Callable[..., Any]
+) -> None:
+    hosts = await hosts_on_listings(db, sandbox, client, 6)
+    slow_bookings(sandbox, 150)
+    first: SyncRuntime = await make_runtime(concurrency=3)
+    second: SyncRuntime = await make_runtime(concurrency=3)
+    sandbox.control.clear_requests()
+
+    for round_number in (1, 2):
+        started = await asyncio.gather(first.worker.run_once(), second.worker.run_once())
+        assert sum(started) == 6
+        make_all_due(db)
+        for host in hosts:
+            assert len(runs(db, host.integration_id)) == round_number
+
+    pulls = [r.path for r in sandbox.control.requests() if r.operation_id == "getRealtyBookings"]
+    assert len(pulls) == 12
+    assert all(pulls.count(path) == 2 for path in pulls)  # each listing pulled once per round
+    for host in hosts:
+        spans = [(r["started_at"], r["finished_at"]) for r in runs(db, host.integration_id)]
+        assert max_overlap(spans) == 1
+
+
+async def test_a_worker_runs_at_most_its_concurrency(
+    db: Conn, sandbox: Sandbox, client: AvitoClient, make_runtime: Callable[..., Any]
+) -> None:
+    await hosts_on_listings(db, sandbox, client, 5)
+    slow_bookings(sandbox, 300)
+    runtime: SyncRuntime = await make_runtime(concurrency=2, per_account_concurrency=5)
+
+    assert await runtime.worker.run_once() == 5
+
+    spans = [(r["started_at"], r["finished_at"]) for r in all_runs(db)]
+    assert len(spans) == 5
+    assert max_overlap(spans) == 2
+
+
+async def test_syncs_of_one_avito_account_respect_the_per_account_limit(
+    db: Conn,
+    sandbox: Sandbox,
+    client: AvitoClient,
+    make_runtime: Callable[..., Any],
+) -> None:
+    owner = create_user(db)
+    account = db.execute(
+        "insert into public.avito_accounts (owner_id, avito_user_id, name, status)"
+        " values (%s, %s, 'Host', 'active') returning id",
+        (owner, sandbox.account_id),
+    ).fetchone()
+    assert account is not None
+    access, refresh, _lifetime, _scope = await grant_tokens(sandbox, client)
+    store_tokens(
+        db, account["id"], access, refresh, dt.datetime.now(dt.UTC) + dt.timedelta(hours=20)
+    )
+    integration_ids: list[UUID] = []
+    for n in range(3):
+        item_id = (
+            sandbox.item_ids[n] if n < 2 else sandbox.control.add_listing(sandbox.account_id).id
+        )
+        prop = db.execute(
+            "insert into public.properties (owner_id, name, base_price) values (%s, %s, 1000)"
+            " returning id",
+            (owner, f"Flat {n}"),
+        ).fetchone()
+        assert prop is not None
+        db.execute(
+            "insert into public.avito_items (avito_account_id, avito_item_id, title)"
+            " values (%s, %s, 'Flat on Avito')",
+            (account["id"], item_id),
+        )
+        row = db.execute(
+            "insert into public.integrations (property_id, avito_account_id, avito_user_id,"
+            " avito_item_id, is_active, status) values (%s, %s, %s, %s, true, 'active')"
+            " returning id",
+            (prop["id"], account["id"], sandbox.account_id, item_id),
+        ).fetchone()
+        assert row is not None
+        integration_ids.append(row["id"])
+        db.execute("select avito_private.enqueue_integration(%s, 'initial')", (row["id"],))
+    slow_bookings(sandbox, 300)
+    runtime: SyncRuntime = await make_runtime(concurrency=3, per_account_concurrency=1)
+
+    assert await runtime.worker.run_once() == 3
+
+    spans = [(r["started_at"], r["finished_at"]) for r in all_runs(db)]
+    assert [r["outcome"] for r in all_runs(db)] == ["success"] * 3
+    assert max_overlap(spans) == 1
+
+
+async def test_stopping_the_worker_lets_running_syncs_finish(
+    db: Conn, sandbox: Sandbox, client: AvitoClient, make_runtime: Callable[..., Any]
+) -> None:
+    host = await connect_host(db, sandbox, client)
+    slow_bookings(sandbox, 1000)
+    runtime: SyncRuntime = await make_runtime(fallback_poll_seconds=0.2)
+    loop = asyncio.create_task(runtime.worker.run_forever())
+    await wait_for(lambda: runtime.worker.in_flight == 1)
+    runtime.worker.stop()
+    await asyncio.wait_for(loop, timeout=15)
+    [run] = runs(db, host.integration_id)
+    assert run["outcome"] == "success"
