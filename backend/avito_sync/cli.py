@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from avito_sync.api.cli import serve_command
 from avito_sync.db.cli import app as db_app
 from avito_sync.sandbox.cli import sandbox_command
 from avito_sync.sync.cli import setup_command, worker_command
@@ -16,5 +17,6 @@ app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.command("sandbox")(sandbox_command)
+app.command("serve")(serve_command)
 app.command("setup")(setup_command)
 app.command("worker")(worker_command)
