@@ -672,3 +672,20 @@ def test_intervals_describe_only_the_year_ahead(api: Api, sandbox: Sandbox, toda
     assert api.intervals({"item_id": sandbox.item_id, "intervals": [far]}).status_code == 200
     edge = sandbox.control.calendar(sandbox.item_id, today + days(364), today + days(366))
     assert [d.open for d in edge] == [True, False, False]
+
+
+def test_past_is_judged_by_the_moscow_date(api: Api, sandbox: Sandbox) -> None:
+    now = sandbox.control.clock().now
+    evening = now.replace(hour=22, minute=30, second=0, microsecond=0)
+    if evening <= now:
+        evening += days(1)
+    sandbox.control.advance_clock((evening - now).total_seconds())
+    api.token = api.client_credentials()  # the old one may have just reached its 24 h
+    clock = sandbox.control.clock()
+    utc_date = clock.now.astimezone(dt.UTC).date()
+    assert clock.today_moscow == utc_date + days(1)
+    stale = api.bookings(sandbox.item_id, utc_date, utc_date + days(3))
+    assert stale.status_code == 422
+    assert set(stale.json()["error"]["fields"]) == {"date_start"}
+    fresh = api.bookings(sandbox.item_id, clock.today_moscow, clock.today_moscow + days(3))
+    assert fresh.status_code == 200

@@ -340,6 +340,7 @@ async def add_fault(request: Request, rule: FaultRule) -> FaultOut:
 
 @router.delete("/faults/{fault_id}", status_code=204)
 async def delete_fault(request: Request, fault_id: int) -> Response:
+    """Remove one fault rule by id."""
     runtime = sandbox_state(request).runtime
     if runtime.faults.pop(fault_id, None) is None:
         raise HTTPException(404, f"no fault {fault_id}")
@@ -348,6 +349,7 @@ async def delete_fault(request: Request, fault_id: int) -> Response:
 
 @router.delete("/faults", status_code=204)
 async def clear_faults(request: Request) -> Response:
+    """Remove every fault rule."""
     runtime = sandbox_state(request).runtime
     runtime.faults.clear()
     runtime.fault_hits.clear()
@@ -395,5 +397,6 @@ async def get_requests(request: Request, limit: int = 500) -> list[RequestLogEnt
 
 @router.delete("/requests", status_code=204)
 async def clear_requests(request: Request) -> Response:
+    """Empty the request log."""
     sandbox_state(request).runtime.log.clear()
     return Response(status_code=204)
