@@ -3,6 +3,7 @@ that Avito's answers produce."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import psycopg
@@ -281,3 +282,18 @@ async def test_a_booking_with_impossible_dates_is_rejected_not_blocking(
         )
     assert (result.created, result.rejected) == (1, 1)
     avito_booking(db, 2)
+
+
+async def test_concurrent_merges_of_one_answer_create_one_row(
+    db: Conn, seeded: Seeded, pool: AsyncConnectionPool[Any]
+) -> None:
+    answer = [pulled(10, 1, 3), pulled(11, 4, 6)]
+
+    async def merge() -> PullResult:
+        async with pool.connection() as conn:
+            return await apply_pulled(conn, seeded.integration_id, moscow_today(), day(365), answer)
+
+    results = await asyncio.gather(*(merge() for _ in range(4)))
+    assert sum(r.created for r in results) == 2
+    assert db.execute("select count(*) as n from public.bookings").fetchone() == {"n": 2}
+    assert len(events(db, "booking_created")) == 2
