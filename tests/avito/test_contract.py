@@ -166,3 +166,8 @@ def test_bad_ids_are_rejected_before_sending(bad: Any) -> None:
 def test_contract_check_catches_drift() -> None:
     # The validator used above does fail on a body the spec forbids.
     assert validate_request_body("putIntervals", {"item_id": "123", "intervals": []}) != []
+
+
+def test_a_bare_status_string_is_one_status() -> None:
+    query = bodies.items_query(1, 25, "old")  # type: ignore[arg-type]
+    assert query["status"] == "old"

@@ -9,9 +9,10 @@ import pytest
 from structlog.testing import capture_logs
 
 from avito_sync.avito.auth import StaticToken
-from avito_sync.avito.client import COMPONENT, AvitoClient
+from avito_sync.avito.client import AvitoClient
 from avito_sync.avito.errors import AvitoError, ForbiddenError, InvalidGrantError
 from avito_sync.avito.models import CalendarBooking
+from avito_sync.avito.requester import COMPONENT
 from tests.avito.browser import consent
 from tests.avito.conftest import private_client, sandbox_settings
 from tests.avito.tokens import ConnectionTokens

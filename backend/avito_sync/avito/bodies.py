@@ -62,9 +62,11 @@ def client_credentials_form(client_id: str, client_secret: str) -> dict[str, str
 
 
 def items_query(page: int, per_page: int, status: Sequence[ItemStatus]) -> dict[str, str]:
-    if not status:
+    # A bare "active" would otherwise be joined letter by letter.
+    statuses: Sequence[str] = (status,) if isinstance(status, str) else status
+    if not statuses:
         raise ValueError("at least one item status is required")
-    return {"page": str(page), "per_page": str(per_page), "status": ",".join(status)}
+    return {"page": str(page), "per_page": str(per_page), "status": ",".join(statuses)}
 
 
 def bookings_query(date_start: date, date_end: date, *, with_unpaid: bool) -> dict[str, str]:

@@ -10,32 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Self
 
 import httpx
-from pydantic import BaseModel, SecretStr
-from pydantic import ValidationError as PydanticValidationError
+from pydantic import SecretStr
 
 from avito_sync.avito import bodies
 from avito_sync.avito.auth import TokenProvider
 from avito_sync.avito.bodies import check_id
-from avito_sync.avito.errors import (
-    AvitoError,
-    ErrorContext,
-    ForbiddenError,
-    MalformedResponseError,
-    RateLimitHeaders,
-    TokenExpiredError,
-    TransportError,
-    error_for_response,
-    parse_error_body,
-    sanitize_text,
-)
+from avito_sync.avito.errors import MalformedResponseError
 from avito_sync.avito.models import (
     BaseParams,
     BookingsResponse,
@@ -52,49 +38,20 @@ from avito_sync.avito.models import (
 )
 from avito_sync.avito.oauth import build_authorize_url
 from avito_sync.avito.ratelimit import ITEMS_ENDPOINT, RateLimiter, shared_rate_limiter
-from avito_sync.avito.retry import (
-    RetryMode,
-    RetryPolicy,
-    parse_rate_limit_headers,
-    retryable_exception,
-    retryable_status,
-)
+from avito_sync.avito.requester import Call, Requester, parse_model
+from avito_sync.avito.retry import RetryMode, RetryPolicy
 from avito_sync.avito.settings import AvitoSettings, load_avito_settings
-from avito_sync.avito.stats import record_request
-from avito_sync.logs import get_logger
-
-log = get_logger("avito_sync.avito")
-COMPONENT = "avito_client"  # on every event, so the client's log lines can be told apart
-
-M = TypeVar("M", bound=BaseModel)
 
 TOKEN_PATH = "/token"  # noqa: S105 - a URL path, not a secret
 MAX_ITEM_PAGES = 1000
 
 
-@dataclass(frozen=True)
-class _Call:
-    operation: str
-    method: str
-    path: str
-    retry: RetryMode
-    params: dict[str, str] | None = None
-    json: Any = None
-    form: dict[str, str] | None = None
-    endpoint: str | None = None
-    oauth: bool = False
-    secrets: tuple[str, ...] = field(default=(), repr=False)
-
-
-def _describe_validation(exc: PydanticValidationError) -> str:
-    errors = exc.errors(include_input=False, include_url=False)
-    shown = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in errors[:3]]
-    more = f" (+{len(errors) - 3} more)" if len(errors) > 3 else ""
-    return "; ".join(shown) + more
-
-
 class AvitoClient:
-    """Async Avito API client. Account-scoped methods take a `TokenProvider` first."""
+    """Async Avito API client. Account-scoped methods take a `TokenProvider` first.
+
+    `transport` swaps httpx's network layer; `rate_limiter` defaults to the process-wide one
+    for this application; `sleep` and `rand` drive the backoff (injectable for tests).
+    """
 
     def __init__(
         self,
@@ -106,15 +63,6 @@ class AvitoClient:
         rand: Callable[[], float] = random.random,
     ) -> None:
         self.settings = settings
-        self._limiter = rate_limiter or shared_rate_limiter(settings)
-        self._policy = RetryPolicy(
-            max_attempts=settings.max_attempts,
-            base_seconds=settings.backoff_base_seconds,
-            max_seconds=settings.backoff_max_seconds,
-            max_retry_after_seconds=settings.max_retry_after_seconds,
-        )
-        self._sleep = sleep
-        self._rand = rand
         self._http = httpx.AsyncClient(
             base_url=settings.api_base_url,
             transport=transport,
@@ -127,6 +75,19 @@ class AvitoClient:
             headers={"User-Agent": "avito-sync", "Accept": "application/json"},
             follow_redirects=False,
             trust_env=False,
+        )
+        policy = RetryPolicy(
+            max_attempts=settings.max_attempts,
+            base_seconds=settings.backoff_base_seconds,
+            max_seconds=settings.backoff_max_seconds,
+            max_retry_after_seconds=settings.max_retry_after_seconds,
+        )
+        self._requests = Requester(
+            self._http,
+            rate_limiter or shared_rate_limiter(settings),
+            policy,
+            sleep=sleep,
+            rand=rand,
         )
 
     async def __aenter__(self) -> Self:
@@ -190,7 +151,7 @@ class AvitoClient:
     async def _token(
         self, operation: str, form: dict[str, str], retry: RetryMode, secrets: tuple[str, ...]
     ) -> TokenResponse:
-        call = _Call(
+        call = Call(
             operation,
             "POST",
             TOKEN_PATH,
@@ -199,14 +160,14 @@ class AvitoClient:
             oauth=True,
             secrets=(*secrets, self._secret),
         )
-        response = await self._send(call, None)
-        return self._parse(response, TokenResponse, operation)
+        response = await self._requests.send(call, None)
+        return parse_model(response, TokenResponse, operation)
 
     # --- Account and items ---------------------------------------------------------------------
 
     async def get_self(self, auth: TokenProvider) -> UserInfoSelf:
-        call = _Call("get_self", "GET", "/core/v1/accounts/self", RetryMode.SAFE)
-        return self._parse(await self._send(call, auth), UserInfoSelf, call.operation)
+        call = Call("get_self", "GET", "/core/v1/accounts/self", RetryMode.SAFE)
+        return parse_model(await self._requests.send(call, auth), UserInfoSelf, call.operation)
 
     async def list_items(
         self, auth: TokenProvider, *, status: Sequence[ItemStatus] = ("active",)
@@ -217,7 +178,7 @@ class AvitoClient:
         items: list[ItemResource] = []
         for page in range(1, MAX_ITEM_PAGES + 1):
             params = bodies.items_query(page, per_page, status)
-            call = _Call(
+            call = Call(
                 "list_items",
                 "GET",
                 "/core/v1/items",
@@ -225,7 +186,9 @@ class AvitoClient:
                 params,
                 endpoint=ITEMS_ENDPOINT,
             )
-            batch = self._parse(await self._send(call, auth), ItemsPage, call.operation).resources
+            batch = parse_model(
+                await self._requests.send(call, auth), ItemsPage, call.operation
+            ).resources
             items.extend(batch)
             if len(batch) < per_page:
                 return items
@@ -239,8 +202,8 @@ class AvitoClient:
             f"/core/v1/accounts/{check_id('user_id', user_id)}"
             f"/items/{check_id('item_id', item_id)}/"
         )
-        call = _Call("get_item_info", "GET", path, RetryMode.SAFE)
-        return self._parse(await self._send(call, auth), ItemInfo, call.operation)
+        call = Call("get_item_info", "GET", path, RetryMode.SAFE)
+        return parse_model(await self._requests.send(call, auth), ItemInfo, call.operation)
 
     # --- Short-term rent -----------------------------------------------------------------------
 
@@ -261,8 +224,10 @@ class AvitoClient:
             f"/realty/v1/accounts/{check_id('user_id', user_id)}"
             f"/items/{check_id('item_id', item_id)}/bookings"
         )
-        call = _Call("get_bookings", "GET", path, RetryMode.SAFE, params)
-        return self._parse(await self._send(call, auth), BookingsResponse, call.operation).bookings
+        call = Call("get_bookings", "GET", path, RetryMode.SAFE, params)
+        return parse_model(
+            await self._requests.send(call, auth), BookingsResponse, call.operation
+        ).bookings
 
     async def post_core_bookings(
         self,
@@ -281,8 +246,8 @@ class AvitoClient:
             f"/items/{check_id('item_id', item_id)}/bookings"
         )
         body = bodies.core_bookings_body(bookings, source)
-        call = _Call("post_core_bookings", "POST", path, RetryMode.UNPROCESSED_ONLY, json=body)
-        await self._send(call, auth)
+        call = Call("post_core_bookings", "POST", path, RetryMode.UNPROCESSED_ONLY, json=body)
+        await self._requests.send(call, auth)
 
     async def post_prices(
         self, auth: TokenProvider, user_id: int, item_id: int, prices: Sequence[PriceItem]
@@ -293,7 +258,9 @@ class AvitoClient:
             f"/items/{check_id('item_id', item_id)}/prices"
         )
         body = bodies.prices_body(prices)
-        await self._send(_Call("post_prices", "POST", path, RetryMode.SAFE, json=body), auth)
+        await self._requests.send(
+            Call("post_prices", "POST", path, RetryMode.SAFE, json=body), auth
+        )
 
     async def post_intervals(
         self,
@@ -306,172 +273,17 @@ class AvitoClient:
         """Replace the item's availability for the next year: days not covered are closed,
         so pass every open range in one call (an empty list closes the calendar)."""
         body = bodies.intervals_body(item_id, intervals, source)
-        call = _Call(
+        call = Call(
             "post_intervals", "POST", "/realty/v1/items/intervals", RetryMode.SAFE, json=body
         )
-        await self._send(call, auth)
+        await self._requests.send(call, auth)
 
     async def post_base_params(self, auth: TokenProvider, item_id: int, params: BaseParams) -> None:
         path = f"/realty/v1/items/{check_id('item_id', item_id)}/base"
-        call = _Call(
+        call = Call(
             "post_base_params", "POST", path, RetryMode.SAFE, json=bodies.base_params_body(params)
         )
-        await self._send(call, auth)
-
-    # --- Request machinery ---------------------------------------------------------------------
-
-    def _parse(self, response: httpx.Response, model: type[M], operation: str) -> M:
-        status = response.status_code
-        try:
-            data = response.json()
-        except ValueError:
-            raise MalformedResponseError(
-                "response body is not JSON", operation=operation, status=status
-            ) from None
-        try:
-            return model.model_validate(data)
-        except PydanticValidationError as exc:
-            detail = sanitize_text(_describe_validation(exc))
-            raise MalformedResponseError(
-                f"response does not match {model.__name__}: {detail}",
-                operation=operation,
-                status=status,
-            ) from None
-
-    async def _send(self, call: _Call, auth: TokenProvider | None) -> httpx.Response:
-        account_key = auth.account_key if auth is not None else None
-        token = await auth.access_token() if auth is not None else None
-        refreshed = used_fresh_token = False
-        failures = 0
-        is_retry = False
-        while True:
-            waited = await self._limiter.acquire(account_key, endpoint=call.endpoint)
-            record_request(call.operation, retry=is_retry, waited=waited)
-            is_retry = True
-            headers = {"Authorization": f"Bearer {token}"} if token else None
-            secrets = (*call.secrets, token) if token else call.secrets
-            started = time.monotonic()
-            try:
-                response = await self._http.request(
-                    call.method,
-                    call.path,
-                    params=call.params,
-                    json=call.json,
-                    data=call.form,
-                    headers=headers,
-                )
-            except httpx.TransportError as exc:
-                failures += 1
-                kind = type(exc).__name__
-                delay = (
-                    self._policy.next_delay(failures, self._rand(), RateLimitHeaders())
-                    if retryable_exception(call.retry, exc)
-                    else None
-                )
-                self._log_failure(call, account_key, failures, delay, error=kind)
-                if delay is None:
-                    raise TransportError(
-                        f"no response from Avito ({kind}) after {failures} attempt(s)",
-                        operation=call.operation,
-                    ) from None
-                await self._sleep(delay)
-                continue
-            status = response.status_code
-            elapsed_ms = round((time.monotonic() - started) * 1000)
-            if status < 300:
-                log.debug(
-                    "avito.response",
-                    component=COMPONENT,
-                    operation=call.operation,
-                    status=status,
-                    account_key=account_key,
-                    attempt=failures + 1,
-                    elapsed_ms=elapsed_ms,
-                )
-                return response
-            if status in (401, 403) and auth is not None and not call.oauth:
-                if not refreshed:
-                    refreshed = True
-                    fresh = await auth.access_token(force_refresh=True)
-                    if fresh != token:
-                        log.info(
-                            "avito.token_refreshed_after_denial",
-                            component=COMPONENT,
-                            operation=call.operation,
-                            status=status,
-                            account_key=account_key,
-                        )
-                        token, used_fresh_token = fresh, True
-                        continue
-                raise self._denied(
-                    call, response, secrets, account_key, got_fresh_token=used_fresh_token
-                )
-            hints = parse_rate_limit_headers(response.headers)
-            if retryable_status(call.retry, status):
-                failures += 1
-                delay = self._policy.next_delay(failures, self._rand(), hints)
-                self._log_failure(call, account_key, failures, delay, status=status)
-                if delay is not None:
-                    await self._sleep(delay)
-                    continue
-            error = error_for_response(
-                ErrorContext(call.operation, status, oauth=call.oauth, rate_limit=hints),
-                parse_error_body(response.content, secrets),
-            )
-            self._log_error(error, account_key)
-            raise error
-
-    def _denied(
-        self,
-        call: _Call,
-        response: httpx.Response,
-        secrets: tuple[str, ...],
-        account_key: str | None,
-        *,
-        got_fresh_token: bool,
-    ) -> AvitoError:
-        """A 401, or a 403 that remains after a fresh token (ownership or scope) or that could
-        not be retried with one (the token may simply be expired)."""
-        status = response.status_code
-        body = parse_error_body(response.content, secrets)
-        base = error_for_response(ErrorContext(call.operation, status), body)
-        cls = ForbiddenError if status == 403 and got_fresh_token else TokenExpiredError
-        error = cls(base.message, operation=call.operation, status=status, code=base.code)
-        self._log_error(error, account_key)
-        return error
-
-    def _log_failure(
-        self,
-        call: _Call,
-        account_key: str | None,
-        failures: int,
-        delay: float | None,
-        *,
-        status: int | None = None,
-        error: str | None = None,
-    ) -> None:
-        log.warning(
-            "avito.retry" if delay is not None else "avito.give_up",
-            component=COMPONENT,
-            operation=call.operation,
-            account_key=account_key,
-            status=status,
-            error=error,
-            attempt=failures,
-            delay_s=round(delay, 3) if delay is not None else None,
-        )
-
-    @staticmethod
-    def _log_error(error: AvitoError, account_key: str | None) -> None:
-        log.warning(
-            "avito.error",
-            component=COMPONENT,
-            operation=error.operation,
-            account_key=account_key,
-            status=error.status,
-            avito_code=error.code,
-            error=type(error).__name__,
-        )
+        await self._requests.send(call, auth)
 
 
 _shared: AvitoClient | None = None
