@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -15,12 +18,14 @@ from avito_sync.avito import AvitoClient
 from avito_sync.sync.runtime import SyncRuntime
 from tests.fixtures.db import create_user
 from tests.fixtures.sandbox import Sandbox
+from tests.sync import avito_booking, day
 from tests.sync.test_engine_support import (  # noqa: F401 - fixtures
     Host,
     client_fixture,
     connect_host,
     grant_tokens,
     make_runtime_fixture,
+    queue_row,
     runs,
     store_tokens,
     sync_pool_fixture,
@@ -164,5 +169,56 @@ async def test_stopping_the_worker_lets_running_syncs_finish(
     await wait_for(lambda: runtime.worker.in_flight == 1)
     runtime.worker.stop()
     await asyncio.wait_for(loop, timeout=15)
+    [run] = runs(db, host.integration_id)
+    assert run["outcome"] == "success"
+
+
+async def test_a_worker_process_killed_mid_sync_leaves_nothing_and_its_row_is_taken_later(
+    db: Conn,
+    database_url: str,
+    sandbox: Sandbox,
+    client: AvitoClient,
+    make_runtime: Callable[..., Any],
+) -> None:
+    host = await connect_host(db, sandbox, client)
+    guest = sandbox.control.create_booking(sandbox.item_id, day(4), day(6), status="active")
+    sandbox.control.add_fault("getRealtyBookings", latency={"fixed_ms": 5000}, times=1)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AVITO_", "DATABASE_URL"))}
+    env |= {
+        "DATABASE_URL": database_url,
+        "AVITO_CLIENT_ID": sandbox.client_id,
+        "AVITO_CLIENT_SECRET": sandbox.client_secret,
+        "AVITO_API_BASE_URL": sandbox.base_url,
+        "AVITO_OAUTH_BASE_URL": sandbox.base_url,
+        "AVITO_SYNC_WORKER_ID": "doomed-worker",
+        "AVITO_SYNC_LEASE_SECONDS": "5",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "avito_sync",
+        "worker",
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        await wait_for(
+            lambda: (
+                (queue_row(db, host.integration_id) or {}).get("lease_owner") == "doomed-worker"
+            ),
+            limit=30,
+        )
+    finally:
+        process.kill()
+        await asyncio.wait_for(process.wait(), timeout=10)
+
+    assert runs(db, host.integration_id) == []
+    assert db.execute("select count(*) as n from public.bookings").fetchone() == {"n": 0}
+
+    survivor: SyncRuntime = await make_runtime()
+    await wait_for(lambda: (queue_row(db, host.integration_id) or {}).get("due") is True)
+    assert await survivor.worker.run_once() == 1
+    assert avito_booking(db, guest.id)["status"] == "confirmed"
     [run] = runs(db, host.integration_id)
     assert run["outcome"] == "success"
