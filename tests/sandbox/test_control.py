@@ -126,6 +126,34 @@ def test_state_persists_to_a_json_file(tmp_path: Path) -> None:
         assert day.closed_by == "avito_booking"
 
 
+def test_a_persisted_world_adopts_new_credentials_and_rejects_garbage(tmp_path: Path) -> None:
+    state_file = tmp_path / "sandbox.json"
+    with (
+        SandboxServer(SandboxConfig(state_file=state_file)) as server,
+        SandboxControl(server.base_url) as control,
+    ):
+        control.reset()
+    renamed = SandboxConfig(
+        state_file=state_file,
+        client_id="a-new-client-id-for-dev-0001",
+        client_secret="new-secret",
+        redirect_uri="http://localhost:8080/cb",
+    )
+    with SandboxServer(renamed) as server:
+        response = httpx.post(
+            f"{server.base_url}/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": renamed.client_id,
+                "client_secret": "new-secret",
+            },
+        )
+        assert response.status_code == 200
+    state_file.write_text("{not json", "utf-8")
+    with pytest.raises(ValueError, match="not a readable sandbox state"):
+        SandboxServer(SandboxConfig(state_file=state_file))
+
+
 def test_configuration_from_env_and_options() -> None:
     env = {
         "AVITO_CLIENT_ID": "env-client-id-0123456789",

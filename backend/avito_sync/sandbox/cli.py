@@ -56,5 +56,9 @@ def sandbox_command(
         f"  consent page: {base}/oauth?response_type=code&client_id={config.client_id}"
         "&scope=user:read,short_term_rent:read,short_term_rent:write,items:info&state=dev"
     )
+    try:
+        app = create_app(config)
+    except ValueError as exc:  # an unreadable --state-file
+        raise typer.BadParameter(str(exc), param_hint="--state-file") from None
     log.info("sandbox starting", host=host, port=port, persisted=state_file is not None)
-    uvicorn.run(create_app(config), host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -22,6 +22,7 @@ from avito_sync.sandbox.config import (
     SandboxConfig,
 )
 from avito_sync.sandbox.models import (
+    PROJECT_SCOPES,
     AccessToken,
     Account,
     Application,
@@ -93,7 +94,10 @@ class SandboxState:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
         self.runtime = Runtime()
-        self.world = self._load() or demo_world(config, dt.datetime.now(dt.UTC))
+        loaded = self._load()
+        self.world = loaded or demo_world(config, dt.datetime.now(dt.UTC))
+        if loaded is not None:
+            self._register_configured_application()
         self.runtime.rng.seed(self.world.settings.random_seed)
 
     # -- time -------------------------------------------------------------------------------
@@ -113,7 +117,25 @@ class SandboxState:
         path = self.config.state_file
         if path is None or not path.exists():
             return None
-        return World.model_validate_json(path.read_text("utf-8"))
+        try:
+            return World.model_validate_json(path.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"state file {path} is not a readable sandbox state: {exc}") from None
+
+    def _register_configured_application(self) -> None:
+        """A persisted world keeps working when the configured credentials or redirect change."""
+        existing = self.world.applications.get(self.config.client_id)
+        account_id = existing.account_id if existing else None
+        if account_id is None and DEMO_ACCOUNT_ID in self.world.accounts:
+            account_id = DEMO_ACCOUNT_ID
+        self.world.applications[self.config.client_id] = Application(
+            client_id=self.config.client_id,
+            client_secret=self.config.client_secret,
+            name=existing.name if existing else DEMO_APPLICATION_NAME,
+            redirect_uri=self.config.redirect_uri,
+            account_id=account_id,
+            scopes=existing.scopes if existing else list(PROJECT_SCOPES),
+        )
 
     def save(self) -> None:
         path = self.config.state_file
