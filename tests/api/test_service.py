@@ -1,0 +1,179 @@
+"""The real process: `avito-sync serve` under uvicorn on a free port, health, readiness,
+metrics and shutdown; readiness failing on a database without the migrations."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+
+from avito_sync.api.app import build_app, service_context
+from avito_sync.api.metrics import ServiceMetrics
+from avito_sync.sync.runtime import SyncRuntime
+from avito_sync.sync.settings import SyncSettings
+from tests.api.conftest import (
+    ENDPOINT,
+    STATE_SECRET,
+    Service,
+    avito_settings,
+    service_settings,
+)
+from tests.api.jwt_tools import JwksServer, SigningKey, claims, sign
+from tests.api.test_integrations import connect_and_save
+from tests.fixtures.db import Conn, create_user
+from tests.fixtures.sandbox import Sandbox
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def serve_env(database_url: str, jwks: JwksServer, sandbox: Sandbox) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AVITO_", "SUPABASE_"))}
+    env.update(
+        DATABASE_URL=database_url,
+        SUPABASE_URL=jwks.base_url,
+        AVITO_SYNC_STATE_SECRET=STATE_SECRET,
+        AVITO_CLIENT_ID=sandbox.client_id,
+        AVITO_CLIENT_SECRET=sandbox.client_secret,
+        AVITO_REDIRECT_URI=sandbox.redirect_uri,
+        AVITO_API_BASE_URL=sandbox.base_url,
+        AVITO_OAUTH_BASE_URL=sandbox.base_url,
+        AVITO_SYNC_LOG_LEVEL="INFO",
+    )
+    return env
+
+
+SERVE = [sys.executable, "-m", "avito_sync", "serve"]
+
+
+def test_serve_refuses_to_start_naming_the_variable(
+    database_url: str, jwks_server: JwksServer, sandbox: Sandbox
+) -> None:
+    env = serve_env(database_url, jwks_server, sandbox)
+    env["SUPABASE_URL"] = "not a url"
+    del env["AVITO_CLIENT_SECRET"]
+    done = subprocess.run(SERVE, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert "SUPABASE_URL" in done.stderr
+    env = serve_env(database_url, jwks_server, sandbox)
+    del env["AVITO_CLIENT_SECRET"]
+    done = subprocess.run(SERVE, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert "AVITO_CLIENT_SECRET" in done.stderr
+
+
+def test_serve_runs_http_and_worker_and_stops_cleanly(
+    database_url: str,
+    db: Conn,
+    jwks_server: JwksServer,
+    sandbox: Sandbox,
+    signing_key: SigningKey,
+) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [*SERVE, "--port", str(port)],
+        env=serve_env(database_url, jwks_server, sandbox),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, trust_env=False) as http:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if http.get("/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                assert time.monotonic() < deadline, "service did not come up"
+                time.sleep(0.2)
+            ready = http.get("/readyz")
+            assert ready.status_code == 200, ready.text
+            assert ready.json() == {
+                "ready": True,
+                "database": True,
+                "migrations": True,
+                "vault": True,
+            }
+            user = create_user(db)
+            token = sign(signing_key, claims(jwks_server.issuer, user))
+            answer = http.post(
+                ENDPOINT,
+                json={"action": "get-accounts"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert answer.json() == {"success": True, "accounts": []}
+            metrics = http.get("/metrics").text
+            assert (
+                'avito_sync_http_requests_total{method="POST",route="/functions/v1/avito-sync",'
+                'status="200"} 1.0' in metrics
+            )
+            assert "avito_sync_queue_lag_seconds 0.0" in metrics
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    # uvicorn shuts down gracefully, then re-raises the signal it caught.
+    assert process.returncode in (0, -signal.SIGTERM), stderr
+    assert "worker_started" in stderr
+    assert "worker_stopped" in stderr
+
+
+@pytest.fixture
+async def bare_service(
+    scratch_database: Callable[..., str], jwks_server: JwksServer, sandbox: Sandbox
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on a database that has the Supabase layer but none of our migrations."""
+    url = scratch_database(local_layer=True)
+    settings = service_settings(url, jwks_server)
+    runtime = await SyncRuntime.open(
+        SyncSettings.model_validate({"DATABASE_URL": url}), avito_settings(sandbox)
+    )
+    metrics = ServiceMetrics()
+    try:
+        async with service_context(settings, runtime, metrics) as context:
+            app = build_app(settings, metrics)
+            app.state.context = context
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://service") as http:
+                yield http
+    finally:
+        await runtime.aclose()
+
+
+async def test_readyz_reports_missing_migrations(bare_service: httpx.AsyncClient) -> None:
+    answer = await bare_service.get("/readyz")
+    assert answer.status_code == 503
+    body = answer.json()
+    assert body["ready"] is False
+    assert body["database"] is True
+    assert body["migrations"] is False
+    assert "20261127000600" in body["missing_migrations"]
+
+
+async def test_metrics_count_requests_and_syncs(service: Service) -> None:
+    c = await connect_and_save(service)
+    await service.act(c.host, "sync", integration_id=c.integration_id)
+    await service.http.post(ENDPOINT, json={"action": "status"})
+    text = (await service.http.get("/metrics")).text
+    assert 'avito_sync_syncs_total{outcome="success",trigger="manual"} 1.0' in text
+    assert 'avito_sync_syncs_total{outcome="success",trigger="initial"} 1.0' in text
+    assert (
+        'avito_sync_http_requests_total{method="POST",route="/functions/v1/avito-sync",'
+        'status="401"} 1.0' in text
+    )
+    assert "avito_sync_http_request_duration_seconds_bucket" in text
+    assert "avito_sync_queue_due_rows" in text
