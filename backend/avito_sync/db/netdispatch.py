@@ -10,6 +10,7 @@ destinations are contacted: the stand-in serves local development and tests.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import json
 from collections.abc import Callable
@@ -28,7 +29,8 @@ log = get_logger(__name__)
 
 CHANNEL = "net_http_request"
 BATCH_SIZE = 200
-IDLE_POLL_SECONDS = 1.0
+IDLE_POLL_SECONDS = 0.5
+RECONNECT_SECONDS = 1.0
 USER_AGENT = "pg_net/local-stand-in"
 _LOCK_KEY = "avito-sync net-dispatch"
 
@@ -137,12 +139,15 @@ async def drain(conn: psycopg.AsyncConnection[dict[str, Any]], client: httpx.Asy
         handled += len(rows)
 
 
-async def run(url: str, stop: asyncio.Event, on_ready: Callable[[], None] | None = None) -> None:
-    """Dispatch until `stop` is set: drain leftovers, then wake on every committed request."""
+async def _serve(
+    url: str,
+    client: httpx.AsyncClient,
+    stop: asyncio.Event,
+    on_ready: Callable[[], None] | None,
+) -> None:
     async with (
         await psycopg.AsyncConnection.connect(url, autocommit=True) as listener,
         await psycopg.AsyncConnection.connect(url, autocommit=True, row_factory=dict_row) as worker,
-        httpx.AsyncClient(follow_redirects=False) as client,
     ):
         locked = await worker.execute(
             "select pg_try_advisory_lock(hashtext(%s)) as ok", (_LOCK_KEY,)
@@ -166,6 +171,24 @@ async def run(url: str, stop: asyncio.Event, on_ready: Callable[[], None] | None
             async for _ in listener.notifies(timeout=IDLE_POLL_SECONDS, stop_after=1):
                 pass
             await drain(worker, client)
+
+
+async def run(url: str, stop: asyncio.Event, on_ready: Callable[[], None] | None = None) -> None:
+    """Dispatch until `stop` is set: drain leftovers, then wake on every committed request.
+
+    A lost connection (the cluster restarted or was reset) is re-established every second.
+    """
+    async with httpx.AsyncClient(follow_redirects=False) as client:
+        while not stop.is_set():
+            try:
+                await _serve(url, client, stop, on_ready)
+            except psycopg.OperationalError as exc:
+                log.warning("net dispatcher lost its database connection", error=str(exc))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), RECONNECT_SECONDS)
+            else:
+                return
+            on_ready = None
 
 
 async def _missing_queue(conn: psycopg.AsyncConnection[dict[str, Any]]) -> bool:
