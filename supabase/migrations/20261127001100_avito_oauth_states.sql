@@ -19,9 +19,11 @@ select avito_private.ensure_constraint(
 select avito_private.ensure_constraint(
   'public.avito_oauth_states', 'avito_oauth_states_state_hash_check',
   'check (char_length(state_hash) between 32 and 128)');
+-- One hour of validity; the extra minute absorbs the gap between a service clock that computed
+-- expires_at and the transaction start that set created_at.
 select avito_private.ensure_constraint(
   'public.avito_oauth_states', 'avito_oauth_states_expires_at_check',
-  $$check (expires_at > created_at and expires_at <= created_at + interval '1 hour')$$);
+  $$check (expires_at > created_at and expires_at <= created_at + interval '61 minutes')$$);
 select avito_private.ensure_constraint(
   'public.avito_oauth_states', 'avito_oauth_states_used_at_check',
   'check (used_at >= created_at)');
