@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from avito_sync.logs import get_logger
 from avito_sync.sandbox import control_routes, oauth, routes_core, routes_str
 from avito_sync.sandbox.config import SandboxConfig
 from avito_sync.sandbox.errors import ApiError
@@ -22,9 +23,11 @@ class RequestLog:
     Pure ASGI (not BaseHTTPMiddleware) so that injected hangs can see client disconnects.
     """
 
-    def __init__(self, app: ASGIApp, state: SandboxState) -> None:
+    def __init__(self, app: ASGIApp, state: SandboxState, *, echo: bool = False) -> None:
         self.app = app
         self.state = state
+        self.echo = echo
+        self.log = get_logger("avito_sync.sandbox")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -52,19 +55,20 @@ class RequestLog:
             return
         info: dict[str, Any] = scope.get("state") or {}
         runtime = self.state.runtime
-        runtime.log.append(
-            RequestLogEntry(
-                seq=runtime.next_log_seq,
-                at=self.state.now(),
-                method=method,
-                path=path,
-                status=status,
-                operation_id=info.get("operation_id"),
-                fault=info.get("fault"),
-                account_id=info.get("account_id"),
-            )
+        entry = RequestLogEntry(
+            seq=runtime.next_log_seq,
+            at=self.state.now(),
+            method=method,
+            path=path,
+            status=status,
+            operation_id=info.get("operation_id"),
+            fault=info.get("fault"),
+            account_id=info.get("account_id"),
         )
+        runtime.log.append(entry)
         runtime.next_log_seq += 1
+        if self.echo:
+            self.log.info("sandbox request", **entry.model_dump(exclude={"seq", "at"}))
 
 
 async def _api_error(_request: Request, exc: Exception) -> Response:
@@ -72,8 +76,11 @@ async def _api_error(_request: Request, exc: Exception) -> Response:
     return exc.response
 
 
-def create_app(config: SandboxConfig | None = None) -> FastAPI:
-    """A fresh sandbox; state is loaded from ``config.state_file`` when that exists."""
+def create_app(config: SandboxConfig | None = None, *, log_requests: bool = False) -> FastAPI:
+    """A fresh sandbox; state is loaded from ``config.state_file`` when that exists.
+
+    ``log_requests`` writes one structured line per API request (path only, never secrets).
+    """
     state = SandboxState(config or SandboxConfig())
     app = FastAPI(
         title="Avito sandbox",
@@ -86,5 +93,5 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
     app.add_exception_handler(ApiError, _api_error)
     for router in (oauth.router, routes_core.router, routes_str.router, control_routes.router):
         app.include_router(router)
-    app.add_middleware(RequestLog, state=state)
+    app.add_middleware(RequestLog, state=state, echo=log_requests)
     return app

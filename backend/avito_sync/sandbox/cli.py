@@ -57,7 +57,7 @@ def sandbox_command(
         "&scope=user:read,short_term_rent:read,short_term_rent:write,items:info&state=dev"
     )
     try:
-        app = create_app(config)
+        app = create_app(config, log_requests=True)
     except ValueError as exc:  # an unreadable --state-file
         raise typer.BadParameter(str(exc), param_hint="--state-file") from None
     log.info("sandbox starting", host=host, port=port, persisted=state_file is not None)

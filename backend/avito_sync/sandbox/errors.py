@@ -37,9 +37,12 @@ class ApiError(Exception):
         self.response = response
 
 
+_FAMILIES: dict[str, Family] = {"item": "flat", "auth": "oauth"}
+
+
 def family_of(spec: str) -> Family:
     """Items (item.json) answer flat errors; STR and user nested; the token endpoint OAuth."""
-    return {"item": "flat", "auth": "oauth"}.get(spec, "nested")  # type: ignore[return-value]
+    return _FAMILIES.get(spec, "nested")
 
 
 def error_body(family: Family, status: int, message: str) -> dict[str, object]:

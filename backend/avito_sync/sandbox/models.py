@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 BookingStatus = Literal["active", "pending", "canceled", "overbook"]
 ListingStatus = Literal["active", "removed", "old", "blocked", "rejected"]
 ClosureType = Literal["manual", "booking"]
+Grant = Literal["client_credentials", "authorization_code", "refresh_token"]
 
 PROJECT_SCOPES = ("user:read", "short_term_rent:read", "short_term_rent:write", "items:info")
 
@@ -94,7 +95,7 @@ class AccessToken(BaseModel):
     account_id: int
     scopes: list[str] | None  # None: client_credentials, which needs no scope
     expires_at: dt.datetime
-    grant: Literal["client_credentials", "authorization_code", "refresh_token"]
+    grant: Grant
 
 
 class RefreshToken(BaseModel):

@@ -19,7 +19,7 @@ from avito_sync import specs
 from avito_sync.sandbox.errors import ApiError, oauth_error
 from avito_sync.sandbox.faults import inject
 from avito_sync.sandbox.gate import sandbox_state
-from avito_sync.sandbox.models import Application, AuthCode
+from avito_sync.sandbox.models import Application, AuthCode, Grant
 from avito_sync.sandbox.state import SandboxState
 
 router = APIRouter()
@@ -163,9 +163,16 @@ def _client(state: SandboxState, form: dict[str, str]) -> Application:
 
 
 def _token_body(
-    state: SandboxState, app: Application, account_id: int, scopes: list[str] | None, grant: str
+    request: Request,
+    state: SandboxState,
+    app: Application,
+    account_id: int,
+    scopes: list[str] | None,
+    *,
+    grant: Grant,
 ) -> dict[str, object]:
     access = state.issue_access_token(app, account_id, scopes, grant)
+    request.scope.setdefault("state", {})["account_id"] = account_id
     body: dict[str, object] = {
         "access_token": access.token,
         "expires_in": state.world.settings.token_ttl_seconds,
@@ -178,7 +185,7 @@ def _token_body(
 
 
 def _exchange_code(
-    state: SandboxState, app: Application, form: dict[str, str]
+    request: Request, state: SandboxState, app: Application, form: dict[str, str]
 ) -> dict[str, object]:
     code = state.world.codes.get(form["code"])
     if code is None or code.client_id != app.client_id:
@@ -191,16 +198,22 @@ def _exchange_code(
     redirect_uri = form.get("redirect_uri")
     if redirect_uri is not None and redirect_uri != app.redirect_uri:
         raise oauth_error(400, "invalid_grant", "redirect_uri does not match the registered one")
-    return _token_body(state, app, code.account_id, code.scopes, "authorization_code")
+    return _token_body(
+        request, state, app, code.account_id, code.scopes, grant="authorization_code"
+    )
 
 
-def _refresh(state: SandboxState, app: Application, form: dict[str, str]) -> dict[str, object]:
+def _refresh(
+    request: Request, state: SandboxState, app: Application, form: dict[str, str]
+) -> dict[str, object]:
     refresh = state.world.refresh_tokens.get(form["refresh_token"])
     if refresh is None or not refresh.active or refresh.client_id != app.client_id:
         raise oauth_error(400, "invalid_grant", "Invalid or revoked refresh token")
     if not state.world.settings.refresh_reuse:
         refresh.active = False
-    return _token_body(state, app, refresh.account_id, refresh.scopes, "refresh_token")
+    return _token_body(
+        request, state, app, refresh.account_id, refresh.scopes, grant="refresh_token"
+    )
 
 
 @router.post("/token")
@@ -225,13 +238,15 @@ async def token(request: Request) -> Response:
             raise oauth_error(400, "invalid_request", "; ".join(map(str, issues)))
         app = _client(state, form)
         if grant == "authorization_code":
-            body = _exchange_code(state, app, form)
+            body = _exchange_code(request, state, app, form)
         elif grant == "refresh_token":
-            body = _refresh(state, app, form)
+            body = _refresh(request, state, app, form)
         elif app.account_id is None:
             raise oauth_error(400, "unauthorized_client", "No account for client_credentials")
         else:
-            body = _token_body(state, app, app.account_id, None, "client_credentials")
+            body = _token_body(
+                request, state, app, app.account_id, None, grant="client_credentials"
+            )
     except ApiError as exc:
         return exc.response
     return JSONResponse(body, headers={"Cache-Control": "no-store"})

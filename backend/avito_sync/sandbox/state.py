@@ -11,7 +11,6 @@ import secrets
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from avito_sync.sandbox import calendar
@@ -26,6 +25,7 @@ from avito_sync.sandbox.models import (
     AccessToken,
     Account,
     Application,
+    Grant,
     GuestBooking,
     Listing,
     RefreshToken,
@@ -159,7 +159,7 @@ class SandboxState:
         app: Application,
         account_id: int,
         scopes: list[str] | None,
-        grant: Any,
+        grant: Grant,
     ) -> AccessToken:
         token = AccessToken(
             token=secrets.token_urlsafe(24),
