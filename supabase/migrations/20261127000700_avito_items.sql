@@ -15,7 +15,7 @@ begin
   ) then
     alter table public.avito_items set schema avito_private;
     alter table avito_private.avito_items rename to legacy_avito_items;
-    alter table avito_private.legacy_avito_items disable row level security;
+    alter table avito_private.legacy_avito_items enable row level security;
     revoke all on avito_private.legacy_avito_items from public, anon, authenticated, service_role;
   end if;
 end;

@@ -431,6 +431,12 @@ def test_adoption_replaces_the_old_grants_and_policies(adopted: Conn) -> None:
         "integrations_owner_select",
         "integrations_owner_update",
     ]
+    without_rls = adopted.execute(
+        "select c.oid::regclass::text as name from pg_class c"
+        " where c.relnamespace in ('public'::regnamespace, 'avito_private'::regnamespace)"
+        " and c.relkind = 'r' and not c.relrowsecurity"
+    ).fetchall()
+    assert without_rls == []
     with pytest.raises(errors.InsufficientPrivilege), as_anon(adopted):
         adopted.execute("select id from public.integrations")
     with pytest.raises(errors.InsufficientPrivilege), as_anon(adopted):

@@ -5,7 +5,7 @@
 -- not affect each other. 42501 is both "permission denied" (no grant) and "violates row-level
 -- security policy"; ok:0 is RLS silently hiding a row.
 begin;
-select plan(201);
+select plan(202);
 
 create function pg_temp.attempt(p_sql text) returns text
 language plpgsql
@@ -34,6 +34,8 @@ insert into public.properties (id, owner_id, name, base_price) values
   ('10000000-0000-4000-a000-0000000000a2', '00000000-0000-4000-a000-00000000000a', 'A studio', 3000),
   ('10000000-0000-4000-a000-0000000000a3', '00000000-0000-4000-a000-00000000000a', 'A cottage', 9000),
   ('10000000-0000-4000-a000-00000000000b', '00000000-0000-4000-a000-00000000000b', 'B flat', 4000);
+insert into public.properties (id, owner_id, name, deleted_at) values
+  ('10000000-0000-4000-a000-0000000000a4', '00000000-0000-4000-a000-00000000000a', 'A sold', now());
 insert into public.property_rates (id, property_id, date, daily_price) values
   ('20000000-0000-4000-a000-00000000000a', '10000000-0000-4000-a000-00000000000a', '2027-01-01', 6000),
   ('20000000-0000-4000-a000-00000000000b', '10000000-0000-4000-a000-00000000000b', '2027-01-01', 4500);
@@ -189,6 +191,8 @@ select is(pg_temp.attempt($$update public.integrations set property_id = '100000
   'owner: cannot move an integration to a foreign property');
 select is(pg_temp.attempt($$insert into public.integrations (property_id, avito_user_id, avito_item_id) values ('10000000-0000-4000-a000-00000000000a', 1001, 3000000009)$$), '23505',
   'owner: one avito integration per property');
+select is(pg_temp.attempt($$insert into public.integrations (property_id, avito_user_id, avito_item_id) values ('10000000-0000-4000-a000-0000000000a4', 1001, 3000000009)$$), '42501',
+  'owner: cannot connect a deleted property');
 
 set local role authenticated;
 select set_config('request.jwt.claims', '{"sub": "00000000-0000-4000-a000-00000000000b", "role": "authenticated"}', true);
