@@ -3,12 +3,8 @@ metrics and shutdown; readiness failing on a database without the migrations."""
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Callable
 
 import httpx
@@ -20,41 +16,15 @@ from avito_sync.sync.runtime import SyncRuntime
 from avito_sync.sync.settings import SyncSettings
 from tests.api.conftest import (
     ENDPOINT,
-    STATE_SECRET,
     Service,
     avito_settings,
     service_settings,
 )
 from tests.api.jwt_tools import JwksServer, SigningKey, claims, sign
+from tests.api.process import SERVE, serve_env, start_service
 from tests.api.test_integrations import connect_and_save
 from tests.fixtures.db import Conn, create_user
 from tests.fixtures.sandbox import Sandbox
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def serve_env(database_url: str, jwks: JwksServer, sandbox: Sandbox) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AVITO_", "SUPABASE_"))}
-    env.update(
-        DATABASE_URL=database_url,
-        SUPABASE_URL=jwks.base_url,
-        AVITO_SYNC_STATE_SECRET=STATE_SECRET,
-        AVITO_CLIENT_ID=sandbox.client_id,
-        AVITO_CLIENT_SECRET=sandbox.client_secret,
-        AVITO_REDIRECT_URI=sandbox.redirect_uri,
-        AVITO_API_BASE_URL=sandbox.base_url,
-        AVITO_OAUTH_BASE_URL=sandbox.base_url,
-        AVITO_SYNC_LOG_LEVEL="INFO",
-    )
-    return env
-
-
-SERVE = [sys.executable, "-m", "avito_sync", "serve"]
 
 
 def test_serve_refuses_to_start_naming_the_variable(
@@ -80,27 +50,9 @@ def test_serve_runs_http_and_worker_and_stops_cleanly(
     sandbox: Sandbox,
     signing_key: SigningKey,
 ) -> None:
-    port = free_port()
-    process = subprocess.Popen(
-        [*SERVE, "--port", str(port)],
-        env=serve_env(database_url, jwks_server, sandbox),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    process, base = start_service(serve_env(database_url, jwks_server, sandbox))
     try:
         with httpx.Client(base_url=base, trust_env=False) as http:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if http.get("/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert process.poll() is None, process.stderr.read() if process.stderr else ""
-                assert time.monotonic() < deadline, "service did not come up"
-                time.sleep(0.2)
             ready = http.get("/readyz")
             assert ready.status_code == 200, ready.text
             assert ready.json() == {
