@@ -219,3 +219,12 @@ def test_cli_runs_a_standalone_sandbox(tmp_path: Path) -> None:
     assert DEFAULT_CLIENT_ID in output
     assert DEFAULT_CLIENT_SECRET in output
     assert token["access_token"] not in output
+
+
+def test_control_api_is_self_documented(http: httpx.Client) -> None:
+    schema = http.get("/_sandbox/openapi.json").json()
+    control_paths = {p for p in schema["paths"] if p.startswith("/_sandbox/")}
+    assert {"/_sandbox/reset", "/_sandbox/faults", "/_sandbox/tokens/expire"} <= control_paths
+    for path in control_paths:
+        for operation in schema["paths"][path].values():
+            assert operation.get("description"), path
