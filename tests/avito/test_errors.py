@@ -214,3 +214,10 @@ def test_a_cut_at_the_scan_limit_never_leaves_half_an_email() -> None:
     text = "word " * 799 + "ivan.petrov@example.com " * 10
     assert "ivan" not in sanitize_text(text)
     assert "ivan" not in sanitize_text("w " + "x" * 3995 + "ivan.petrov@example.com")
+
+
+def test_400_naming_fields_is_a_validation_error() -> None:
+    raw = {"error": {"code": 400, "message": "bad", "fields": {"date_from": "past"}}}
+    error = error_for_response(ErrorContext("post_prices", 400), parse_error_body(_b(raw)))
+    assert isinstance(error, ValidationError)
+    assert (error.status, error.fields) == (400, {"date_from": "past"})

@@ -9,6 +9,7 @@ import pytest
 from avito_sync.avito.auth import StaticToken
 from avito_sync.avito.client import AvitoClient
 from avito_sync.avito.errors import (
+    BadRequestError,
     ConflictError,
     ForbiddenError,
     NotFoundError,
@@ -177,6 +178,22 @@ async def test_prices_in_the_past_are_validation_error_with_fields(
         )
     assert info.value.fields.keys() == {"prices[0].date_from"}
     assert calls.requests == 1  # a 422 is never retried
+
+
+async def test_validation_answered_as_plain_400_is_bad_request_with_the_message(
+    client: AvitoClient, tokens: ConnectionTokens, sandbox: Sandbox, today: date
+) -> None:
+    sandbox.control.update_settings(validation_status=400)
+    with track_calls() as calls, pytest.raises(BadRequestError) as info:
+        await client.post_prices(
+            tokens,
+            sandbox.account_id,
+            sandbox.item_id,
+            [PriceItem(date_from=_d(today, -1), date_to=_d(today, 2), night_price=100)],
+        )
+    assert (info.value.status, info.value.code) == (400, 400)
+    assert "prices[0].date_from" in info.value.message
+    assert calls.requests == 1
 
 
 async def test_intervals_replace_availability(

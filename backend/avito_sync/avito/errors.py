@@ -178,7 +178,8 @@ class ConflictError(AvitoError):
 
 
 class ValidationError(AvitoError):
-    """422: Avito rejected the values; `fields` maps field names to Avito's messages."""
+    """422 (or 400 naming fields): Avito rejected the values; `fields` maps field names to
+    Avito's messages."""
 
     def __init__(self, message: str, *, fields: Mapping[str, str], **kw: Any) -> None:
         self.fields = dict(fields)
@@ -283,6 +284,11 @@ def error_for_response(ctx: ErrorContext, body: ErrorBody) -> AvitoError:
         )
     if status >= 500:
         return ServerError(summary, **kw)
+    if status == 422 or (status == 400 and body.fields):
+        # Avito's choice between 400 and 422 for bad values is undocumented; `fields` decides.
+        fields = body.fields or {}
+        detail = f" (fields: {', '.join(sorted(fields))})" if fields else ""
+        return ValidationError(summary + detail, fields=fields, **kw)
     simple: dict[int, type[AvitoError]] = {
         400: BadRequestError,
         401: TokenExpiredError,
@@ -295,8 +301,4 @@ def error_for_response(ctx: ErrorContext, body: ErrorBody) -> AvitoError:
         conflicts = body.conflicts or ()
         detail = f"{len(conflicts)} conflicting range(s)" if conflicts else "nothing applied"
         return ConflictError(f"{summary} ({detail})", conflicts=conflicts, **kw)
-    if status == 422:
-        fields = body.fields or {}
-        detail = f" (fields: {', '.join(sorted(fields))})" if fields else ""
-        return ValidationError(summary + detail, fields=fields, **kw)
     return AvitoError(summary, **kw)
