@@ -115,3 +115,34 @@ def test_fault_rules_are_validated_and_removable(api: Api, sandbox: Sandbox) -> 
     assert api.http.get("/core/v1/accounts/self", headers=api.headers()).status_code == 500
     sandbox.control.remove_fault(fault.id)
     assert api.http.get("/core/v1/accounts/self", headers=api.headers()).status_code == 200
+
+
+def test_after_apply_faults_lose_the_answer_of_an_applied_write(
+    api: Api, sandbox: Sandbox, today: dt.date
+) -> None:
+    sandbox.control.add_fault("putIntervals", error_rates={502: 1.0}, after_apply=True, times=1)
+    lost = api.intervals({"item_id": sandbox.item_id, "intervals": []})
+    assert lost.status_code == 502
+    assert lost.json() == {"error": {"code": 502, "message": "Injected fault"}}
+    assert not any(
+        d.open for d in sandbox.control.calendar(sandbox.item_id, today, today + days(3))
+    )
+    assert sandbox.control.requests()[-1].fault == "error:502-after-apply"
+
+
+def test_after_apply_timeouts_hang_after_the_write(
+    api: Api, sandbox: Sandbox, today: dt.date
+) -> None:
+    sandbox.control.add_fault(
+        "putIntervals", timeout_rate=1.0, timeout_seconds=60, after_apply=True, times=1
+    )
+    with pytest.raises(httpx.ReadTimeout):
+        api.http.post(
+            "/realty/v1/items/intervals",
+            json={"item_id": sandbox.item_id, "intervals": []},
+            headers=api.headers(),
+            timeout=1.5,  # generous: the write itself must have finished before the hang
+        )
+    assert not any(
+        d.open for d in sandbox.control.calendar(sandbox.item_id, today, today + days(3))
+    )

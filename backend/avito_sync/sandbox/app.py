@@ -11,6 +11,7 @@ from avito_sync.logs import get_logger
 from avito_sync.sandbox import control_routes, oauth, routes_core, routes_str
 from avito_sync.sandbox.config import SandboxConfig
 from avito_sync.sandbox.errors import ApiError
+from avito_sync.sandbox.faults import LateFaults
 from avito_sync.sandbox.schemas import RequestLogEntry
 from avito_sync.sandbox.state import SandboxState
 
@@ -93,5 +94,6 @@ def create_app(config: SandboxConfig | None = None, *, log_requests: bool = Fals
     app.add_exception_handler(ApiError, _api_error)
     for router in (oauth.router, routes_core.router, routes_str.router, control_routes.router):
         app.include_router(router)
+    app.add_middleware(LateFaults)  # inner: RequestLog must see the replaced status
     app.add_middleware(RequestLog, state=state, echo=log_requests)
     return app

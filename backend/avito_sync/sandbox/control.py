@@ -245,8 +245,12 @@ class SandboxControl:
         malformed_status: int = 200,
         latency: Latency | None = None,
         times: int | None = None,
+        after_apply: bool = False,
     ) -> FaultOut:
-        """``target``: operationId, path, or ``*``. Rates are probabilities (seeded RNG)."""
+        """``target``: operationId, path, or ``*``. Rates are probabilities (seeded RNG).
+
+        ``after_apply=True``: the request takes effect, then its response is replaced.
+        """
         rule = FaultRule(
             target=target,
             error_rates=error_rates or {},
@@ -258,6 +262,7 @@ class SandboxControl:
             malformed_status=malformed_status,
             latency=latency,
             times=times,
+            after_apply=after_apply,
         )
         body = rule.model_dump(mode="json", exclude_none=True)
         return FaultOut.model_validate(self._call("POST", "/faults", json=body))

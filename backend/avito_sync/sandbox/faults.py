@@ -7,10 +7,13 @@ faulted write changes nothing (as when Avito fails before applying a request).
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from avito_sync import specs
 from avito_sync.sandbox.errors import Family, error_body
@@ -19,6 +22,7 @@ from avito_sync.sandbox.state import SandboxState
 
 MALFORMED_BODY = "<html><body><h1>Bad Gateway</h1>upstream sent an invalid response</body></html>"
 _DISCONNECT_POLL_SECONDS = 0.05
+LATE_FAULT = "late_fault"
 
 
 def matches(rule: FaultRule, operation_id: str, path: str) -> bool:
@@ -73,13 +77,31 @@ def _rate_limited(family: Family, rule: FaultRule) -> Response:
     return JSONResponse(body, status_code=429, headers=headers)
 
 
+async def _respond(
+    request: Request, rule: FaultRule, family: Family, kind: str, status: int
+) -> Response:
+    if kind == "timeout":
+        await _hang(request, rule.timeout_seconds)
+        return Response(MALFORMED_BODY, status_code=504, media_type="text/html")
+    if kind == "rate_limit":
+        return _rate_limited(family, rule)
+    if kind == "error":
+        return JSONResponse(error_body(family, status, "Injected fault"), status_code=status)
+    return Response(MALFORMED_BODY, status_code=status, media_type="text/html")
+
+
 async def inject(
     request: Request, state: SandboxState, operation_id: str, family: Family
 ) -> Response | None:
-    """Apply the matching active rules in order; the first drawn outcome wins."""
+    """Apply the matching active rules in order; the first drawn outcome wins.
+
+    An ``after_apply`` outcome is parked for :class:`LateFaults`: the request takes effect and
+    only its answer is replaced, as when Avito applies a write and the response is lost.
+    """
     delay = 0.0
     result: Response | None = None
     runtime = state.runtime
+    info = request.scope.setdefault("state", {})
     for fault_id, rule in runtime.faults.items():
         hits = runtime.fault_hits.get(fault_id, 0)
         if (rule.times is not None and hits >= rule.times) or not matches(
@@ -92,20 +114,41 @@ async def inject(
         if outcome is None:
             continue
         kind, status = outcome
-        request.scope.setdefault("state", {})["fault"] = f"{kind}:{status}"
-        if kind == "timeout":
-            await _hang(request, rule.timeout_seconds)
-            result = Response(MALFORMED_BODY, status_code=504, media_type="text/html")
-        elif kind == "rate_limit":
-            result = _rate_limited(family, rule)
-        elif kind == "error":
-            result = JSONResponse(error_body(family, status, "Injected fault"), status_code=status)
+        info["fault"] = f"{kind}:{status}{'-after-apply' if rule.after_apply else ''}"
+        if rule.after_apply:
+            info[LATE_FAULT] = functools.partial(_respond, request, rule, family, kind, status)
         else:
-            result = Response(MALFORMED_BODY, status_code=status, media_type="text/html")
+            result = await _respond(request, rule, family, kind, status)
         break
     if delay > 0:
-        request.scope.setdefault("state", {}).setdefault(
-            "fault", f"latency:{round(delay * 1000)}ms"
-        )
+        info.setdefault("fault", f"latency:{round(delay * 1000)}ms")
         await asyncio.sleep(delay)
     return result
+
+
+class LateFaults:
+    """ASGI middleware that swaps a finished response for a parked ``after_apply`` fault."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        def parked() -> Callable[[], Awaitable[Response]] | None:
+            late: Callable[[], Awaitable[Response]] | None = (scope.get("state") or {}).get(
+                LATE_FAULT
+            )
+            return late
+
+        async def hold(message: Message) -> None:
+            if parked() is None:
+                await send(message)
+
+        await self.app(scope, receive, hold)
+        late = parked()
+        if late is not None:
+            response = await late()
+            await response(scope, receive, send)

@@ -149,7 +149,8 @@ class FaultRule(_In):
     """A fault for requests to ``target``: an operationId, a path, or ``*`` for every operation.
 
     Outcome rates are probabilities drawn from the seeded RNG; together at most 1. ``times``
-    limits the rule to the next N matching requests (then it stays listed, spent).
+    limits the rule to the next N matching requests (then it stays listed, spent). With
+    ``after_apply`` the request takes effect and only its response is replaced (lost answer).
     """
 
     target: str = Field(min_length=1, max_length=300)
@@ -162,6 +163,7 @@ class FaultRule(_In):
     malformed_rate: float = Field(default=0.0, ge=0, le=1)
     malformed_status: int = Field(default=200, ge=200, le=599)
     times: int | None = Field(default=None, ge=1)
+    after_apply: bool = False
 
     @model_validator(mode="after")
     def _rates(self) -> FaultRule:
