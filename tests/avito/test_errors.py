@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from avito_sync.avito.errors import (
     AvitoError,
@@ -221,3 +223,62 @@ def test_400_naming_fields_is_a_validation_error() -> None:
     error = error_for_response(ErrorContext("post_prices", 400), parse_error_body(_b(raw)))
     assert isinstance(error, ValidationError)
     assert (error.status, error.fields) == (400, {"date_from": "past"})
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+error_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "error": json_values
+        | st.fixed_dictionaries(
+            {},
+            optional={
+                "code": json_values,
+                "message": json_values,
+                "fields": json_values,
+                "conflicts": json_values,
+            },
+        ),
+        "code": json_values,
+        "message": json_values,
+        "error_description": json_values,
+    },
+)
+
+
+@given(st.one_of(json_values, error_like), st.integers(400, 599), st.booleans())
+def test_any_json_body_maps_to_a_typed_error(body: object, status: int, oauth: bool) -> None:
+    parsed = parse_error_body(json.dumps(body).encode())
+    error = error_for_response(ErrorContext("op", status, oauth=oauth), parsed)
+    assert isinstance(error, AvitoError)
+    assert error.status == status
+    assert len(error.message) <= 400
+
+
+@given(st.binary(max_size=300))
+def test_any_bytes_parse(content: bytes) -> None:
+    assert parse_error_body(content).shape in {
+        "nested",
+        "flat",
+        "oauth",
+        "empty",
+        "non_json",
+        "unrecognised",
+    }
+
+
+@given(
+    secret=st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", min_size=8, max_size=40),
+    before=st.text(max_size=200),
+    after=st.text(max_size=200),
+)
+def test_known_secrets_are_removed_wherever_they_appear(
+    secret: str, before: str, after: str
+) -> None:
+    assert secret not in sanitize_text(before + secret + after, [secret])

