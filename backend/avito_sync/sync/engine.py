@@ -60,10 +60,9 @@ class SyncResult:
     error: str | None = None
     error_code: str | None = None
     warnings: tuple[str, ...] = field(default=())
-
-    @property
-    def ran(self) -> bool:
-        return self.status in {"success", "partial", "failed", "needs_reconnect"}
+    ran: bool = False
+    """Whether a sync ran (and recorded a run row); False for busy, inactive, or an account
+    already waiting for a reconnect."""
 
     @property
     def success(self) -> bool:
@@ -106,10 +105,12 @@ class SyncEngine:
                     item.integration_id, force_push=force_push
                 )
                 warnings = tuple(w.code for w in push_result.warnings)
-                failed = [o for o in push_result.outcomes if o.status == "failed"]
+                # A base-params 404 is a warning (listings without base params), not a failure
+                # to back off from; a 409 on closures is recorded and notified by the push.
+                failed = push_result.legacy_errors()
                 outcome = "partial" if failed else "success"
                 if failed:
-                    error = "; ".join(str(o.error) for o in failed if o.error is not None)
+                    error = "; ".join(f"{e['operation']}: {e['message']}" for e in failed)
                     code = "avito_push_failed"
             except ReconnectRequiredError as exc:
                 outcome, error, code = "needs_reconnect", exc.reason, "reconnect_required"
@@ -158,6 +159,7 @@ class SyncEngine:
             error=error,
             error_code=code,
             warnings=warnings,
+            ran=True,
         )
 
     async def run_queued(self, item: ClaimedSync) -> None:
