@@ -81,7 +81,10 @@ def worker_command() -> None:
     configure_logging()
 
     async def run() -> None:
-        runtime = await SyncRuntime.open(settings, avito_settings)
+        try:
+            runtime = await SyncRuntime.open(settings, avito_settings)
+        except psycopg.OperationalError as exc:
+            raise _fail(f"cannot reach the database: {type(exc).__name__}") from None
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
