@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from avito_sync.api.app import build_app, service_context
+from avito_sync.api.app import build_app, counted_avito_client, service_context
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.metrics import ServiceMetrics
 from avito_sync.api.settings import ServiceSettings
@@ -144,8 +144,9 @@ async def service(
 ) -> AsyncIterator[Service]:
     settings = service_settings(database_url, jwks_server)
     sync_settings = SyncSettings.model_validate({"DATABASE_URL": database_url, "concurrency": 2})
-    runtime = await SyncRuntime.open(sync_settings, avito_settings(sandbox))
     metrics = ServiceMetrics()
+    client = counted_avito_client(avito_settings(sandbox), metrics)
+    runtime = await SyncRuntime.open(sync_settings, avito_settings(sandbox), client=client)
     try:
         async with service_context(settings, runtime, metrics) as context:
             app = build_app(settings, metrics)
@@ -155,3 +156,4 @@ async def service(
                 yield Service(http, context, runtime, jwks_server, signing_key, sandbox, db)
     finally:
         await runtime.aclose()
+        await client.aclose()

@@ -129,3 +129,9 @@ async def test_metrics_count_requests_and_syncs(service: Service) -> None:
     )
     assert "avito_sync_http_request_duration_seconds_bucket" in text
     assert "avito_sync_queue_due_rows" in text
+    assert 'avito_sync_runs_last_hour{outcome="success"} 2.0' in text
+    assert (
+        'avito_sync_avito_calls_total{endpoint="POST /realty/v1/items/{id}/base",status="200"}'
+        in text
+    )
+    assert 'avito_sync_avito_calls_total{endpoint="POST /token",status="200"} 1.0' in text

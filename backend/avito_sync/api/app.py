@@ -28,9 +28,10 @@ from avito_sync.api.errors import (
     validation_error_handler,
 )
 from avito_sync.api.jwks import JwksCache
-from avito_sync.api.metrics import MetricsMiddleware, ServiceMetrics
+from avito_sync.api.metrics import CountingTransport, MetricsMiddleware, ServiceMetrics
 from avito_sync.api.settings import ServiceSettings
 from avito_sync.api.sync_result import sync_response
+from avito_sync.avito.client import AvitoClient
 from avito_sync.avito.settings import AvitoSettings
 from avito_sync.sync.runtime import SyncRuntime
 from avito_sync.sync.settings import SyncSettings
@@ -56,6 +57,12 @@ def build_app(settings: ServiceSettings, metrics: ServiceMetrics, **fastapi: Any
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(EdgeCorsMiddleware, origins=settings.cors_origins)
     return app
+
+
+def counted_avito_client(settings: AvitoSettings, metrics: ServiceMetrics) -> AvitoClient:
+    """The process's Avito client, with every request counted for /metrics."""
+    transport = CountingTransport(metrics, max_connections=settings.max_connections)
+    return AvitoClient(settings, transport=transport)
 
 
 @asynccontextmanager
@@ -101,7 +108,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = await SyncRuntime.open(sync_settings, avito_settings)
+        runtime = await SyncRuntime.open(
+            sync_settings, avito_settings, client=counted_avito_client(avito_settings, metrics)
+        )
         worker_task: asyncio.Task[None] | None = None
         try:
             async with service_context(settings, runtime, metrics) as context:
@@ -122,5 +131,6 @@ def create_app(
             if gate is not None:
                 await gate.aclose()
             await runtime.aclose()
+            await runtime.client.aclose()
 
     return build_app(settings, metrics, lifespan=lifespan)

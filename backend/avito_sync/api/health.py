@@ -51,8 +51,12 @@ async def metrics(context: Context) -> Response:
     try:
         async with context.pool.connection(timeout=2) as conn:
             lag = await store.queue_lag(conn)
+            outcomes = await store.recent_run_outcomes(conn)
         context.metrics.queue_lag.set(float(lag["lag"]))
         context.metrics.queue_due.set(float(lag["due"]))
+        context.metrics.recent_runs.clear()
+        for row in outcomes:
+            context.metrics.recent_runs.labels(row["outcome"]).set(float(row["runs"]))
     except (psycopg.Error, OSError, TimeoutError):
         pass  # the scrape still reports the in-process counters
     return Response(generate_latest(context.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -383,3 +383,13 @@ async def queue_lag(conn: Conn) -> Row:
         (),
     )
     return row or {"lag": 0.0, "due": 0}
+
+
+async def recent_run_outcomes(conn: Conn) -> list[Row]:
+    return await _all(
+        conn,
+        "select outcome, count(*) as runs from public.avito_sync_runs"
+        " where finished_at > now() - interval '1 hour' and outcome is not null"
+        " group by outcome",
+        (),
+    )
