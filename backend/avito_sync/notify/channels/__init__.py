@@ -1,0 +1,1 @@
+"""Delivery channels: each turns a rendered message into one HTTP call to its receiver."""

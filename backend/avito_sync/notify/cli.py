@@ -1,0 +1,43 @@
+"""`avito-sync notify`: deliver outbox notifications until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from typing import Annotated
+
+import typer
+
+from avito_sync.logs import configure_logging
+from avito_sync.notify.runtime import run_notifier
+from avito_sync.notify.settings import NotifySettingsError, Source, load_notify_settings
+
+
+def notify_command(
+    source: Annotated[
+        Source | None,
+        typer.Option(help="Wake-up source (AVITO_SYNC_NOTIFY_SOURCE): realtime or listen."),
+    ] = None,
+) -> None:
+    """Send Telegram/webhook notifications for outbox events, woken by Realtime or LISTEN.
+
+    Secrets come from the environment only (TELEGRAM_BOT_TOKEN,
+    AVITO_SYNC_NOTIFY_WEBHOOK_SECRET, SUPABASE_SERVICE_ROLE_KEY), never from arguments.
+    """
+    try:
+        settings = load_notify_settings(**({"source": source} if source else {}))
+    except NotifySettingsError as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=2) from None
+    configure_logging(settings.log_level)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await run_notifier(settings, stop)
+
+    asyncio.run(run())

@@ -1,0 +1,69 @@
+"""Wiring for `avito-sync notify`: pool, HTTP client, channels, wake-up source, loop."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from prometheus_client import start_http_server
+
+from avito_sync.database import open_pool
+from avito_sync.notify.channels.base import Sender
+from avito_sync.notify.channels.telegram import TelegramSender
+from avito_sync.notify.channels.webhook import WebhookSender
+from avito_sync.notify.notifier import LoopSettings, Notifier
+from avito_sync.notify.outbox import Outbox
+from avito_sync.notify.retry import RetryPolicy
+from avito_sync.notify.settings import NotifySettings
+from avito_sync.notify.sources import ListenSource, RealtimeSource, WakeSource
+
+
+def build_source(settings: NotifySettings) -> WakeSource:
+    if settings.source == "listen":
+        return ListenSource(settings.database_url)
+    endpoint = settings.realtime_endpoint
+    if endpoint is None:  # refused by the settings' validation already
+        raise ValueError("the realtime source needs SUPABASE_URL or AVITO_SYNC_REALTIME_URL")
+    return RealtimeSource(
+        endpoint,
+        settings.realtime_key,
+        max_retries=settings.realtime_max_retries,
+        initial_backoff=settings.realtime_initial_backoff,
+        stale_seconds=settings.realtime_stale_seconds,
+    )
+
+
+def build_senders(settings: NotifySettings, http: httpx.AsyncClient) -> dict[str, Sender]:
+    return {
+        "telegram": TelegramSender(http, settings.telegram_api_url, settings.telegram_bot_token),
+        "webhook": WebhookSender(http, settings.webhook_secret, settings.webhook_http_hosts),
+    }
+
+
+async def run_notifier(settings: NotifySettings, stop: asyncio.Event) -> None:
+    """Run until `stop` is set; every resource is closed on the way out."""
+    if settings.metrics_port is not None:
+        start_http_server(settings.metrics_port, addr=settings.metrics_host)
+    pool = await open_pool(settings.database_url, min_size=1, max_size=settings.concurrency + 2)
+    try:
+        async with httpx.AsyncClient(
+            timeout=settings.http_timeout_seconds, follow_redirects=False, trust_env=False
+        ) as http:
+            notifier = Notifier(
+                Outbox(pool),
+                build_senders(settings, http),
+                RetryPolicy(
+                    settings.max_attempts,
+                    settings.backoff_base_seconds,
+                    settings.backoff_cap_seconds,
+                ),
+                LoopSettings(
+                    batch_size=settings.batch_size,
+                    concurrency=settings.concurrency,
+                    lease_seconds=settings.lease_seconds,
+                    sweep_seconds=settings.sweep_seconds,
+                ),
+            )
+            await notifier.run(build_source(settings), stop)
+    finally:
+        await pool.close()

@@ -1,0 +1,185 @@
+"""Notifier configuration from the environment, checked before anything starts.
+
+Secrets (the Telegram bot token, the webhook signing secret, the Supabase key) come only from
+the environment and are held as `SecretStr`, so a settings object printed or logged shows
+`**********` instead of the value.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Source = Literal["realtime", "listen"]
+
+
+class NotifySettingsError(ValueError):
+    """Invalid notifier configuration; the message names every offending variable."""
+
+
+def _absolute_url(value: str, schemes: set[str]) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.hostname:
+        raise ValueError(f"must be an absolute {'/'.join(sorted(schemes))} URL")
+    return value.rstrip("/")
+
+
+class NotifySettings(BaseSettings):
+    """What `avito-sync notify` reads; variable names are the aliases."""
+
+    model_config = SettingsConfigDict(
+        extra="ignore", frozen=True, hide_input_in_errors=True, populate_by_name=True
+    )
+
+    database_url: str = Field(validation_alias="DATABASE_URL")
+    source: Source = Field(default="realtime", validation_alias="AVITO_SYNC_NOTIFY_SOURCE")
+
+    # Realtime wake-up (production): SUPABASE_URL + /realtime/v1 unless overridden (the local
+    # stand-in is ws://127.0.0.1:<port>/realtime/v1).
+    supabase_url: str | None = Field(default=None, validation_alias="SUPABASE_URL")
+    realtime_url: str | None = Field(default=None, validation_alias="AVITO_SYNC_REALTIME_URL")
+    realtime_key: SecretStr | None = Field(
+        default=None, validation_alias="SUPABASE_SERVICE_ROLE_KEY"
+    )
+    realtime_max_retries: int = Field(
+        default=5, ge=1, le=100, validation_alias="AVITO_SYNC_REALTIME_MAX_RETRIES"
+    )
+    realtime_initial_backoff: float = Field(
+        default=1.0, gt=0, le=60, validation_alias="AVITO_SYNC_REALTIME_INITIAL_BACKOFF"
+    )
+    # How long the connection may stay down (or the channel unjoined) before the client is
+    # thrown away and a new one built: realtime-py stops for good after max_retries.
+    realtime_stale_seconds: float = Field(
+        default=30.0, gt=0, le=3600, validation_alias="AVITO_SYNC_REALTIME_STALE_SECONDS"
+    )
+
+    # Delivery
+    sweep_seconds: float = Field(
+        default=30.0, gt=0, le=3600, validation_alias="AVITO_SYNC_NOTIFY_SWEEP_SECONDS"
+    )
+    batch_size: int = Field(
+        default=20, ge=1, le=1000, validation_alias="AVITO_SYNC_NOTIFY_BATCH_SIZE"
+    )
+    concurrency: int = Field(
+        default=8, ge=1, le=128, validation_alias="AVITO_SYNC_NOTIFY_CONCURRENCY"
+    )
+    lease_seconds: int = Field(
+        default=60, ge=5, le=3600, validation_alias="AVITO_SYNC_NOTIFY_LEASE_SECONDS"
+    )
+    max_attempts: int = Field(
+        default=8, ge=1, le=100, validation_alias="AVITO_SYNC_NOTIFY_MAX_ATTEMPTS"
+    )
+    backoff_base_seconds: float = Field(
+        default=5.0, gt=0, le=3600, validation_alias="AVITO_SYNC_NOTIFY_BACKOFF_BASE_SECONDS"
+    )
+    backoff_cap_seconds: float = Field(
+        default=1800.0, gt=0, le=86400, validation_alias="AVITO_SYNC_NOTIFY_BACKOFF_CAP_SECONDS"
+    )
+    http_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60, validation_alias="AVITO_SYNC_NOTIFY_HTTP_TIMEOUT_SECONDS"
+    )
+
+    # Channels
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, validation_alias="TELEGRAM_BOT_TOKEN"
+    )
+    telegram_api_url: str = Field(
+        default="https://api.telegram.org", validation_alias="AVITO_SYNC_TELEGRAM_API_URL"
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias="AVITO_SYNC_NOTIFY_WEBHOOK_SECRET"
+    )
+    # Hosts a webhook may be called on over plain http (dev/tests); loopback only.
+    webhook_http_hosts: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(), validation_alias="AVITO_SYNC_NOTIFY_WEBHOOK_HTTP_HOSTS"
+    )
+
+    metrics_port: int | None = Field(
+        default=None, ge=1024, le=65535, validation_alias="AVITO_SYNC_NOTIFY_METRICS_PORT"
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", validation_alias="AVITO_SYNC_NOTIFY_METRICS_HOST"
+    )
+    log_level: str = Field(default="INFO", validation_alias="AVITO_SYNC_LOG_LEVEL")
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        if urlsplit(value).scheme not in {"postgres", "postgresql"}:
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("supabase_url", "telegram_api_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return None if not value else _absolute_url(value, {"http", "https"})
+
+    @field_validator("realtime_url")
+    @classmethod
+    def _realtime_url(cls, value: str | None) -> str | None:
+        return None if not value else _absolute_url(value, {"http", "https", "ws", "wss"})
+
+    @field_validator("telegram_bot_token", "webhook_secret", "realtime_key")
+    @classmethod
+    def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        return None if value is None or not value.get_secret_value().strip() else value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters")
+        return value
+
+    @field_validator("webhook_http_hosts", mode="before")
+    @classmethod
+    def _loopback_hosts(cls, value: Any) -> frozenset[str]:
+        items = value.split(",") if isinstance(value, str) else list(value or [])
+        hosts = frozenset(str(h).strip().lower() for h in items if str(h).strip())
+        for host in hosts:
+            if host != "localhost" and not _is_loopback(host):
+                raise ValueError(f"{host!r} is not a loopback host (plain http is for dev only)")
+        return hosts
+
+    @model_validator(mode="after")
+    def _consistent(self) -> NotifySettings:
+        if self.backoff_cap_seconds < self.backoff_base_seconds:
+            raise ValueError("AVITO_SYNC_NOTIFY_BACKOFF_CAP_SECONDS must be >= the base")
+        if self.source == "realtime" and self.realtime_endpoint is None:
+            raise ValueError("the realtime source needs SUPABASE_URL or AVITO_SYNC_REALTIME_URL")
+        return self
+
+    @property
+    def realtime_endpoint(self) -> str | None:
+        """The URL handed to the realtime client (it appends /websocket itself)."""
+        if self.realtime_url:
+            return self.realtime_url
+        return f"{self.supabase_url}/realtime/v1" if self.supabase_url else None
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def load_notify_settings(**overrides: Any) -> NotifySettings:
+    """Read settings from the environment; raise `NotifySettingsError` naming each bad one."""
+    try:
+        return NotifySettings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_input=False, include_url=False):
+            field = str(err["loc"][0]) if err["loc"] else ""
+            info = NotifySettings.model_fields.get(field)
+            name = str(info.validation_alias) if info and info.validation_alias else field
+            problem = "is required but not set" if err["type"] == "missing" else err["msg"]
+            problems.append(f"{name or 'settings'}: {problem.removeprefix('Value error, ')}")
+        raise NotifySettingsError(
+            "invalid notifier configuration: " + "; ".join(problems)
+        ) from None
