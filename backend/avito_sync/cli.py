@@ -6,6 +6,8 @@ import typer
 
 from avito_sync.api.cli import serve_command
 from avito_sync.db.cli import app as db_app
+from avito_sync.notify.cli import notify_command
+from avito_sync.realtime_local.cli import realtime_local_command
 from avito_sync.sandbox.cli import sandbox_command
 from avito_sync.sync.cli import setup_command, worker_command
 
@@ -16,6 +18,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db_app, name="db")
+app.command("notify")(notify_command)
+app.command("realtime-local")(realtime_local_command)
 app.command("sandbox")(sandbox_command)
 app.command("serve")(serve_command)
 app.command("setup")(setup_command)
