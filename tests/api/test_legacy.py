@@ -81,6 +81,9 @@ async def test_legacy_sync_inactive_and_no_token_shapes(service: Service) -> Non
     assert inactive == {"success": False, "error": "Integration not found or inactive"}
     missing_ref = await post(service, LEGACY_SYNC, c.host, {"action": "sync"})
     assert missing_ref.status_code == 400
+    retired = await post(service, LEGACY_SYNC, c.host, {"action": "refresh-expired-tokens"})
+    assert retired.status_code == 410
+    assert retired.json()["code"] == "ACTION_GONE"
 
 
 async def test_close_availability_closes_the_year(service: Service) -> None:

@@ -143,8 +143,13 @@ def _field_problems(exc: RequestValidationError) -> list[dict[str, str]]:
 
 async def validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    unknown_action = any(item.get("type") == "union_tag_invalid" for item in exc.errors())
-    code = ErrorCode.UNKNOWN_ACTION if unknown_action else ErrorCode.INVALID_REQUEST
+    kinds = {item.get("type") for item in exc.errors()}
+    if "json_invalid" in kinds:
+        code = ErrorCode.INVALID_JSON
+    elif "union_tag_invalid" in kinds:
+        code = ErrorCode.UNKNOWN_ACTION
+    else:
+        code = ErrorCode.INVALID_REQUEST
     return error_response(ApiError(code, details=_field_problems(exc)))
 
 

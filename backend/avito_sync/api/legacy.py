@@ -54,6 +54,8 @@ async def legacy_sync(
     context: Context, user: CurrentUser, body: Annotated[LegacySyncBody, Body()]
 ) -> dict[str, Any]:
     """`sync` / `initial-sync` with the response fields `src/services/apiSync.ts` reads."""
+    if body.action not in ("sync", "initial-sync"):
+        raise ApiError(ErrorCode.ACTION_GONE)
     if body.integration_id is None and body.property_id is None:
         raise ApiError(ErrorCode.INVALID_REQUEST)
     try:

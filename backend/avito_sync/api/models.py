@@ -152,10 +152,21 @@ ActionBody = Annotated[
 ]
 
 
+RetiredAction = Literal[
+    "exchange-code",
+    "get-accounts",
+    "validate-item",
+    "get-oauth-info",
+    "save-integration",
+    "refresh-expired-tokens",
+]
+"""Actions of the function's older contract (existing-frontend.md §3.4): answered 410."""
+
+
 class LegacySyncBody(_Body):
     """`avito_sync` as the deployed app calls it (existing-frontend.md §3.1)."""
 
-    action: Literal["sync", "initial-sync"] = "sync"
+    action: Literal["sync", "initial-sync"] | RetiredAction = "sync"
     integration_id: uuid.UUID | None = None
     property_id: uuid.UUID | None = None
     exclude_booking_id: uuid.UUID | None = None
