@@ -20,6 +20,7 @@ from avito_sync.sync.runtime import SyncRuntime
 from avito_sync.sync.ticker import configure_tick
 from tests.fixtures.db import apply_migrations, running_net_dispatcher
 from tests.fixtures.sandbox import Sandbox
+from tests.sync import seed_integration
 from tests.sync.test_engine_support import (  # noqa: F401 - fixtures
     client_fixture,
     connect_host,
@@ -156,3 +157,36 @@ async def test_request_poll_reaches_the_service_through_pg_net_and_runs_a_sync(
     assert reply["status_code"] == 202
     [run] = runs(db, host.integration_id)
     assert (run["trigger"], run["outcome"]) == ("initial", "success")
+
+
+def test_the_prune_job_drops_old_cron_history_and_old_runs_only(db: Conn) -> None:
+    seeded = seed_integration(db, avito_user_id=7100, avito_item_id=1_000_000_100)
+    for age in ("40 days", "1 day"):
+        db.execute(
+            "insert into public.avito_sync_runs (integration_id, property_id, trigger, outcome,"
+            " started_at, finished_at) values (%s, %s, 'tick', 'success', now() - %s::interval,"
+            " now() - %s::interval)",
+            (seeded.integration_id, seeded.property_id, age, age),
+        )
+        db.execute(
+            "insert into cron.job_run_details (jobid, runid, status, start_time, end_time)"
+            " values (1, nextval('cron.runid_seq'), 'succeeded', now() - %s::interval,"
+            " now() - %s::interval)",
+            (age, age),
+        )
+    db.execute("select avito_private.prune_sync_history()")
+    kept_runs = db.execute(
+        "select count(*) as n from public.avito_sync_runs"
+        " where started_at > now() - interval '2 days'"
+    ).fetchone()
+    all_runs = db.execute("select count(*) as n from public.avito_sync_runs").fetchone()
+    assert (kept_runs, all_runs) == ({"n": 1}, {"n": 1})
+    old_cron = db.execute(
+        "select count(*) as n from cron.job_run_details where end_time < now() - interval '3 days'"
+    ).fetchone()
+    assert old_cron == {"n": 0}
+    recent_cron = db.execute(
+        "select count(*) as n from cron.job_run_details where end_time > now() - interval '2 days'"
+    ).fetchone()
+    assert recent_cron is not None
+    assert recent_cron["n"] >= 1
