@@ -13,7 +13,7 @@ TEST_ENV := AVITO_SYNC_PG_DIR=$(TEST_PG_DIR) AVITO_SYNC_PG_PORT=$(TEST_PG_PORT)
 NOT_OURS := 'pg_catalog','information_schema','pg_toast','extensions','auth','vault','net','cron','supabase_migrations'
 PGTAP_FILES := $(sort $(wildcard supabase/tests/database/*.sql))
 
-.PHONY: help dev test venv node lint typecheck sqlcheck pytest
+.PHONY: help dev test venv node lint typecheck sqlcheck pytest test-down
 
 help:
 	@echo "make dev   - run the whole system locally"
@@ -61,6 +61,10 @@ pytest: venv
 
 test: lint typecheck sqlcheck pytest
 
+# Stop the test cluster (CI calls this on exit so no server outlives the run).
+test-down: venv
+	$(TEST_ENV) $(RUN) avito-sync db down
+
 dev: venv
-	$(RUN) avito-sync db up
+	$(RUN) avito-sync db up >/dev/null
 	@echo "database: $$($(RUN) avito-sync db url)"
