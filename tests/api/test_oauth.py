@@ -198,3 +198,24 @@ async def test_legacy_callback_failures_use_the_apps_reasons(service: Service) -
     assert await reason(code="never-issued", state=legacy_state(prop)) == "invalid_code"
     signed = await authorize(service, host, prop)
     assert await reason(code="never-issued", state=signed["state"]) == "invalid_code"
+
+
+async def test_app_built_states_can_be_switched_off(service: Service) -> None:
+    host = service.user()
+    prop = service.property(host)
+    service.context.settings.accept_app_state = False
+    state = legacy_state(prop)
+    redirect = service.sandbox.control.authorize(
+        service.sandbox.client_id, account_id=service.sandbox.account_id, state=state
+    )
+    answer = await service.http.post(
+        "/functions/v1/avito-oauth-callback",
+        json={"code": redirect["code"], "state": state},
+        headers=service.headers(host),
+    )
+    assert answer.json()["reason"] == "invalid_state"
+    signed = await authorize(service, host, prop)
+    answer = await service.http.post(
+        "/functions/v1/avito-oauth-callback", json=signed, headers=service.headers(host)
+    )
+    assert answer.json()["success"] is True

@@ -3,15 +3,18 @@ metrics and shutdown; readiness failing on a database without the migrations."""
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import httpx
 import pytest
 
 from avito_sync.api.app import build_app, service_context
 from avito_sync.api.metrics import ServiceMetrics
+from avito_sync.db.migrate import list_migrations
 from avito_sync.sync.runtime import SyncRuntime
 from avito_sync.sync.settings import SyncSettings
 from tests.api.conftest import (
@@ -135,3 +138,16 @@ async def test_metrics_count_requests_and_syncs(service: Service) -> None:
         in text
     )
     assert 'avito_sync_avito_calls_total{endpoint="POST /token",status="200"} 1.0' in text
+
+
+async def test_readyz_compares_with_the_shipped_migration_files(
+    service: Service, tmp_path: Path
+) -> None:
+    for migration in list_migrations():
+        shutil.copy(migration.path, tmp_path / migration.path.name)
+    service.context.settings.migrations_dir = tmp_path
+    assert (await service.http.get("/readyz")).status_code == 200
+    (tmp_path / "29991231000000_from_the_future.sql").write_text("select 1;\n")
+    answer = await service.http.get("/readyz")
+    assert answer.status_code == 503
+    assert answer.json()["missing_migrations"] == ["29991231000000"]

@@ -21,6 +21,8 @@ ALL = [
     "AVITO_SYNC_RUN_WORKER",
     "AVITO_SYNC_LOG_LEVEL",
     "AVITO_SYNC_JWKS_CACHE_SECONDS",
+    "AVITO_SYNC_ACCEPT_APP_STATE",
+    "AVITO_SYNC_MIGRATIONS_DIR",
 ]
 
 
@@ -41,6 +43,8 @@ def test_defaults_derive_from_the_supabase_url(env: pytest.MonkeyPatch) -> None:
     assert settings.cors_origins == ["*"]
     assert settings.run_worker is True
     assert settings.app_redirect_url == "https://app.roomi.pro/auth/avito-callback"
+    assert settings.accept_app_state is True
+    assert settings.migrations_dir is None
 
 
 def test_explicit_values_are_parsed(env: pytest.MonkeyPatch) -> None:
@@ -76,6 +80,8 @@ def test_missing_required_variable_is_named(env: pytest.MonkeyPatch, name: str) 
         ("AVITO_SYNC_RUN_WORKER", "maybe"),
         ("AVITO_SYNC_LOG_LEVEL", "LOUD"),
         ("AVITO_SYNC_JWKS_CACHE_SECONDS", "1"),
+        ("AVITO_SYNC_ACCEPT_APP_STATE", "perhaps"),
+        ("AVITO_SYNC_MIGRATIONS_DIR", "/nonexistent/migrations"),
     ],
 )
 def test_malformed_variable_is_named(env: pytest.MonkeyPatch, name: str, value: str) -> None:

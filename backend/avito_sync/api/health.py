@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from avito_sync.api import store
 from avito_sync.api.deps import Context
+from avito_sync.db.errors import StackError
 from avito_sync.db.migrate import list_migrations
 
 router = APIRouter()
@@ -35,10 +36,17 @@ async def readyz(context: Context) -> JSONResponse:
         async with context.pool.connection(timeout=5) as conn:
             await conn.execute("select 1")
             checks["database"] = True
-            missing = sorted(shipped_versions() - await store.applied_migrations(conn))
-            checks["migrations"] = not missing
-            if missing:
-                checks["missing_migrations"] = missing
+            try:
+                shipped = shipped_versions(context.settings.migrations_dir)
+            except StackError:
+                checks["missing_migrations"] = (
+                    "migration files not found: set AVITO_SYNC_MIGRATIONS_DIR"
+                )
+            else:
+                missing = sorted(shipped - await store.applied_migrations(conn))
+                checks["migrations"] = not missing
+                if missing:
+                    checks["missing_migrations"] = missing
             checks["vault"] = await store.vault_readable(conn)
     except (psycopg.Error, OSError, TimeoutError) as error:
         checks["error"] = type(error).__name__

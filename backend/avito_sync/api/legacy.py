@@ -107,6 +107,8 @@ async def _callback_state(context: ServiceContext, raw: str, user_id: uuid.UUID)
         if state.user_id != user_id:
             raise ApiError(ErrorCode.STATE_INVALID)
         return state
+    if not context.settings.accept_app_state:
+        raise ApiError(ErrorCode.STATE_INVALID)
     state = legacy_state(context, raw, user_id)
     async with context.pool.connection() as conn:
         if await store.owned_property(conn, user_id, state.property_id) is None:

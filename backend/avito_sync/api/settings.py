@@ -6,6 +6,7 @@ misconfigured deployment fails at boot instead of on the first request.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -47,6 +48,8 @@ class ServiceSettings(BaseSettings):
         default=DEFAULT_APP_REDIRECT_URL, validation_alias="AVITO_SYNC_APP_REDIRECT_URL"
     )
     run_worker: bool = Field(default=True, validation_alias="AVITO_SYNC_RUN_WORKER")
+    accept_app_state: bool = Field(default=True, validation_alias="AVITO_SYNC_ACCEPT_APP_STATE")
+    migrations_dir: Path | None = Field(default=None, validation_alias="AVITO_SYNC_MIGRATIONS_DIR")
     log_level: str = Field(default="INFO", validation_alias="AVITO_SYNC_LOG_LEVEL")
 
     @field_validator("database_url")
@@ -77,6 +80,13 @@ class ServiceSettings(BaseSettings):
         if value is not None and len(value) < 32:
             raise ValueError("SUPABASE_JWT_SECRET must be at least 32 characters")
         return value or None
+
+    @field_validator("migrations_dir")
+    @classmethod
+    def _migrations_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError("AVITO_SYNC_MIGRATIONS_DIR must be an existing directory")
+        return value
 
     @field_validator("log_level")
     @classmethod
