@@ -13,7 +13,7 @@ from avito_sync.sandbox.config import SandboxConfig
 from avito_sync.sandbox.errors import ApiError
 from avito_sync.sandbox.faults import LateFaults
 from avito_sync.sandbox.schemas import RequestLogEntry
-from avito_sync.sandbox.state import SandboxState
+from avito_sync.sandbox.state import Runtime, SandboxState
 
 CONTROL_PREFIX = "/_sandbox"
 
@@ -34,20 +34,27 @@ class RequestLog:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        status = 500
+        recorded = False
+        # A request still hanging when the sandbox is reset logs into the discarded runtime,
+        # never into the next test's log.
+        runtime = self.state.runtime
 
         async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
+            # Record before the client can see the answer, so a test reading the log right
+            # after a response always finds its request there.
+            nonlocal recorded
+            if message["type"] == "http.response.start" and not recorded:
+                recorded = True
+                self._record(scope, int(message["status"]), runtime)
             await send(message)
 
         try:
             await self.app(scope, receive, capture)
         finally:
-            self._record(scope, status)
+            if not recorded:  # the app failed or the client left before any answer
+                self._record(scope, 500, runtime)
 
-    def _record(self, scope: Scope, status: int) -> None:
+    def _record(self, scope: Scope, status: int, runtime: Runtime) -> None:
         path: str = scope["path"]
         method: str = scope["method"]
         if method != "GET":
@@ -55,7 +62,6 @@ class RequestLog:
         if path.startswith(CONTROL_PREFIX):
             return
         info: dict[str, Any] = scope.get("state") or {}
-        runtime = self.state.runtime
         entry = RequestLogEntry(
             seq=runtime.next_log_seq,
             at=self.state.now(),
