@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -13,9 +11,11 @@ import psycopg
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from typer.testing import CliRunner
 
 from avito_sync.api.poll import PollGate, router
 from avito_sync.avito import AvitoClient
+from avito_sync.cli import app as cli_app
 from avito_sync.sync.runtime import SyncRuntime
 from avito_sync.sync.ticker import configure_tick
 from tests.fixtures.db import apply_migrations, running_net_dispatcher
@@ -91,23 +91,22 @@ def test_the_per_minute_job_asks_for_six_polls_ten_seconds_apart(db: Conn) -> No
 
 
 def test_setup_command_refuses_without_a_secret_and_works_with_one(
-    db: Conn, database_url: str
+    db: Conn, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AVITO_SYNC_")}
-    env |= {"DATABASE_URL": database_url, "AVITO_SYNC_SERVICE_URL": "http://127.0.0.1:8000"}
-    command = [sys.executable, "-m", "avito_sync", "setup"]
-    refused = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    assert refused.returncode == 2
-    assert "AVITO_SYNC_POLL_SECRET" in refused.stderr
-    done = subprocess.run(
-        command,
-        env=env | {"AVITO_SYNC_POLL_SECRET": SECRET},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "http://127.0.0.1:8000/v1/poll" in done.stdout
-    assert SECRET not in done.stdout + done.stderr
+    for name in [k for k in os.environ if k.startswith("AVITO_SYNC_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("AVITO_SYNC_SERVICE_URL", "http://127.0.0.1:8000")
+    runner = CliRunner()
+    refused = runner.invoke(cli_app, ["setup"])
+    assert refused.exit_code == 2
+    assert "AVITO_SYNC_POLL_SECRET" in refused.output
+    monkeypatch.setenv("AVITO_SYNC_POLL_SECRET", SECRET)
+    done = runner.invoke(cli_app, ["setup"])
+    assert done.exit_code == 0, done.output
+    assert "http://127.0.0.1:8000/v1/poll" in done.output
+    assert "every minute, six polls" in done.output
+    assert SECRET not in done.output
     assert secret_value(db, "avito_sync_poll_secret") == SECRET
 
 
