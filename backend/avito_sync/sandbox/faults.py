@@ -1,7 +1,8 @@
 """Injected faults: latency, error statuses, 429s, hangs and non-JSON bodies.
 
 Every API handler calls :func:`inject` first; a returned response replaces the real one, so a
-faulted write changes nothing (as when Avito fails before applying a request).
+faulted write changes nothing (as when Avito fails before applying a request). Rules marked
+``after_apply`` instead let the request take effect and replace only its answer.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def _latency_seconds(rule: FaultRule, state: SandboxState) -> float:
 
 
 def _outcome(rule: FaultRule, state: SandboxState) -> tuple[str, int] | None:
-    """Draw one outcome for this request: ("timeout"|"429"|"error"|"malformed", status)."""
+    """Draw one outcome: ("timeout"|"rate_limit"|"error"|"malformed", status), or none."""
     draw = state.runtime.rng.random()
     cumulative = 0.0
     choices: list[tuple[float, tuple[str, int]]] = [
