@@ -382,10 +382,11 @@ def test_queue_functions_are_for_the_service_role_only(db: Conn) -> None:
                 "request_poll",
                 "configure_poll_target",
                 "schedule_sync_jobs",
+                "next_sync_due_in",
             ],
         ),
     ).fetchall()
-    assert len(rows) == 13
+    assert len(rows) == 14
     for r in rows:
         assert (r["auth"], r["anon"], r["service"]) == (False, False, True), r["proname"]
         assert r["definer"], r["proname"]

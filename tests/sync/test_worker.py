@@ -222,3 +222,19 @@ async def test_a_worker_process_killed_mid_sync_leaves_nothing_and_its_row_is_ta
     assert avito_booking(db, guest.id)["status"] == "confirmed"
     [run] = runs(db, host.integration_id)
     assert run["outcome"] == "success"
+
+
+async def test_a_long_running_worker_keeps_the_interval_without_any_tick(
+    db: Conn, sandbox: Sandbox, client: AvitoClient, make_runtime: Callable[..., Any]
+) -> None:
+    host = await connect_host(db, sandbox, client)
+    # No NOTIFY will come and the fallback poll is far away: only the next due time wakes it.
+    runtime: SyncRuntime = await make_runtime(interval_seconds=1, fallback_poll_seconds=300)
+    loop = asyncio.create_task(runtime.worker.run_forever())
+    try:
+        await wait_for(lambda: len(runs(db, host.integration_id)) >= 3, limit=15)
+    finally:
+        runtime.worker.stop()
+        await asyncio.wait_for(loop, timeout=10)
+    triggers = [r["trigger"] for r in runs(db, host.integration_id)]
+    assert triggers[:3] == ["initial", "tick", "tick"]

@@ -76,6 +76,12 @@ async def _scalar(conn: Conn, sql: str, params: tuple[object, ...]) -> Any:
     return next(iter(row.values())) if isinstance(row, dict) else row[0]
 
 
+async def seconds_until_next_due(conn: Conn) -> float | None:
+    """Seconds until a claim can next succeed (negative when overdue); None if none can."""
+    value = await _scalar(conn, "select avito_private.next_sync_due_in()", ())
+    return None if value is None else float(value)
+
+
 async def extend_lease(conn: Conn, integration_id: UUID, owner: str, lease_seconds: int) -> bool:
     return bool(
         await _scalar(

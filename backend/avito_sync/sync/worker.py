@@ -32,6 +32,8 @@ SyncRunner = Callable[[ClaimedSync], Awaitable[None]]
 """Runs one claimed sync to the end, completing (or failing) its queue row itself."""
 
 LISTEN_RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
+MIN_WAIT_SECONDS = 0.25
+"""Shortest sleep between claims: a due row another worker holds locked is not spun on."""
 
 
 class PerKeyLimiter:
@@ -123,14 +125,14 @@ class Worker:
         try:
             while not self._stopping.is_set():
                 self._wake.clear()
+                delay = self._settings.fallback_poll_seconds
                 try:
                     await self._fill()
+                    delay = await self._until_next_due(delay)
                 except (psycopg.Error, OSError) as exc:
                     log.warning("claim_failed", error=type(exc).__name__)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        self._wake.wait(), timeout=self._settings.fallback_poll_seconds
-                    )
+                    await asyncio.wait_for(self._wake.wait(), timeout=delay)
         finally:
             listener.cancel()
             self.listening.clear()
@@ -138,6 +140,18 @@ class Worker:
                 await listener
             await self._drain()
             log.info("worker_stopped", worker=self.owner)
+
+    async def _until_next_due(self, longest: float) -> float:
+        """Sleep until the next row falls due (so a 10-second interval is kept without a
+        tick), but never longer than the fallback, and not at all while every slot is busy:
+        a finishing sync wakes the loop then."""
+        if self._settings.concurrency - len(self._tasks) <= 0:
+            return longest
+        async with self._pool.connection() as conn:
+            seconds = await queue.seconds_until_next_due(conn)
+        if seconds is None:
+            return longest
+        return min(longest, max(seconds, MIN_WAIT_SECONDS))
 
     async def _drain(self) -> None:
         if not self._tasks:
