@@ -3,6 +3,7 @@ with every action refused for another user's property, account or integration.""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from dataclasses import dataclass
@@ -263,3 +264,30 @@ async def test_initial_sync_and_sync_by_property(service: Service) -> None:
         (c.integration_id,),
     ).fetchall()
     assert [r["trigger"] for r in runs] == ["initial", "initial", "manual"]
+
+
+async def test_concurrent_saves_of_one_listing_leave_one_integration(service: Service) -> None:
+    hosts = [service.user(), service.user()]
+    props = [service.property(h) for h in hosts]
+    accounts = [
+        (await service.connect(h, p))["account_id"] for h, p in zip(hosts, props, strict=True)
+    ]
+    answers = await asyncio.gather(
+        *(
+            service.act(
+                h,
+                "save-integration",
+                property_id=str(p),
+                account_id=a,
+                item_id=service.sandbox.item_id,
+            )
+            for h, p, a in zip(hosts, props, accounts, strict=True)
+        )
+    )
+    results = sorted(str(a.json().get("code", "saved")) for a in answers)
+    assert results == ["ITEM_IN_USE", "saved"]
+    active = service.db.execute(
+        "select count(*) as n from public.integrations where avito_item_id = %s and is_active",
+        (service.sandbox.item_id,),
+    ).fetchone()
+    assert active == {"n": 1}

@@ -3,6 +3,7 @@ browser-redirect callback; the legacy callback function."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import json
@@ -219,3 +220,16 @@ async def test_app_built_states_can_be_switched_off(service: Service) -> None:
         "/functions/v1/avito-oauth-callback", json=signed, headers=service.headers(host)
     )
     assert answer.json()["success"] is True
+
+
+async def test_concurrent_exchanges_of_one_state_reach_avito_once(service: Service) -> None:
+    host = service.user()
+    prop = service.property(host)
+    redirect = await authorize(service, host, prop)
+    exchanges = token_exchanges(service)
+    answers = await asyncio.gather(
+        *(service.act(host, "exchange-code", **redirect) for _ in range(4))
+    )
+    outcomes = sorted(str(a.json().get("code", "ok")) for a in answers)
+    assert outcomes == ["STATE_USED", "STATE_USED", "STATE_USED", "ok"]
+    assert token_exchanges(service) == exchanges + 1
