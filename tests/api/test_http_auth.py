@@ -180,3 +180,12 @@ async def test_cors_origin_on_every_response_and_only_for_allowed_origins(
         headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
     )
     assert "access-control-allow-origin" not in preflight.headers
+
+
+async def test_lost_database_is_503_not_500(service: Service) -> None:
+    user = service.user()
+    prop = service.property(user)
+    await service.runtime.pool.close()
+    answer = await service.act(user, "status", property_id=str(prop))
+    assert answer.status_code == 503
+    assert answer.json()["code"] == "DATABASE_UNAVAILABLE"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+import psycopg
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -44,6 +45,7 @@ class ErrorCode(StrEnum):
     INTEGRATION_NOT_FOUND = "INTEGRATION_NOT_FOUND"
     SYNC_FAILED = "SYNC_FAILED"
     PAID_CONFLICT = "PAID_CONFLICT"
+    DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
@@ -76,6 +78,7 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.INTEGRATION_NOT_FOUND: "Интеграция с Avito не найдена или отключена.",
     ErrorCode.SYNC_FAILED: "Синхронизация с Avito завершилась с ошибкой.",
     ErrorCode.PAID_CONFLICT: "Avito: Есть оплаченные брони — верните деньги вручную",
+    ErrorCode.DATABASE_UNAVAILABLE: "Сервис временно недоступен. Попробуйте через минуту.",
     ErrorCode.INTERNAL_ERROR: "Внутренняя ошибка сервиса. Попробуйте позже.",
 }
 
@@ -90,6 +93,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.ACTION_GONE: 410,
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.DATABASE_UNAVAILABLE: 503,
     ErrorCode.INTERNAL_ERROR: 500,
 }
 
@@ -164,5 +168,10 @@ async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, psycopg.OperationalError):
+        # Connection lost, pool closed or exhausted: the client may retry, nothing was half-done
+        # (every write that must be atomic runs in one transaction).
+        log.warning("database_unavailable", path=request.url.path, error_type=type(exc).__name__)
+        return error_response(ApiError(ErrorCode.DATABASE_UNAVAILABLE))
     log.error("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
     return error_response(ApiError(ErrorCode.INTERNAL_ERROR))
