@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from avito_sync.db import stack
 from avito_sync.db.config import StackConfig
 from tests.fixtures.db import connect
 
@@ -46,6 +47,7 @@ def own_cluster() -> Iterator[StackConfig]:
     config = StackConfig(ROOT / ".local" / f"pg-cli-{uuid.uuid4().hex[:8]}", free_port())
     yield config
     db_cli(config, "down")
+    shutil.rmtree(stack.located(config).root, ignore_errors=True)
     shutil.rmtree(config.root, ignore_errors=True)
 
 
@@ -73,7 +75,7 @@ def test_up_down_up_keeps_data_and_is_idempotent(own_cluster: StackConfig) -> No
     assert "started postgres" in third.stderr
     with connect(own_cluster.url) as conn:
         assert conn.execute("select v from public.kept").fetchall() == [{"v": "still here"}]
-        key = own_cluster.data_dir / "avito_vault_root.key"
+        key = stack.located(own_cluster).data_dir / "avito_vault_root.key"
         assert key.stat().st_mode & 0o777 == 0o600
         assert conn.execute("select vault.create_secret('s') is not null as ok").fetchone() == {
             "ok": True

@@ -22,8 +22,6 @@ from avito_sync.db.packages import (
     plan_install,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-
 DPKG_OUTPUT = (
     "postgresql-15 ii \n"
     "postgresql-15-cron rc \n"
@@ -112,10 +110,8 @@ def test_env_overrides_and_defaults(tmp_path: Path) -> None:
 
 @pytest.fixture
 def open_dir() -> Iterator[Path]:
-    """A directory whose ancestors all grant o+x (the repo's .local; /tmp/pytest-of-* does not)."""
-    base = ROOT / ".local"
-    base.mkdir(exist_ok=True)
-    path = Path(tempfile.mkdtemp(dir=base))
+    """A directory whose ancestors all grant o+x (/var/tmp; /tmp/pytest-of-* does not)."""
+    path = Path(tempfile.mkdtemp(dir=cluster.FALLBACK_BASE.parent))
     os.chmod(path, 0o755)
     yield path
     shutil.rmtree(path)
