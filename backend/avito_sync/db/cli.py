@@ -99,7 +99,7 @@ def status() -> None:
         typer.echo(f"local layer: {'current' if info.layer_current else 'missing or outdated'}")
         typer.echo(f"extensions: {', '.join(info.extensions)}")
         typer.echo(f"applied:    {', '.join(info.applied) or '-'}")
-    typer.echo(f"pending:    {', '.join(info.pending) or '-'}")
+        typer.echo(f"pending:    {', '.join(info.pending) or '-'}")
 
 
 def _database_url(value: str | None) -> str | None:

@@ -96,7 +96,7 @@ class Status:
 def status(config: StackConfig) -> Status:
     config = located(config)
     if cluster.running_pid(config) is None:
-        return Status(config, running=False, pending=[m.version for m in migrate.list_migrations()])
+        return Status(config, running=False)
     with psycopg.connect(config.url, autocommit=True, connect_timeout=5) as conn:
         version = str(conn.execute("show server_version").fetchone()[0])  # type: ignore[index]
         extensions = [
