@@ -155,7 +155,7 @@ def legacy_state(prop: uuid.UUID, *, at: float | None = None) -> str:
 async def test_legacy_callback_with_the_apps_own_state(service: Service) -> None:
     host = service.user()
     prop = service.property(host)
-    state = legacy_state(prop)
+    state = legacy_state(prop, at=time.time() + 120)  # the browser's clock runs ahead
     redirect = service.sandbox.control.authorize(
         service.sandbox.client_id, account_id=service.sandbox.account_id, state=state
     )
@@ -233,3 +233,22 @@ async def test_concurrent_exchanges_of_one_state_reach_avito_once(service: Servi
     outcomes = sorted(str(a.json().get("code", "ok")) for a in answers)
     assert outcomes == ["STATE_USED", "STATE_USED", "STATE_USED", "ok"]
     assert token_exchanges(service) == exchanges + 1
+
+
+async def test_expired_states_are_cleaned_up_on_the_next_issue(service: Service) -> None:
+    host = service.user()
+    prop = service.property(host)
+    await service.act(host, "oauth-url", property_id=str(prop))
+    service.db.execute(
+        "update public.avito_oauth_states set created_at = now() - interval '2 hours',"
+        " expires_at = now() - interval '61 minutes' where owner_id = %s",
+        (host,),
+    )
+    fresh = (await service.act(host, "oauth-url", property_id=str(prop))).json()
+    rows = service.db.execute(
+        "select expires_at > now() as live from public.avito_oauth_states where owner_id = %s",
+        (host,),
+    ).fetchall()
+    assert rows == [{"live": True}]
+    redirect = await service.consent(fresh["url"])
+    assert (await service.act(host, "exchange-code", **redirect)).json()["success"] is True

@@ -97,7 +97,7 @@ def legacy_state(context: ServiceContext, raw: str, user_id: uuid.UUID) -> OAuth
         nonce="legacy:" + hashlib.sha256(raw.encode()).hexdigest(),
         user_id=user_id,
         property_id=property_id,
-        expires_at=issued + STATE_TTL,
+        expires_at=min(issued, now) + STATE_TTL,  # a browser clock ahead must not extend it
     )
 
 

@@ -86,6 +86,11 @@ async def record_state(
     nonce_hash: str,
     expires_at: dt.datetime,
 ) -> None:
+    """Record a new state; the owner's expired ones go (their signature expired with them)."""
+    await conn.execute(
+        "delete from public.avito_oauth_states where owner_id = %s and expires_at < now()",
+        (owner,),
+    )
     await conn.execute(
         "insert into public.avito_oauth_states (owner_id, property_id, state_hash, expires_at)"
         " values (%s, %s, %s, %s)",
