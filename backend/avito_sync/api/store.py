@@ -93,7 +93,7 @@ async def record_state(
     )
     await conn.execute(
         "insert into public.avito_oauth_states (owner_id, property_id, state_hash, expires_at)"
-        " values (%s, %s, %s, %s)",
+        " values (%s, %s, %s, least(%s, now() + interval '1 hour'))",  # service clock may run ahead
         (owner, property_id, nonce_hash, expires_at),
     )
 
@@ -360,7 +360,8 @@ async def record_legacy_state(
     """An app-built state seen for the first time; a replay finds the row already used."""
     await conn.execute(
         "insert into public.avito_oauth_states (owner_id, property_id, state_hash, expires_at)"
-        " values (%s, %s, %s, %s) on conflict (state_hash) do nothing",
+        " values (%s, %s, %s, least(%s, now() + interval '1 hour'))"
+        " on conflict (state_hash) do nothing",
         (owner, property_id, nonce_hash, expires_at),
     )
 
