@@ -207,7 +207,10 @@ stable
 security definer
 set search_path = ''
 as $$
-  select greatest(0, extract(epoch from min(d.next_attempt_at) - now()))::double precision
+  -- greatest() skips nulls, so "nothing pending" is handled before it.
+  select case when min(d.next_attempt_at) is null then null
+              else greatest(0, extract(epoch from min(d.next_attempt_at) - now()))::double precision
+         end
   from public.notification_deliveries d
   where d.status = 'pending'
 $$;

@@ -55,6 +55,7 @@ class Notifier:
         self._jitter = jitter
         self._wakes: asyncio.Queue[str] = asyncio.Queue()
         self._slots = asyncio.Semaphore(loop.concurrency)
+        self.idle_count = 0  # times the loop went to sleep with nothing due (observability)
 
     def wake(self, reason: str) -> None:
         """Called by sources (synchronously, on the event loop): something may be due."""
@@ -75,6 +76,7 @@ class Notifier:
                 pause = (
                     self._loop.sweep_seconds if due is None else min(due, self._loop.sweep_seconds)
                 )
+                self.idle_count += 1
                 await self._wait(max(pause, MIN_PAUSE_SECONDS), stop)
         finally:
             source_task.cancel()
@@ -108,6 +110,7 @@ class Notifier:
             reasons.append("timer")  # the sweep or a due retry
         for reason in reasons:
             WAKEUPS.labels(reason=reason).inc()
+        log.debug("notify_woken", reasons=reasons)
 
     async def _attempt(self, delivery: Delivery) -> None:
         async with self._slots:

@@ -12,7 +12,7 @@ import asyncio
 import json
 import secrets
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -62,7 +62,7 @@ def _record(columns: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 def commit_timestamp(text: str) -> str:
     """wal2json's '2026-11-27 14:49:14.650976+00' as Realtime's ISO form with Z."""
-    moment = datetime.fromisoformat(text.replace(" ", "T"))
+    moment = datetime.fromisoformat(text.replace(" ", "T")).astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
