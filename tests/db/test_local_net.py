@@ -148,6 +148,21 @@ def test_requests_left_before_start_are_drained(net_url: str, recorder: Recorder
     assert [(r.method, r.path) for r in recorder.requests] == [("DELETE", "/left")]
 
 
+def test_dispatcher_survives_losing_its_connections(served_url: str, recorder: Recorder) -> None:
+    with connect(served_url) as conn:
+        killed = conn.execute(
+            "select count(pg_terminate_backend(pid)) as n from pg_stat_activity"
+            " where application_name = 'avito-sync net-dispatch' and datname = current_database()"
+        ).fetchone()
+        assert killed == {"n": 2}
+        request_id = conn.execute(
+            "select net.http_get(%s) as id", (recorder.url + "/after-reconnect",)
+        ).fetchone()["id"]  # type: ignore[index]
+        reply = wait_for_response(conn, request_id)
+    assert reply["status_code"] == 201
+    assert [r.path for r in recorder.requests] == ["/after-reconnect"]
+
+
 def test_timeout_is_recorded(served_url: str, recorder: Recorder) -> None:
     with connect(served_url) as conn:
         request_id = conn.execute(

@@ -13,6 +13,7 @@ import signal
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
+import psycopg
 import typer
 
 from avito_sync.db import netdispatch, stack
@@ -34,6 +35,9 @@ def _guard(action: Callable[[], T]) -> T:
         return action()
     except StackError as exc:
         typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    except psycopg.OperationalError as exc:
+        typer.echo(f"error[db_unreachable]: {exc}".strip(), err=True)
         raise typer.Exit(1) from None
 
 

@@ -33,6 +33,7 @@ IDLE_POLL_SECONDS = 0.5
 RECONNECT_SECONDS = 1.0
 USER_AGENT = "pg_net/local-stand-in"
 _LOCK_KEY = "avito-sync net-dispatch"
+APPLICATION_NAME = "avito-sync net-dispatch"
 
 
 def is_loopback_url(url: str) -> bool:
@@ -146,8 +147,12 @@ async def _serve(
     on_ready: Callable[[], None] | None,
 ) -> None:
     async with (
-        await psycopg.AsyncConnection.connect(url, autocommit=True) as listener,
-        await psycopg.AsyncConnection.connect(url, autocommit=True, row_factory=dict_row) as worker,
+        await psycopg.AsyncConnection.connect(
+            url, autocommit=True, application_name=APPLICATION_NAME
+        ) as listener,
+        await psycopg.AsyncConnection.connect(
+            url, autocommit=True, row_factory=dict_row, application_name=APPLICATION_NAME
+        ) as worker,
     ):
         locked = await worker.execute(
             "select pg_try_advisory_lock(hashtext(%s)) as ok", (_LOCK_KEY,)
