@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import httpx
 from prometheus_client import start_http_server
@@ -42,6 +43,9 @@ def build_senders(settings: NotifySettings, http: httpx.AsyncClient) -> dict[str
 
 async def run_notifier(settings: NotifySettings, stop: asyncio.Event) -> None:
     """Run until `stop` is set; every resource is closed on the way out."""
+    # httpx logs each request line at INFO, and a Telegram URL carries the bot token.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     if settings.metrics_port is not None:
         start_http_server(settings.metrics_port, addr=settings.metrics_host)
     pool = await open_pool(settings.database_url, min_size=1, max_size=settings.concurrency + 2)
