@@ -14,10 +14,3 @@ begin
   end if;
 end
 $$;
-
--- The history table of the Supabase CLI, exactly as `supabase db push` creates it, so that our
--- applier and the CLI share one record of applied migrations.
-create schema if not exists supabase_migrations;
-create table if not exists supabase_migrations.schema_migrations (version text not null primary key);
-alter table supabase_migrations.schema_migrations add column if not exists statements text[];
-alter table supabase_migrations.schema_migrations add column if not exists name text;

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from avito_sync.db.config import StackConfig
@@ -16,31 +19,42 @@ from tests.fixtures.db import (
 )
 
 
-def test_truncate_all_empties_data_tables_and_keeps_configuration(local_db: Conn) -> None:
-    local_db.execute(
+def test_truncate_all_empties_data_tables_and_keeps_configuration(
+    scratch_database: Callable[..., str], tmp_path: Path
+) -> None:
+    (tmp_path / "1_tables.sql").write_text(
         "create schema avito_private;"
         "create table public.parent (id bigint generated always as identity primary key);"
         "create table avito_private.child (parent_id bigint references public.parent(id));"
-        "insert into public.parent default values;"
-        "insert into avito_private.child select id from public.parent;"
     )
-    create_user(local_db)
-    local_db.execute("select vault.create_secret('s')")
-    local_db.execute("select net.http_get('http://127.0.0.1:9/')")
-    local_db.execute(
-        "insert into supabase_migrations.schema_migrations (version, name) values ('1', 'keep')"
-    )
-    truncate_all(local_db)
-    counts = local_db.execute(
-        "select (select count(*) from public.parent) as parent,"
-        " (select count(*) from avito_private.child) as child,"
-        " (select count(*) from auth.users) as users,"
-        " (select count(*) from vault.secrets) as secrets,"
-        " (select count(*) from net.http_request_queue) as queue,"
-        " (select count(*) from supabase_migrations.schema_migrations) as history"
-    ).fetchone()
-    assert counts == {"parent": 0, "child": 0, "users": 0, "secrets": 0, "queue": 0, "history": 1}
-    row = local_db.execute("insert into public.parent default values returning id").fetchone()
+    url = scratch_database(local_layer=True)
+    apply_migrations(url, tmp_path)
+    with connect(url) as conn:
+        conn.execute(
+            "insert into public.parent default values;"
+            "insert into avito_private.child select id from public.parent;"
+        )
+        create_user(conn)
+        conn.execute("select vault.create_secret('s')")
+        conn.execute("select net.http_get('http://127.0.0.1:9/')")
+        truncate_all(conn)
+        counts = conn.execute(
+            "select (select count(*) from public.parent) as parent,"
+            " (select count(*) from avito_private.child) as child,"
+            " (select count(*) from auth.users) as users,"
+            " (select count(*) from vault.secrets) as secrets,"
+            " (select count(*) from net.http_request_queue) as queue,"
+            " (select count(*) from supabase_migrations.schema_migrations) as history"
+        ).fetchone()
+        assert counts == {
+            "parent": 0,
+            "child": 0,
+            "users": 0,
+            "secrets": 0,
+            "queue": 0,
+            "history": 1,
+        }
+        row = conn.execute("insert into public.parent default values returning id").fetchone()
     assert row == {"id": 1}
 
 
@@ -83,18 +97,3 @@ def test_role_helpers_commit_on_success_and_roll_back_on_error(local_db: Conn) -
         {"c": ""},
         {"c": None},
     )
-
-
-def test_migrations_apply_to_a_scratch_database_with_the_layer(
-    scratch_database: object, database_url: str
-) -> None:
-    """The Python API other tests use: the repo's migrations on a fresh scratch database."""
-    del database_url
-    url = scratch_database(local_layer=True)  # type: ignore[operator]
-    applied = apply_migrations(url)
-    with connect(url) as conn:
-        recorded = [
-            r["version"]
-            for r in conn.execute("select version from supabase_migrations.schema_migrations")
-        ]
-    assert sorted(recorded) == sorted(m.version for m in applied)
