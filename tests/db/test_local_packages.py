@@ -49,9 +49,11 @@ def test_root_on_debian_installs_without_recommends() -> None:
     plan = plan_install(("postgresql-15-cron", "postgresql-15-pgtap"), is_root=True, has_apt=True)
     assert plan.refusal is None
     assert plan.commands == [
-        ["apt-get", "update"],
+        ["apt-get", "-o", "DPkg::Lock::Timeout=300", "update"],
         [
             "apt-get",
+            "-o",
+            "DPkg::Lock::Timeout=300",
             "install",
             "-y",
             "--no-install-recommends",
@@ -65,9 +67,9 @@ def test_non_root_gets_the_exact_command() -> None:
     plan = plan_install(("postgresql-15-cron",), is_root=False, has_apt=True)
     assert plan.commands == []
     assert plan.refusal is not None
-    assert (
-        "sudo apt-get update && sudo apt-get install -y --no-install-recommends "
-        "postgresql-15-cron" in plan.refusal
+    assert plan.refusal.endswith(
+        "sudo apt-get -o DPkg::Lock::Timeout=300 update && sudo apt-get -o "
+        "DPkg::Lock::Timeout=300 install -y --no-install-recommends postgresql-15-cron"
     )
 
 

@@ -9,13 +9,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from avito_sync.db.errors import StackError
-from avito_sync.logs import get_logger
-
-log = get_logger(__name__)
 
 REQUIRED_PACKAGES: tuple[str, ...] = (
     "postgresql-15",
@@ -44,9 +42,10 @@ def missing_packages(required: Iterable[str], installed: frozenset[str]) -> tupl
 
 
 def install_commands(missing: Iterable[str]) -> list[list[str]]:
+    wait_for_lock = ["-o", "DPkg::Lock::Timeout=300"]  # another apt may be running
     return [
-        ["apt-get", "update"],
-        ["apt-get", "install", "-y", "--no-install-recommends", *missing],
+        ["apt-get", *wait_for_lock, "update"],
+        ["apt-get", *wait_for_lock, "install", "-y", "--no-install-recommends", *missing],
     ]
 
 
@@ -95,10 +94,10 @@ def ensure_packages(required: tuple[str, ...] = REQUIRED_PACKAGES) -> tuple[str,
         raise StackError("missing_packages", plan.refusal)
     if not plan.commands:
         return ()
-    log.info("installing debian packages", packages=list(missing))
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for command in plan.commands:
-        done = subprocess.run(command, env=env, check=False)  # noqa: S603
+        # apt's progress goes to stderr: stdout of `avito-sync db ...` is the URL, for scripts.
+        done = subprocess.run(command, env=env, stdout=sys.stderr, check=False)  # noqa: S603
         if done.returncode != 0:
             raise StackError(
                 "package_install_failed", f"`{' '.join(command)}` exited {done.returncode}"

@@ -27,7 +27,10 @@ class Ready:
 
 
 def _prepare(config: StackConfig) -> tuple[StackConfig, cluster.ServerUser, list[str]]:
-    notes = [f"installed Debian packages: {' '.join(p)}" for p in [ensure_packages()] if p]
+    notes = []
+    installed = ensure_packages()
+    if installed:
+        notes.append(f"installed Debian packages: {' '.join(installed)}")
     user = cluster.server_user()
     config, moved = cluster.reachable_config(config, user)
     if moved:
