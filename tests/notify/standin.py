@@ -51,9 +51,15 @@ def start_standin(database_url: str, port: int) -> subprocess.Popen[str]:
 
 
 def stop(proc: subprocess.Popen[str], *, kill: bool = False) -> None:
+    """SIGKILL (a crash) or SIGTERM; a process that ignores SIGTERM is killed, never left."""
     if proc.poll() is None:
         proc.kill() if kill else proc.terminate()
-    proc.wait(timeout=15)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+        raise
 
 
 @asynccontextmanager

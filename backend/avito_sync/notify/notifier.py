@@ -120,7 +120,12 @@ class Notifier:
                 await self._failed(delivery, exc)
             except Exception as exc:
                 # A bug in a sender must not lose the delivery: retry it like a transient error.
-                log.exception("notification_sender_crashed", delivery_id=delivery.delivery_id)
+                # No traceback: an exception's text may hold a URL, and Telegram's holds the token.
+                log.error(  # noqa: TRY400
+                    "notification_sender_crashed",
+                    delivery_id=delivery.delivery_id,
+                    error=type(exc).__name__,
+                )
                 await self._failed(delivery, DeliveryError(type(exc).__name__, retryable=True))
             else:
                 kept = await self._outbox.succeeded(delivery)

@@ -55,7 +55,7 @@ class TelegramSender:
             response = await self._client.post(url, json=body)
         except httpx.TimeoutException:
             raise DeliveryError("telegram: timeout", retryable=True) from None
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise DeliveryError(f"telegram: {type(exc).__name__}", retryable=True) from None
         _check(response)
 

@@ -116,7 +116,7 @@ class WebhookSender:
             )
         except httpx.TimeoutException:
             raise DeliveryError("webhook: timeout", retryable=True) from None
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise DeliveryError(f"webhook: {type(exc).__name__}", retryable=True) from None
         status = response.status_code
         if 200 <= status < 300:
