@@ -102,6 +102,17 @@ def emit(
     return int(row["id"])
 
 
+def guest_booking(db: Conn, property_id: UUID) -> UUID:
+    row = db.execute(
+        "insert into public.bookings (property_id, guest_name, guest_phone, guest_email,"
+        " check_in, check_out, source, status) values (%s, 'Иван Гость', %s, %s,"
+        " '2026-12-10', '2026-12-13', 'avito', 'confirmed') returning id",
+        (property_id, GUEST_PHONE, GUEST_EMAIL),
+    ).fetchone()
+    assert row is not None
+    return UUID(str(row["id"]))
+
+
 def deliveries(db: Conn) -> list[dict[str, Any]]:
     return db.execute(
         "select d.*, c.kind as channel_kind from public.notification_deliveries d"

@@ -44,9 +44,13 @@ def start_standin(database_url: str, port: int) -> subprocess.Popen[str]:
     else:
         proc.wait()
         raise RuntimeError(f"realtime-local exited {proc.returncode}: {''.join(output)}")
-    threading.Thread(
-        target=lambda: [sys.stderr.write("STANDIN " + line) for line in proc.stderr], daemon=True
-    ).start()
+    stderr = proc.stderr
+
+    def forward() -> None:  # keeps the pipe drained; shows up in a failing test's output
+        for line in stderr:
+            sys.stderr.write("STANDIN " + line)
+
+    threading.Thread(target=forward, daemon=True).start()
     return proc
 
 

@@ -19,11 +19,11 @@ from tests.notify.conftest import (
     add_channel,
     deliveries,
     emit,
+    guest_booking,
     make_host,
     wait_for,
 )
 from tests.notify.receivers import Receiver
-from tests.notify.test_delivery import guest_booking
 
 
 def notify_env(database_url: str, telegram: Receiver, **extra: str) -> dict[str, str]:
@@ -50,12 +50,12 @@ async def test_everything_written_while_down_is_delivered_and_logs_stay_clean(
     add_channel(db, host.owner_id, "telegram", {"chat_id": 42})
     add_channel(db, host.owner_id, "webhook", {"url": f"{webhook.url}/avito"})
     booking = guest_booking(db, host.property_id)
-    emit(db, host, booking_id=booking)  # type: ignore[arg-type]
+    emit(db, host, booking_id=booking)
     emit(
         db,
         host,
         "booking_conflict",
-        booking_id=booking,  # type: ignore[arg-type]
+        booking_id=booking,
         payload={
             "check_in": "2026-12-10",
             "check_out": "2026-12-12",

@@ -23,6 +23,7 @@ from tests.notify.conftest import (
     add_channel,
     deliveries,
     emit,
+    guest_booking,
     make_host,
     wait_for,
 )
@@ -31,23 +32,12 @@ from tests.notify.receivers import Receiver
 Start = Callable[[Notifier, WakeSource], None]
 
 
-def guest_booking(db: Conn, property_id: object) -> object:
-    row = db.execute(
-        "insert into public.bookings (property_id, guest_name, guest_phone, guest_email,"
-        " check_in, check_out, source, status) values (%s, 'Иван Гость', %s, %s,"
-        " '2026-12-10', '2026-12-13', 'avito', 'confirmed') returning id",
-        (property_id, GUEST_PHONE, GUEST_EMAIL),
-    ).fetchone()
-    assert row is not None
-    return row["id"]
-
-
 async def test_telegram_gets_the_rendered_message_in_the_configured_chat(
     db: Conn, make_notifier: MakeNotifier, telegram: Receiver
 ) -> None:
     host = make_host(db)
     add_channel(db, host.owner_id, "telegram", {"chat_id": "-100123456"})
-    emit(db, host, booking_id=guest_booking(db, host.property_id))  # type: ignore[arg-type]
+    emit(db, host, booking_id=guest_booking(db, host.property_id))
 
     assert await make_notifier().drain() == 1
 
@@ -74,7 +64,7 @@ async def test_webhook_is_signed_and_carries_ids_and_dates_only(
         db,
         host,
         "booking_cancelled",
-        booking_id=booking,  # type: ignore[arg-type]
+        booking_id=booking,
         payload={
             "avito_booking_id": 9,
             "check_in": "2026-12-10",

@@ -21,20 +21,21 @@ from avito_sync.realtime_local.protocol import ProtocolError, join_reply, parse_
 from tests.notify.conftest import Conn, make_host, wait_for
 from tests.notify.standin import standin
 
-JOIN = {
+BINDINGS: list[dict[str, Any]] = [
+    {
+        "event": "INSERT",
+        "schema": "public",
+        "table": "bookings",
+        "filter": "source=eq.avito",
+    },
+    {"event": "*", "schema": "public", "table": "notification_events"},
+]
+JOIN: dict[str, Any] = {
     "config": {
         "broadcast": {"ack": False, "self": False},
         "presence": {"key": "", "enabled": False},
         "private": False,
-        "postgres_changes": [
-            {
-                "event": "INSERT",
-                "schema": "public",
-                "table": "bookings",
-                "filter": "source=eq.avito",
-            },
-            {"event": "*", "schema": "public", "table": "notification_events"},
-        ],
+        "postgres_changes": BINDINGS,
     },
     "access_token": "whatever",
 }
@@ -47,9 +48,7 @@ def test_join_reply_lists_the_bindings_in_order_with_nonzero_ids() -> None:
     assert reply["event"] == "phx_reply"
     assert reply["ref"] == "1"
     entries = reply["payload"]["response"]["postgres_changes"]
-    assert [{k: v for k, v in e.items() if k != "id"} for e in entries] == JOIN["config"][
-        "postgres_changes"
-    ]
+    assert [{k: v for k, v in e.items() if k != "id"} for e in entries] == BINDINGS
     assert all(e["id"] > 0 for e in entries)
     assert entries[0]["id"] != entries[1]["id"]
     assert parse_bindings(JOIN)[0].id == bindings[0].id  # stable across joins
@@ -140,7 +139,7 @@ async def test_the_frontend_binding_gets_only_avito_booking_inserts(
             schema="public",
             table="bookings",
             filter="source=eq.avito",
-            callback=lambda payload: received.append(payload["data"]),
+            callback=lambda payload: received.append(dict(payload["data"])),
         )
         await channel.subscribe(lambda state, _err: states.append(state))
         try:

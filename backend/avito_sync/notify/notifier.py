@@ -55,7 +55,7 @@ class Notifier:
         self._jitter = jitter
         self._wakes: asyncio.Queue[str] = asyncio.Queue()
         self._slots = asyncio.Semaphore(loop.concurrency)
-        self.idle_count = 0  # times the loop went to sleep with nothing due (observability)
+        self.idle_count = 0  # times the loop went to sleep (lets tests see it idle)
 
     def wake(self, reason: str) -> None:
         """Called by sources (synchronously, on the event loop): something may be due."""

@@ -36,7 +36,8 @@ RECONNECT_MAX_SECONDS = 30.0
 
 
 class WakeSource(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     async def run(self, wake: Wake) -> None:
         """Call `wake` on hints until cancelled; reconnect on its own after failures."""
@@ -68,7 +69,7 @@ class ListenSource:
                     wake("subscribed")
                     async for _ in conn.notifies():
                         wake("event")
-            except psycopg.Error as exc:
+            except Exception as exc:
                 log.warning("notify_source_lost", source=self.name, error=type(exc).__name__)
             await asyncio.sleep(pause)
             pause = _next_pause(pause)
