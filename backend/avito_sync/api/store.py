@@ -367,6 +367,12 @@ async def record_legacy_state(
 
 
 async def applied_migrations(conn: Conn) -> set[str]:
+    """Versions in the Supabase CLI's history table; none when nothing was ever applied."""
+    exists = await _one(
+        conn, "select to_regclass('supabase_migrations.schema_migrations') is not null as ok", ()
+    )
+    if not (exists and exists["ok"]):
+        return set()
     rows = await _all(conn, "select version from supabase_migrations.schema_migrations", ())
     return {str(row["version"]) for row in rows}
 
