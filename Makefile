@@ -65,6 +65,7 @@ test: lint typecheck sqlcheck pytest
 test-down: venv
 	$(TEST_ENV) $(RUN) avito-sync db down
 
+# The dev stack in the foreground until Ctrl-C (its own cluster .local/pg on 54330, never the
+# test one); ports and directories are overridable, see `avito-sync dev --help`.
 dev: venv
-	$(RUN) avito-sync db up >/dev/null
-	@echo "database: $$($(RUN) avito-sync db url)"
+	$(RUN) avito-sync dev

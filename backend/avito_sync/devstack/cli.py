@@ -1,0 +1,79 @@
+"""`avito-sync dev` (run the whole system locally) and `avito-sync dev token` (a dev JWT)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Annotated
+
+import psycopg
+import typer
+
+from avito_sync.db.errors import StackError
+from avito_sync.devstack import secrets
+from avito_sync.devstack.config import DevConfig, DevConfigError
+from avito_sync.devstack.output import Output
+from avito_sync.devstack.run import run
+from avito_sync.devstack.seed import DEMO_USER_EMAIL, DEMO_USER_ID
+from avito_sync.devstack.token import mint
+
+app = typer.Typer(
+    help="Run the whole system locally (development only).",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+
+
+def _config() -> DevConfig:
+    try:
+        return DevConfig.from_env()
+    except (DevConfigError, StackError) as exc:
+        typer.echo(f"avito-sync dev: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.callback()
+def dev(ctx: typer.Context) -> None:
+    """Database, seed, sandbox, net dispatcher, service + worker, pg_cron tick, Realtime
+    stand-in and notifier in the foreground; Ctrl-C stops them all.
+
+    Ports: AVITO_SYNC_PG_PORT (54330), AVITO_SYNC_DEV_API_PORT (8000),
+    AVITO_SYNC_DEV_SANDBOX_PORT (8790), AVITO_SYNC_DEV_REALTIME_PORT (54340),
+    AVITO_SYNC_DEV_INBOX_PORT (8791); files: AVITO_SYNC_PG_DIR (.local/pg),
+    AVITO_SYNC_DEV_DIR (.local: dev.env, sandbox-state.json).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    config = _config()
+    try:
+        code = asyncio.run(run(config, Output()))
+    except (StackError, secrets.DevEnvError) as exc:
+        typer.echo(f"avito-sync dev: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except psycopg.OperationalError as exc:
+        typer.echo(f"avito-sync dev: database unreachable: {exc}".strip(), err=True)
+        raise typer.Exit(1) from None
+    except OSError as exc:  # e.g. the inbox port is taken
+        typer.echo(f"avito-sync dev: {exc}", err=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def token(
+    user_id: Annotated[
+        uuid.UUID, typer.Option(help="The user (`sub`); default: the seeded demo host.")
+    ] = DEMO_USER_ID,
+    ttl: Annotated[int, typer.Option(min=60, max=7 * 86400, help="Lifetime in seconds.")] = 3600,
+) -> None:
+    """Print a user JWT signed with the dev stack's HS256 secret.
+
+    Refuses unless the dev stack's env file exists: it never signs with any other secret.
+    """
+    try:
+        dev_env = secrets.read(_config().env_file)
+    except secrets.DevEnvError as exc:
+        typer.echo(f"avito-sync dev token: {exc}", err=True)
+        raise typer.Exit(1) from None
+    email = DEMO_USER_EMAIL if user_id == DEMO_USER_ID else None
+    typer.echo(mint(dev_env, user_id, email=email, ttl_seconds=ttl))

@@ -1,0 +1,81 @@
+"""The dev inbox: a loopback webhook receiver that prints each notification it gets.
+
+It checks the signature with the dev webhook secret (as a real receiver must), so what it
+prints is exactly what a host's webhook would have accepted.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from avito_sync.notify.channels.webhook import (
+    EVENT_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    sign,
+)
+
+PATH = "/notifications"
+MAX_BODY = 1_000_000
+
+
+class Inbox:
+    """Binds on creation; `start()` serves in a daemon thread; `close()` (idempotent) ends it."""
+
+    def __init__(self, host: str, port: int, secret: str, emit: Callable[[str], None]) -> None:
+        self._secret = secret
+        self._emit = emit
+        self._server = ThreadingHTTPServer((host, port), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        inbox = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if self.path != PATH or not 0 < length <= MAX_BODY:
+                    self.send_error(404 if self.path != PATH else 400)
+                    return
+                body = self.rfile.read(length)
+                status = inbox.receive(
+                    body,
+                    self.headers.get(TIMESTAMP_HEADER, ""),
+                    self.headers.get(SIGNATURE_HEADER, ""),
+                    self.headers.get(EVENT_HEADER, "?"),
+                )
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        return Handler
+
+    def receive(self, body: bytes, timestamp: str, signature: str, event: str) -> int:
+        if not timestamp.isdigit() or not hmac.compare_digest(
+            sign(self._secret, int(timestamp), body), signature
+        ):
+            self._emit(f"rejected a {event} delivery: bad signature")
+            return 401
+        try:
+            text = str(json.loads(body).get("text", ""))
+        except (ValueError, AttributeError):
+            text = ""
+        summary = " | ".join(line.strip() for line in text.splitlines() if line.strip())
+        self._emit(f"{event}: {summary}" if summary else event)
+        return 204
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._server.shutdown()
+        self._server.server_close()
