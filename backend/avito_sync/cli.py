@@ -6,6 +6,7 @@ import typer
 
 from avito_sync.api.cli import serve_command
 from avito_sync.db.cli import app as db_app
+from avito_sync.devstack.cli import app as dev_app
 from avito_sync.notify.cli import notify_command
 from avito_sync.realtime_local.cli import realtime_local_command
 from avito_sync.sandbox.cli import sandbox_command
@@ -18,6 +19,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db_app, name="db")
+app.add_typer(dev_app, name="dev")
 app.command("notify")(notify_command)
 app.command("realtime-local")(realtime_local_command)
 app.command("sandbox")(sandbox_command)
