@@ -88,3 +88,17 @@ def test_malformed_variable_is_named(env: pytest.MonkeyPatch, name: str, value: 
     env.setenv(name, value)
     with pytest.raises(SettingsError, match=f"^{name}: "):
         load_service_settings()
+
+
+def test_secrets_reach_neither_the_repr_nor_the_error(env: pytest.MonkeyPatch) -> None:
+    env.setenv("SUPABASE_JWT_SECRET", "j" * 40)
+    settings = load_service_settings()
+    assert "s" * 40 not in repr(settings)
+    assert "j" * 40 not in repr(settings)
+
+    env.setenv("AVITO_SYNC_STATE_SECRET", "short-state-secret")
+    with pytest.raises(SettingsError) as info:
+        load_service_settings()
+    assert info.value.__cause__ is None
+    assert info.value.__context__ is None
+    assert "short-state-secret" not in str(info.value)

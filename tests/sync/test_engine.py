@@ -131,3 +131,34 @@ async def test_a_listing_of_another_account_fails_without_costing_the_connection
     ).fetchone()
     assert account == {"status": "active"}
     assert integration_state(db, host.integration_id)["status"] == "error"
+
+
+async def test_the_full_push_period_comes_from_the_settings(
+    db: Conn, sandbox: Sandbox, client: AvitoClient, make_runtime: Callable[..., Any]
+) -> None:
+    host = await connect_host(db, sandbox, client)
+    default: SyncRuntime = await make_runtime()
+    hourly: SyncRuntime = await make_runtime(full_push_hours=1)
+    assert (await default.engine.sync_integration(host.integration_id)).status == "success"
+    db.execute(
+        "update avito_private.avito_push_state set last_full_push_at = now() - interval '2 hours'"
+        " where integration_id = %s",
+        (host.integration_id,),
+    )
+
+    sandbox.control.clear_requests()
+    calm = await default.engine.sync_integration(host.integration_id)
+    assert calm.push is not None
+    assert not calm.push.full
+    assert operations(sandbox) == [("getRealtyBookings", 200)]
+
+    sandbox.control.clear_requests()
+    repaired = await hourly.engine.sync_integration(host.integration_id)
+    assert repaired.push is not None
+    assert repaired.push.full
+    assert {op for op, _ in operations(sandbox)} == {
+        "getRealtyBookings",
+        "putIntervals",
+        "postRealtyPrices",
+        "postBaseParams",
+    }

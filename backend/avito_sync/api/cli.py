@@ -5,14 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from avito_sync.api.app import create_app
-from avito_sync.api.settings import SettingsError, load_service_settings
-from avito_sync.avito.settings import SettingsError as AvitoSettingsError
-from avito_sync.avito.settings import load_avito_settings
 from avito_sync.logs import configure_logging, get_logger
-from avito_sync.sync.settings import SyncSettingsError, load_sync_settings
+from avito_sync.settings_errors import exit_on_settings_error
 
 log = get_logger(__name__)
 
@@ -29,13 +24,19 @@ def serve_command(
     ] = False,
 ) -> None:
     """Serve the frontend's functions, /v1/poll, /healthz, /readyz and /metrics."""
-    try:
+    # Imported here, not at the top: the root CLI loads every command module, and FastAPI,
+    # uvicorn and the Avito client would slow down every other `avito-sync` command.
+    import uvicorn  # noqa: PLC0415
+
+    from avito_sync.api.app import create_app  # noqa: PLC0415
+    from avito_sync.api.settings import load_service_settings  # noqa: PLC0415
+    from avito_sync.avito.settings import load_avito_settings  # noqa: PLC0415
+    from avito_sync.sync.settings import load_sync_settings  # noqa: PLC0415
+
+    with exit_on_settings_error("serve"):
         settings = load_service_settings()
         avito_settings = load_avito_settings()
         sync_settings = load_sync_settings()
-    except (SettingsError, AvitoSettingsError, SyncSettingsError) as error:
-        typer.echo(f"avito-sync serve: configuration error: {error}", err=True)
-        raise typer.Exit(2) from error
     configure_logging(settings.log_level)
     run_worker = settings.run_worker and not no_worker
     log.info("service_starting", host=host, port=port, worker=run_worker)

@@ -10,40 +10,45 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from avito_sync import settings_errors
+from avito_sync.settings_errors import load_settings
 
 DEFAULT_APP_REDIRECT_URL = "https://app.roomi.pro/auth/avito-callback"
 
 
-class SettingsError(RuntimeError):
+class SettingsError(settings_errors.SettingsError):
     """Configuration is unusable; the message names every offending variable."""
 
 
-def _http_url(value: str, name: str) -> str:
+def _http_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ValueError(f"{name} must be an http(s) URL")
+        raise ValueError("must be an http(s) URL")
     return value.rstrip("/")
 
 
 class ServiceSettings(BaseSettings):
     """What `avito-sync serve` reads from the environment (Avito's own: AvitoSettings)."""
 
-    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, populate_by_name=True)
+    model_config = SettingsConfigDict(
+        extra="ignore", case_sensitive=False, populate_by_name=True, hide_input_in_errors=True
+    )
 
     database_url: str = Field(validation_alias="DATABASE_URL")
     supabase_url: str = Field(validation_alias="SUPABASE_URL")
     jwks_url: str | None = Field(default=None, validation_alias="SUPABASE_JWKS_URL")
     jwt_issuer: str | None = Field(default=None, validation_alias="SUPABASE_JWT_ISSUER")
-    jwt_secret: str | None = Field(default=None, validation_alias="SUPABASE_JWT_SECRET")
+    jwt_secret: str | None = Field(default=None, validation_alias="SUPABASE_JWT_SECRET", repr=False)
     jwks_cache_seconds: int = Field(
         default=600, ge=10, le=3600, validation_alias="AVITO_SYNC_JWKS_CACHE_SECONDS"
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default=["*"], validation_alias="AVITO_SYNC_CORS_ORIGINS"
     )
-    state_secret: str = Field(min_length=32, validation_alias="AVITO_SYNC_STATE_SECRET")
+    state_secret: str = Field(min_length=32, validation_alias="AVITO_SYNC_STATE_SECRET", repr=False)
     app_redirect_url: str = Field(
         default=DEFAULT_APP_REDIRECT_URL, validation_alias="AVITO_SYNC_APP_REDIRECT_URL"
     )
@@ -56,36 +61,36 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _postgres_url(cls, value: str) -> str:
         if urlsplit(value).scheme not in {"postgres", "postgresql"}:
-            raise ValueError("DATABASE_URL must be a postgresql:// URL")
+            raise ValueError("must be a postgresql:// URL")
         return value
 
     @field_validator("supabase_url")
     @classmethod
     def _supabase_url(cls, value: str) -> str:
-        return _http_url(value, "SUPABASE_URL")
+        return _http_url(value)
 
     @field_validator("jwks_url")
     @classmethod
     def _jwks_url(cls, value: str | None) -> str | None:
-        return None if value is None else _http_url(value, "SUPABASE_JWKS_URL")
+        return None if value is None else _http_url(value)
 
     @field_validator("app_redirect_url")
     @classmethod
     def _app_redirect_url(cls, value: str) -> str:
-        return _http_url(value, "AVITO_SYNC_APP_REDIRECT_URL")
+        return _http_url(value)
 
     @field_validator("jwt_secret")
     @classmethod
     def _jwt_secret(cls, value: str | None) -> str | None:
         if value is not None and len(value) < 32:
-            raise ValueError("SUPABASE_JWT_SECRET must be at least 32 characters")
+            raise ValueError("must be at least 32 characters")
         return value or None
 
     @field_validator("migrations_dir")
     @classmethod
     def _migrations_dir(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_dir():
-            raise ValueError("AVITO_SYNC_MIGRATIONS_DIR must be an existing directory")
+            raise ValueError("must be an existing directory")
         return value
 
     @field_validator("log_level")
@@ -93,7 +98,7 @@ class ServiceSettings(BaseSettings):
     def _log_level(cls, value: str) -> str:
         level = value.upper()
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-            raise ValueError("AVITO_SYNC_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return level
 
     @field_validator("cors_origins", mode="before")
@@ -103,10 +108,10 @@ class ServiceSettings(BaseSettings):
             return value
         origins = [item.strip().rstrip("/") for item in value.split(",") if item.strip()]
         if not origins:
-            raise ValueError("AVITO_SYNC_CORS_ORIGINS must list at least one origin or *")
+            raise ValueError("must list at least one origin or *")
         for origin in origins:
             if origin != "*":
-                _http_url(origin, "AVITO_SYNC_CORS_ORIGINS")
+                _http_url(origin)
         return origins
 
     @property
@@ -118,22 +123,5 @@ class ServiceSettings(BaseSettings):
         return self.jwt_issuer or f"{self.supabase_url}/auth/v1"
 
 
-def describe_validation_error(error: ValidationError) -> str:
-    """One line per bad variable, named as it is spelled in the environment."""
-    lines = []
-    for item in error.errors():
-        name = str(item["loc"][0]).upper() if item["loc"] else "environment"
-        problem = (
-            "is required but not set"
-            if item["type"] == "missing"
-            else item["msg"].removeprefix("Value error, ")
-        )
-        lines.append(f"{name}: {problem}")
-    return "; ".join(lines)
-
-
 def load_service_settings() -> ServiceSettings:
-    try:
-        return ServiceSettings()
-    except ValidationError as error:
-        raise SettingsError(describe_validation_error(error)) from error
+    return load_settings(ServiceSettings, SettingsError)

@@ -11,15 +11,17 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from avito_sync import settings_errors
+from avito_sync.settings_errors import load_settings
 
 ENV_PREFIX = "AVITO_"
 DEFAULT_SCOPES = ("user:read", "short_term_rent:read", "short_term_rent:write", "items:info")
 _SCOPE = re.compile(r"^[a-z_]+:[a-z_]+$")
 
 
-class SettingsError(ValueError):
+class SettingsError(settings_errors.SettingsError):
     """Invalid Avito configuration; the message names every offending environment variable."""
 
 
@@ -102,18 +104,10 @@ class AvitoSettings(BaseSettings):
     @model_validator(mode="after")
     def _backoff_order(self) -> AvitoSettings:
         if self.backoff_max_seconds < self.backoff_base_seconds:
-            raise ValueError("backoff_max_seconds must be >= backoff_base_seconds")
+            raise ValueError("AVITO_BACKOFF_MAX_SECONDS must be >= AVITO_BACKOFF_BASE_SECONDS")
         return self
 
 
 def load_avito_settings(**overrides: Any) -> AvitoSettings:
     """Read settings from the environment; raise `SettingsError` naming each bad variable."""
-    try:
-        return AvitoSettings(**overrides)
-    except PydanticValidationError as exc:
-        problems = []
-        for err in exc.errors(include_input=False, include_url=False):
-            field = str(err["loc"][0]) if err["loc"] else "settings"
-            name = ENV_PREFIX + field.upper() if err["loc"] else "AVITO settings"
-            problems.append(f"{name}: {err['msg']}")
-        raise SettingsError("invalid Avito configuration: " + "; ".join(problems)) from None
+    return load_settings(AvitoSettings, SettingsError, "invalid Avito configuration", **overrides)

@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 
 from avito_sync.logs import configure_logging
-from avito_sync.notify.runtime import run_notifier
-from avito_sync.notify.settings import NotifySettingsError, Source, load_notify_settings
+from avito_sync.notify.settings import Source, load_notify_settings
+from avito_sync.settings_errors import exit_on_settings_error
 
 
 def notify_command(
@@ -25,11 +25,11 @@ def notify_command(
     Secrets come from the environment only (TELEGRAM_BOT_TOKEN,
     AVITO_SYNC_NOTIFY_WEBHOOK_SECRET, SUPABASE_SERVICE_ROLE_KEY), never from arguments.
     """
-    try:
+    # Imported here: the Realtime client would slow down every other `avito-sync` command.
+    from avito_sync.notify.runtime import run_notifier  # noqa: PLC0415
+
+    with exit_on_settings_error("notify"):
         settings = load_notify_settings(**({"source": source} if source else {}))
-    except NotifySettingsError as exc:
-        typer.secho(str(exc), fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=2) from None
     configure_logging(settings.log_level)
 
     async def run() -> None:

@@ -11,13 +11,15 @@ import ipaddress
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from avito_sync.settings_errors import SettingsError, load_settings
 
 Source = Literal["realtime", "listen"]
 
 
-class NotifySettingsError(ValueError):
+class NotifySettingsError(SettingsError):
     """Invalid notifier configuration; the message names every offending variable."""
 
 
@@ -170,16 +172,6 @@ def _is_loopback(host: str) -> bool:
 
 def load_notify_settings(**overrides: Any) -> NotifySettings:
     """Read settings from the environment; raise `NotifySettingsError` naming each bad one."""
-    try:
-        return NotifySettings(**overrides)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors(include_input=False, include_url=False):
-            field = str(err["loc"][0]) if err["loc"] else ""
-            info = NotifySettings.model_fields.get(field)
-            name = str(info.validation_alias) if info and info.validation_alias else field
-            problem = "is required but not set" if err["type"] == "missing" else err["msg"]
-            problems.append(f"{name or 'settings'}: {problem.removeprefix('Value error, ')}")
-        raise NotifySettingsError(
-            "invalid notifier configuration: " + "; ".join(problems)
-        ) from None
+    return load_settings(
+        NotifySettings, NotifySettingsError, "invalid notifier configuration", **overrides
+    )

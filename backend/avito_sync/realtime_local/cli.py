@@ -12,8 +12,6 @@ from typing import Annotated
 import typer
 
 from avito_sync.logs import configure_logging
-from avito_sync.realtime_local.decoding import LogicalFeed
-from avito_sync.realtime_local.server import RealtimeLocal, is_loopback
 
 
 def realtime_local_command(
@@ -31,6 +29,10 @@ def realtime_local_command(
     LOCAL ONLY: no authentication, no RLS, no broadcast/presence, only `eq` filters. Prints
     "realtime-local ready on <url>" to stderr once it accepts connections.
     """
+    # Imported here: websockets would slow down every other `avito-sync` command.
+    from avito_sync.realtime_local.decoding import LogicalFeed  # noqa: PLC0415
+    from avito_sync.realtime_local.server import RealtimeLocal, is_loopback  # noqa: PLC0415
+
     url = database_url or os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         typer.secho("--database-url or DATABASE_URL (postgresql://) is required", err=True)

@@ -10,10 +10,9 @@ from typing import Annotated
 import psycopg
 import typer
 
-from avito_sync.avito.settings import SettingsError, load_avito_settings
 from avito_sync.logs import configure_logging, get_logger
-from avito_sync.sync.runtime import SyncRuntime
-from avito_sync.sync.settings import SyncSettings, SyncSettingsError, load_sync_settings
+from avito_sync.settings_errors import exit_on_settings_error
+from avito_sync.sync.settings import load_sync_settings
 from avito_sync.sync.ticker import TickSetup, configure_tick
 
 log = get_logger(__name__)
@@ -22,13 +21,6 @@ log = get_logger(__name__)
 def _fail(message: str) -> typer.Exit:
     typer.secho(message, fg=typer.colors.RED, err=True)
     return typer.Exit(code=2)
-
-
-def _settings() -> SyncSettings:
-    try:
-        return load_sync_settings()
-    except SyncSettingsError as exc:
-        raise _fail(str(exc)) from None
 
 
 def setup_command(
@@ -42,7 +34,8 @@ def setup_command(
     The secret is read from AVITO_SYNC_POLL_SECRET only (never a command-line argument, which
     would show in the process list); the service checks the same variable. Safe to repeat.
     """
-    settings = _settings()
+    with exit_on_settings_error("setup"):
+        settings = load_sync_settings()
     url = service_url.rstrip("/") if service_url else settings.service_url
     if not url or not url.startswith(("http://", "https://")):
         raise _fail("AVITO_SYNC_SERVICE_URL (or --service-url) must be an http(s) URL")
@@ -73,11 +66,13 @@ def setup_command(
 
 def worker_command() -> None:
     """Run syncs until SIGINT/SIGTERM: LISTEN for app changes, poll as a fallback."""
-    settings = _settings()
-    try:
+    # Imported here: the Avito client stack would slow down every other `avito-sync` command.
+    from avito_sync.avito.settings import load_avito_settings  # noqa: PLC0415
+    from avito_sync.sync.runtime import SyncRuntime  # noqa: PLC0415
+
+    with exit_on_settings_error("worker"):
+        settings = load_sync_settings()
         avito_settings = load_avito_settings()
-    except SettingsError as exc:
-        raise _fail(str(exc)) from None
     configure_logging()
 
     async def run() -> None:

@@ -258,7 +258,14 @@ class SyncEngine:
             sync_input = await load_sync_input(conn, integration_id)
         plan = build_plan(sync_input, today)
         pushed = await push_plan(
-            self._pool, self._client, auth, ctx, plan, now=now, force=force_push
+            self._pool,
+            self._client,
+            auth,
+            ctx,
+            plan,
+            now=now,
+            force=force_push,
+            full_push_every=self._settings.full_push_every,
         )
         return pulled, pushed
 

@@ -7,18 +7,21 @@ Avito answer for one host never stalls the others.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from avito_sync.settings_errors import SettingsError, load_settings
 
 ENV_PREFIX = "AVITO_SYNC_"
 
 
-class SyncSettingsError(ValueError):
+class SyncSettingsError(SettingsError):
     """Invalid sync configuration; the message names every offending variable."""
 
 
@@ -50,6 +53,8 @@ class SyncSettings(BaseSettings):
     shutdown_grace_seconds: float = Field(default=30.0, ge=0, le=600)
 
     token_refresh_margin_seconds: int = Field(default=300, ge=0, le=86400)
+    # A complete push every so often repairs drift (a host editing the listing on Avito).
+    full_push_hours: float = Field(default=6.0, gt=0, le=24 * 30)
 
     poll_secret: SecretStr | None = None
     service_url: str | None = None
@@ -80,6 +85,10 @@ class SyncSettings(BaseSettings):
             raise ValueError("must be at least 32 characters")
         return value
 
+    @property
+    def full_push_every(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.full_push_hours)
+
     @model_validator(mode="after")
     def _backoff_order(self) -> SyncSettings:
         if self.backoff_cap_seconds < self.backoff_base_seconds:
@@ -89,17 +98,4 @@ class SyncSettings(BaseSettings):
 
 def load_sync_settings(**overrides: Any) -> SyncSettings:
     """Read settings from the environment; raise `SyncSettingsError` naming each bad variable."""
-    try:
-        return SyncSettings(**overrides)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors(include_input=False, include_url=False):
-            field = str(err["loc"][0]) if err["loc"] else ""
-            name = (
-                "DATABASE_URL"
-                if field in {"database_url", "DATABASE_URL"}
-                else (ENV_PREFIX + field.upper() if field else "AVITO_SYNC settings")
-            )
-            problem = "is required but not set" if err["type"] == "missing" else err["msg"]
-            problems.append(f"{name}: {problem.removeprefix('Value error, ')}")
-        raise SyncSettingsError("invalid sync configuration: " + "; ".join(problems)) from None
+    return load_settings(SyncSettings, SyncSettingsError, "invalid sync configuration", **overrides)
