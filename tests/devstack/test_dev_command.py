@@ -1,0 +1,149 @@
+"""`avito-sync dev` as a real process: its own cluster and ports, ready, usable, and stopped
+by SIGTERM with every child gone."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from avito_sync.db import cluster, stack
+from avito_sync.db.config import StackConfig
+from avito_sync.devstack.run import READY_BANNER
+from avito_sync.devstack.seed import DEMO_PROPERTY_IDS
+from tests.fixtures.db import cluster_config
+
+DEV = [sys.executable, "-m", "avito_sync", "dev"]
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+class DevProcess:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            DEV, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        self.lines: list[str] = []
+        self.ready = threading.Event()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+            if READY_BANNER in line:
+                self.ready.set()
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_ready(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.ready.wait(0.2):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"dev stack did not come up:\n{self.output}")
+
+
+@pytest.fixture
+def dev_env(tmp_path: Path) -> Iterator[tuple[dict[str, str], StackConfig]]:
+    """Unusual free ports, a cluster directory next to the test cluster's, a private state dir."""
+    pg_port, api, sandbox, realtime, inbox = free_ports(5)
+    test_root = cluster_config().root
+    database = StackConfig(root=test_root.with_name(test_root.name + "-devstack"), port=pg_port)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AVITO_", "SUPABASE_"))}
+    env.update(
+        AVITO_SYNC_PG_DIR=str(database.root),
+        AVITO_SYNC_PG_PORT=str(pg_port),
+        AVITO_SYNC_DEV_DIR=str(tmp_path / "dev"),
+        AVITO_SYNC_DEV_API_PORT=str(api),
+        AVITO_SYNC_DEV_SANDBOX_PORT=str(sandbox),
+        AVITO_SYNC_DEV_REALTIME_PORT=str(realtime),
+        AVITO_SYNC_DEV_INBOX_PORT=str(inbox),
+    )
+    yield env, database
+    stack.down(database)  # only matters when the test failed half-way
+
+
+def test_dev_stack_serves_and_stops_on_sigterm(
+    dev_env: tuple[dict[str, str], StackConfig],
+) -> None:
+    env, database = dev_env
+    dev = DevProcess(env)
+    try:
+        dev.wait_ready(90)
+        children = children_of(dev.process.pid)
+        assert len(children) == 5, dev.output  # sandbox, net, api, realtime, notify
+
+        api = f"http://127.0.0.1:{env['AVITO_SYNC_DEV_API_PORT']}"
+        sandbox = f"http://127.0.0.1:{env['AVITO_SYNC_DEV_SANDBOX_PORT']}"
+        with httpx.Client(trust_env=False, timeout=10) as http:
+            ready = http.get(f"{api}/readyz")
+            assert ready.status_code == 200, ready.text
+            assert ready.json()["ready"] is True
+            assert http.get(f"{sandbox}/_sandbox/clock").status_code == 200
+
+            token = subprocess.run(
+                [*DEV, "token"], env=env, capture_output=True, text=True, check=True
+            ).stdout.strip()
+            status = http.post(
+                f"{api}/functions/v1/avito-sync",
+                json={"action": "status", "property_id": str(DEMO_PROPERTY_IDS[0])},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert status.status_code == 200, status.text
+            assert status.json()["connected"] is False
+
+        env_file = Path(env["AVITO_SYNC_DEV_DIR"]) / "dev.env"
+        assert env_file.stat().st_mode & 0o777 == 0o600
+
+        dev.process.send_signal(signal.SIGTERM)
+        assert dev.process.wait(timeout=30) == 0, dev.output
+    finally:
+        if dev.process.poll() is None:
+            dev.process.kill()
+            dev.process.wait()
+    deadline = time.monotonic() + 5
+    while any(alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in children if alive(pid)], dev.output
+    assert cluster.running_pid(stack.located(database)) is None
