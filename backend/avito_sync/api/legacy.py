@@ -19,9 +19,10 @@ from fastapi import APIRouter, Body
 from avito_sync.api import store
 from avito_sync.api.actions import connect
 from avito_sync.api.actions.integrations import close_calendar, integration_of
+from avito_sync.api.actions.listings import check_item_on_avito
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.deps import Context, CurrentUser
-from avito_sync.api.errors import ApiError, ErrorCode
+from avito_sync.api.errors import MESSAGES, ApiError, ErrorCode
 from avito_sync.api.models import (
     LegacyCloseAvailabilityBody,
     LegacyOAuthCallbackBody,
@@ -64,21 +65,69 @@ async def legacy_sync(
         if error.code != ErrorCode.INTEGRATION_NOT_FOUND:
             raise
         return {"success": False, "error": "Integration not found or inactive"}
+    account_id = row["avito_account_id"]
+    if account_id is None:
+        linked = await _link_typed_integration(context, user.id, row)
+        if isinstance(linked, dict):
+            return linked
+        account_id = linked
     async with context.pool.connection() as conn:
-        account = (
-            await store.owned_account(conn, user.id, row["avito_account_id"])
-            if row["avito_account_id"]
-            else None
-        )
+        account = await store.owned_account(conn, user.id, account_id)
     if account is None or account["status"] != "active":
-        return {
-            "success": False,
-            "error": "Avito не подключён или доступ истёк. Подключите аккаунт заново.",
-            "errorCode": "NO_ACCESS_TOKEN",
-            "requiresReconnect": True,
-        }
+        return {**NO_ACCESS_TOKEN}
     trigger = "initial" if body.action == "initial-sync" else "manual"
     return await context.run_sync(row["id"], trigger)
+
+
+NO_ACCESS_TOKEN: dict[str, Any] = {
+    "success": False,
+    "error": "Avito не подключён или доступ истёк. Подключите аккаунт заново.",
+    "errorCode": "NO_ACCESS_TOKEN",
+    "requiresReconnect": True,
+}
+
+
+async def _link_typed_integration(
+    context: ServiceContext, user_id: uuid.UUID, row: store.Row
+) -> uuid.UUID | dict[str, Any]:
+    """Link a row the app wrote itself (typed ids, no account) to the caller's account.
+
+    The database links such rows on write when the listing is already recorded for one of
+    the owner's accounts (migration 20261127400000). Otherwise the candidate account (the
+    owner's account with the typed user id, else their only account) is asked whether the
+    listing is its own; a confirmed listing is recorded and the row linked. Returns the
+    account id, or the app-shaped failure body.
+    """
+    async with context.pool.connection() as conn:
+        cur = await conn.execute(
+            "select avito_private.app_integration_candidate(%s) as account_id", (row["id"],)
+        )
+        found = await cur.fetchone()
+        candidate = found["account_id"] if found else None
+        account = await store.owned_account(conn, user_id, candidate) if candidate else None
+    if account is None or account["status"] != "active":
+        return {**NO_ACCESS_TOKEN}
+    item_id = int(row["avito_item_id"])
+    try:
+        info = await check_item_on_avito(context, account, item_id)
+    except ApiError as error:
+        if error.status in (401, 403):
+            raise
+        return {"success": False, "error": error.message, "errorCode": error.code.value}
+    async with context.pool.connection() as conn, conn.transaction():
+        await store.remember_item(conn, account["id"], item_id, info.status, info.url)
+        cur = await conn.execute(
+            "select avito_private.link_app_integration(%s) as account_id", (row["id"],)
+        )
+        linked = await cur.fetchone()
+    if linked is None or linked["account_id"] is None:
+        return {
+            "success": False,
+            "error": MESSAGES[ErrorCode.ITEM_IN_USE],
+            "errorCode": ErrorCode.ITEM_IN_USE.value,
+        }
+    account_id: uuid.UUID = linked["account_id"]
+    return account_id
 
 
 def legacy_state(context: ServiceContext, raw: str, user_id: uuid.UUID) -> OAuthState:

@@ -46,12 +46,12 @@ def sync_response(result: SyncResult) -> dict[str, Any]:
         }
 
     push = result.push
-    errors = [o.legacy_entry() for o in push.outcomes if not o.ok] if push else []
+    # The old function's split: a base-params 404 is a warning, a 409 on closures and the
+    # plan's warnings go to warnings[], real refusals to errors[] (one modal each).
+    errors = push.legacy_errors() if push else []
+    warnings = push.legacy_warnings() if push else []
     if push is None and result.status == "failed":
         errors.append({"operation": "sync", "statusCode": None, "message": result.error or ""})
-    warnings = [
-        {"operation": "validation", "statusCode": None, "message": w} for w in result.warnings
-    ]
     has_error = result.status == "failed" or bool(errors)
     message = MESSAGES[ErrorCode.SYNC_FAILED] if has_error else OK_MESSAGE
     body: dict[str, Any] = {
@@ -59,9 +59,9 @@ def sync_response(result: SyncResult) -> dict[str, Any]:
         "status": result.status,
         "hasError": has_error,
         "hasData": result.pull is not None,
-        "pushSuccess": bool(push and push.push_success),
+        "pushSuccess": push is not None and not errors,
         "pricesPushSuccess": bool(push and push.prices_push_success),
-        "intervalsPushSuccess": bool(push and push.outcome("intervals").ok),
+        "intervalsPushSuccess": bool(push and push.intervals_push_success),
         "errors": errors,
         "warnings": warnings,
         "message": message,
@@ -72,5 +72,5 @@ def sync_response(result: SyncResult) -> dict[str, Any]:
         detail = result.error or "; ".join(str(e.get("message", "")) for e in errors)
         body.update(code=ErrorCode.SYNC_FAILED.value, error=message, errorMessage=detail)
     if warnings:
-        body["warningMessage"] = "; ".join(result.warnings)
+        body["warningMessage"] = "; ".join(str(w["message"]) for w in warnings)
     return body
