@@ -13,11 +13,12 @@ TEST_ENV := AVITO_SYNC_PG_DIR=$(TEST_PG_DIR) AVITO_SYNC_PG_PORT=$(TEST_PG_PORT)
 NOT_OURS := 'pg_catalog','information_schema','pg_toast','extensions','auth','vault','net','cron','supabase_migrations'
 PGTAP_FILES := $(sort $(wildcard supabase/tests/database/*.sql))
 
-.PHONY: help dev test venv node lint typecheck sqlcheck pytest test-down
+.PHONY: help dev bench test venv node lint typecheck sqlcheck pytest test-down
 
 help:
 	@echo "make dev   - run the whole system locally"
 	@echo "make test  - run every test"
+	@echo "make bench - run the benchmarks (bench/README.md)"
 
 venv: .venv/.synced
 .venv/.synced: pyproject.toml uv.lock
@@ -69,3 +70,11 @@ test-down: venv
 # test one); ports and directories are overridable, see `avito-sync dev --help`.
 dev: venv
 	$(RUN) avito-sync dev
+
+# Benchmarks, never part of `make test`: their own cluster (.local/pg-bench on 54332, recreated
+# each run; AVITO_SYNC_BENCH_PG_DIR/PORT move it) and a sandbox on a free port. BENCH picks
+# some of "plan calls throughput"; BENCH_HOSTS sizes the throughput run.
+BENCH ?=
+BENCH_HOSTS ?= 40
+bench: venv
+	$(RUN) python -m bench $(BENCH) --hosts $(BENCH_HOSTS)

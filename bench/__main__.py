@@ -1,0 +1,93 @@
+"""`python -m bench [plan] [calls] [throughput] [--hosts N]`: run, print a table, save JSON.
+
+Results go to `bench/results/<UTC timestamp>.json` (git-ignored). With no names, all run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import datetime as dt
+import json
+import logging
+import os
+import platform
+from pathlib import Path
+
+from avito_sync.logs import configure_logging
+from bench import plan_cost, sync_calls, throughput
+from bench.harness import Result, bench_env
+
+NAMES = ("plan", "calls", "throughput")
+LATENCIES_MS = (0, 50)
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+async def run(names: list[str], hosts: int) -> list[Result]:
+    results = []
+    if "plan" in names:
+        print("bench: build_plan ...", flush=True)
+        results.append(plan_cost.run())
+    if {"calls", "throughput"} & set(names):
+        with bench_env() as env:
+            if "calls" in names:
+                print("bench: API calls per sync ...", flush=True)
+                results.append(await sync_calls.run(env))
+            if "throughput" in names:
+                print(f"bench: throughput over {hosts} integrations ...", flush=True)
+                results += await throughput.run(env, hosts, LATENCIES_MS)
+    return results
+
+
+def table(results: list[Result]) -> str:
+    rows = [("benchmark", "baseline", "candidate", "unit", "ratio")]
+    for r in results:
+        rows.append(
+            (
+                r.name,
+                f"{r.baseline_value:.3g} ({r.baseline})",
+                f"{r.candidate_value:.3g} ({r.candidate})",
+                r.unit,
+                f"{r.ratio:.2f}",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines += ["", *(f"- {r.name}: ratio = {r.meaning}" for r in results)]
+    return "\n".join(lines)
+
+
+def save(results: list[Result]) -> Path:
+    RESULTS_DIR.mkdir(exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC)
+    path = RESULTS_DIR / f"{stamp:%Y%m%dT%H%M%SZ}.json"
+    document = {
+        "at": stamp.isoformat(),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "results": [dataclasses.asdict(r) for r in results],
+    }
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("names", nargs="*", metavar="|".join(NAMES), help="default: all")
+    parser.add_argument("--hosts", type=int, default=40, help="integrations for throughput")
+    args = parser.parse_args()
+    unknown = sorted(set(args.names) - set(NAMES))
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
+    if not 1 <= args.hosts <= 500:
+        parser.error("--hosts must be in 1..500")
+    configure_logging("WARNING")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    results = asyncio.run(run(list(args.names) or list(NAMES), args.hosts))
+    print()
+    print(table(results))
+    print(f"\nsaved {save(results)}")
+
+
+main()
