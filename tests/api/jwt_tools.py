@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from tests.support.net import serving
 
 ISSUER_PATH = "/auth/v1"
 HS_SECRET = "legacy-jwt-secret-with-at-least-32-characters!!"
@@ -74,15 +75,9 @@ def serve_jwks(keys: list[SigningKey]) -> Iterator[JwksServer]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as base_url:
+        state.base_url = base_url
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def claims(issuer: str, user_id: uuid.UUID, **overrides: Any) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,15 +12,9 @@ import httpx
 from tests.api.conftest import STATE_SECRET
 from tests.api.jwt_tools import JwksServer
 from tests.fixtures.sandbox import Sandbox
+from tests.support.net import free_port
 
 SERVE = [sys.executable, "-m", "avito_sync", "serve"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def serve_env(database_url: str, jwks: JwksServer, sandbox: Sandbox) -> dict[str, str]:

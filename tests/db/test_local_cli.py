@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import uuid
@@ -16,6 +15,7 @@ import pytest
 from avito_sync.db import stack
 from avito_sync.db.config import StackConfig
 from tests.fixtures.db import connect
+from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,12 +34,6 @@ def db_cli(config: StackConfig, *args: str) -> subprocess.CompletedProcess[str]:
         check=False,
         timeout=180,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from avito_sync.db.netdispatch import is_loopback_url
 from tests.fixtures.db import Conn, ScratchDatabases, as_anon, connect, running_net_dispatcher
+from tests.support.net import serving
 
 
 @dataclass
@@ -59,14 +60,12 @@ def recorder() -> Iterator[Recorder]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    holder["r"] = Recorder(url=f"http://127.0.0.1:{server.server_address[1]}")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield holder["r"]
-    holder["r"].release.set()
-    server.shutdown()
-    server.server_close()
+    with serving(Handler) as base_url:
+        holder["r"] = Recorder(url=base_url)
+        try:
+            yield holder["r"]
+        finally:
+            holder["r"].release.set()
 
 
 def wait_for_response(conn: Conn, request_id: int, deadline_s: float = 20) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -118,22 +118,6 @@ def deliveries(db: Conn) -> list[dict[str, Any]]:
         "select d.*, c.kind as channel_kind from public.notification_deliveries d"
         " join public.notification_channels c on c.id = d.channel_id order by d.id"
     ).fetchall()
-
-
-async def wait_for(
-    condition: Callable[[], bool | Awaitable[bool]], bound: float = 15.0, what: str = ""
-) -> None:
-    """Poll `condition` until true; fail after `bound` seconds (a bound, not a measurement)."""
-    deadline = time.monotonic() + bound
-    while True:
-        result = condition()
-        if not isinstance(result, bool):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what or 'condition'}")
-        await asyncio.sleep(0.05)
 
 
 class SilentSource:

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import sys
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support.net import free_port
+from tests.support.processes import stop_process
 
 
 def start_standin(database_url: str, port: int) -> subprocess.Popen[str]:
@@ -54,18 +50,6 @@ def start_standin(database_url: str, port: int) -> subprocess.Popen[str]:
     return proc
 
 
-def stop(proc: subprocess.Popen[str], *, kill: bool = False) -> None:
-    """SIGKILL (a crash) or SIGTERM; a process that ignores SIGTERM is killed, never left."""
-    if proc.poll() is None:
-        proc.kill() if kill else proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
-        raise
-
-
 @asynccontextmanager
 async def standin(
     database_url: str, port: int | None = None
@@ -76,4 +60,4 @@ async def standin(
     try:
         yield proc, port
     finally:
-        await asyncio.to_thread(stop, proc)
+        await asyncio.to_thread(stop_process, proc)

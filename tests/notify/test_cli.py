@@ -21,9 +21,9 @@ from tests.notify.conftest import (
     emit,
     guest_booking,
     make_host,
-    wait_for,
 )
 from tests.notify.receivers import Receiver
+from tests.support.waiting import wait_for
 
 
 def notify_env(database_url: str, telegram: Receiver, **extra: str) -> dict[str, str]:

@@ -25,9 +25,9 @@ from tests.notify.conftest import (
     emit,
     guest_booking,
     make_host,
-    wait_for,
 )
 from tests.notify.receivers import Receiver
+from tests.support.waiting import wait_for
 
 Start = Callable[[Notifier, WakeSource], None]
 

@@ -18,8 +18,9 @@ from realtime import (
 
 from avito_sync.realtime_local.decoding import change_data, commit_timestamp, realtime_type
 from avito_sync.realtime_local.protocol import ProtocolError, join_reply, parse_bindings
-from tests.notify.conftest import Conn, make_host, wait_for
+from tests.notify.conftest import Conn, make_host
 from tests.notify.standin import standin
+from tests.support.waiting import wait_for
 
 BINDINGS: list[dict[str, Any]] = [
     {

@@ -17,10 +17,12 @@ from tests.notify.conftest import (
     deliveries,
     emit,
     make_host,
-    wait_for,
 )
 from tests.notify.receivers import Receiver
-from tests.notify.standin import free_port, standin, start_standin, stop
+from tests.notify.standin import standin, start_standin
+from tests.support.net import free_port
+from tests.support.processes import stop_process
+from tests.support.waiting import wait_for
 
 Start = Callable[[Notifier, WakeSource], None]
 
@@ -85,16 +87,16 @@ async def test_events_missed_while_realtime_was_down_are_caught_up_after_resubsc
     running_notifier(notifier, source)
     await wait_for(caught_up(notifier, source), what="first subscribe")
 
-    await asyncio.to_thread(stop, proc, kill=True)
+    await asyncio.to_thread(stop_process, proc, kill=True)
     emit(db, host)
     emit(db, host, "booking_cancelled")
     await asyncio.sleep(0.3)  # let the client notice; not part of any assertion
     assert deliveries(db)[0]["status"] == "pending"
     proc = await asyncio.to_thread(start_standin, database_url, port)
     try:
-        await wait_for(delivered(db, 2), bound=30, what="catch-up after resubscribe")
+        await wait_for(delivered(db, 2), limit=30, what="catch-up after resubscribe")
     finally:
-        await asyncio.to_thread(stop, proc)
+        await asyncio.to_thread(stop_process, proc)
 
     assert source.reasons.count("subscribed") >= 2
     assert "event" not in source.reasons  # the new slot never saw those inserts

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from avito_sync.sandbox.control import SandboxControl, SandboxControlError
 from avito_sync.sandbox.server import SandboxServer
 from tests.fixtures.sandbox import Sandbox
 from tests.sandbox.conftest import Api, days
+from tests.support.net import free_port
 
 
 def test_state_shows_the_demo_world_without_secrets(api: Api, sandbox: Sandbox) -> None:
@@ -176,15 +176,8 @@ def test_configuration_from_env_and_options() -> None:
         config_from_env({}, redirect_uri="not a url")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def test_cli_runs_a_standalone_sandbox(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AVITO_")}
     process = subprocess.Popen(
         [sys.executable, "-m", "avito_sync", "sandbox", "--port", str(port), "--token-ttl", "120"],

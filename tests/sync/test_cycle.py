@@ -12,6 +12,7 @@ import psycopg
 from avito_sync.avito import AvitoClient
 from avito_sync.sync.runtime import SyncRuntime
 from tests.fixtures.sandbox import Sandbox
+from tests.support.waiting import wait_for
 from tests.sync import add_booking, avito_booking, day, events
 from tests.sync.test_engine_support import (  # noqa: F401 - fixtures
     client_fixture,
@@ -20,7 +21,6 @@ from tests.sync.test_engine_support import (  # noqa: F401 - fixtures
     queue_row,
     runs,
     sync_pool_fixture,
-    wait_for,
 )
 
 Conn = psycopg.Connection[dict[str, Any]]

@@ -7,7 +7,6 @@ tokens stored in Vault with `avito_private.store_account_tokens`, as the connect
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -141,13 +140,6 @@ def runs(db: Conn, integration_id: uuid.UUID) -> list[dict[str, Any]]:
         "select * from public.avito_sync_runs where integration_id = %s order by id",
         (integration_id,),
     ).fetchall()
-
-
-async def wait_for(condition: Callable[[], bool], limit: float = 10.0) -> None:
-    """Wait until `condition()` holds, failing after `limit` seconds (never a fixed sleep)."""
-    async with asyncio.timeout(limit):
-        while not condition():  # noqa: ASYNC110 - the conditions read other processes' state
-            await asyncio.sleep(0.05)
 
 
 @pytest.fixture(name="client")

@@ -20,6 +20,7 @@ from avito_sync.sync.runtime import SyncRuntime
 from avito_sync.sync.ticker import configure_tick
 from tests.fixtures.db import apply_migrations, running_net_dispatcher
 from tests.fixtures.sandbox import Sandbox
+from tests.support.waiting import wait_for
 from tests.sync import seed_integration
 from tests.sync.test_engine_support import (  # noqa: F401 - fixtures
     client_fixture,
@@ -27,7 +28,6 @@ from tests.sync.test_engine_support import (  # noqa: F401 - fixtures
     make_runtime_fixture,
     runs,
     sync_pool_fixture,
-    wait_for,
 )
 
 Conn = psycopg.Connection[dict[str, Any]]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from avito_sync.api.poll import PollGate, router
+from tests.support.waiting import wait_for
 
 SECRET = "s" * 40
 
@@ -41,13 +42,6 @@ async def served() -> AsyncIterator[tuple[httpx.AsyncClient, PollGate, Batches]]
         yield client, gate, batches
     batches.release.set()
     await gate.aclose()
-
-
-async def wait_until(condition: Callable[[], bool], limit: float = 10.0) -> None:
-    """Poll a condition with a bounded wait (the gate has no event for a fired timer)."""
-    async with asyncio.timeout(limit):
-        while not condition():  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
 
 
 def bearer(secret: str) -> dict[str, str]:
@@ -118,7 +112,7 @@ async def test_a_delayed_poll_starts_later_and_is_dropped_if_busy_then(
     # Another delayed poll fires while the first batch still runs: dropped, not queued.
     await client.post("/v1/poll", headers=bearer(SECRET), json={"delay_seconds": 1})
     assert gate.scheduled == 1
-    await wait_until(lambda: gate.scheduled == 0)
+    await wait_for(lambda: gate.scheduled == 0)
     assert batches.started == 1
     batches.release.set()
     await gate.wait_idle()

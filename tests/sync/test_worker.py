@@ -18,6 +18,7 @@ from avito_sync.avito import AvitoClient
 from avito_sync.sync.runtime import SyncRuntime
 from tests.fixtures.db import create_user
 from tests.fixtures.sandbox import Sandbox
+from tests.support.waiting import wait_for
 from tests.sync import avito_booking, day
 from tests.sync.test_engine_support import (  # noqa: F401 - fixtures
     Host,
@@ -29,7 +30,6 @@ from tests.sync.test_engine_support import (  # noqa: F401 - fixtures
     runs,
     store_tokens,
     sync_pool_fixture,
-    wait_for,
 )
 
 Conn = psycopg.Connection[dict[str, Any]]
