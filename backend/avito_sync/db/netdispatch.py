@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import psycopg
@@ -24,6 +22,7 @@ from psycopg.rows import dict_row
 
 from avito_sync.db.errors import StackError
 from avito_sync.logs import get_logger
+from avito_sync.loopback import is_loopback_url
 
 log = get_logger(__name__)
 
@@ -34,23 +33,6 @@ RECONNECT_SECONDS = 1.0
 USER_AGENT = "pg_net/local-stand-in"
 _LOCK_KEY = "avito-sync net-dispatch"
 APPLICATION_NAME = "avito-sync net-dispatch"
-
-
-def is_loopback_url(url: str) -> bool:
-    """True for http(s) URLs whose host is localhost or a loopback address."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        return False
-    if parts.scheme not in ("http", "https") or not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,13 @@ the environment and are held as `SecretStr`, so a settings object printed or log
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from avito_sync.loopback import is_loopback_host
 from avito_sync.settings_errors import SettingsError, load_settings
 
 Source = Literal["realtime", "listen"]
@@ -143,7 +143,7 @@ class NotifySettings(BaseSettings):
         items = value.split(",") if isinstance(value, str) else list(value or [])
         hosts = frozenset(str(h).strip().lower() for h in items if str(h).strip())
         for host in hosts:
-            if host != "localhost" and not _is_loopback(host):
+            if not is_loopback_host(host):
                 raise ValueError(f"{host!r} is not a loopback host (plain http is for dev only)")
         return hosts
 
@@ -161,13 +161,6 @@ class NotifySettings(BaseSettings):
         if self.realtime_url:
             return self.realtime_url
         return f"{self.supabase_url}/realtime/v1" if self.supabase_url else None
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def load_notify_settings(**overrides: Any) -> NotifySettings:

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from avito_sync.logs import configure_logging
+from avito_sync.loopback import is_loopback_host
 
 
 def realtime_local_command(
@@ -31,13 +32,13 @@ def realtime_local_command(
     """
     # Imported here: websockets would slow down every other `avito-sync` command.
     from avito_sync.realtime_local.decoding import LogicalFeed  # noqa: PLC0415
-    from avito_sync.realtime_local.server import RealtimeLocal, is_loopback  # noqa: PLC0415
+    from avito_sync.realtime_local.server import RealtimeLocal  # noqa: PLC0415
 
     url = database_url or os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         typer.secho("--database-url or DATABASE_URL (postgresql://) is required", err=True)
         raise typer.Exit(code=2)
-    if not is_loopback(host):
+    if not is_loopback_host(host):
         typer.secho(f"realtime-local listens on loopback only, not {host!r}", err=True)
         raise typer.Exit(code=2)
     configure_logging()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import json
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -16,6 +15,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from avito_sync.logs import get_logger
+from avito_sync.loopback import is_loopback_host
 from avito_sync.realtime_local import protocol
 from avito_sync.realtime_local.decoding import LogicalFeed
 from avito_sync.realtime_local.protocol import Binding, ProtocolError
@@ -24,15 +24,6 @@ log = get_logger(__name__)
 
 VSN = "1.0.0"
 OUTBOX_LIMIT = 10_000
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _Client:
@@ -134,7 +125,7 @@ class RealtimeLocal:
 
     async def serve(self, host: str, port: int) -> Server:
         """Start listening (the feed must be started separately); returns the server."""
-        if not is_loopback(host):
+        if not is_loopback_host(host):
             raise ValueError(f"realtime-local listens on loopback only, not {host!r}")
         return await serve(self._handle, host, port, process_request=self._check_request)
 
