@@ -186,9 +186,11 @@ begin
     end if;
   end if;
 
-  insert into public.avito_logs (integration_id, property_id, action, status, error, details)
+  -- clock_timestamp(): rows written in one transaction still come in order.
+  insert into public.avito_logs
+    (integration_id, property_id, action, status, error, details, created_at)
   values (p_integration_id, v_property_id, p_action, p_status, v_error,
-          coalesce(p_details, '{}'::jsonb));
+          coalesce(p_details, '{}'::jsonb), clock_timestamp());
   return true;
 end;
 $$;

@@ -35,7 +35,7 @@ declare
   v_cur jsonb;
   v_patch jsonb;
   v_field text;
-  v_ids bigint[] := '{}';
+  v_ids bigint[] := array[]::bigint[];
   v_changes integer;
   v_conf record;
   v_created integer := 0;
