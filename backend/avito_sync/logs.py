@@ -26,6 +26,11 @@ _JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _QUERY_SECRET = re.compile(
     r"(?i)\b(code|access_token|refresh_token|client_secret|token|state)=([^&\s\"']+)"
 )
+# Postgres puts row contents (a guest's name, phone, email) in the DETAIL line of an error,
+# and tracebacks of logged exceptions carry it: the whole line goes.
+_PG_DETAIL = re.compile(r"(?m)^(DETAIL:)[^\n]*")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
+_PHONE = re.compile(r"\+\d[\d ()-]{8,}\d")
 
 
 def is_sensitive_key(key: str) -> bool:
@@ -33,10 +38,14 @@ def is_sensitive_key(key: str) -> bool:
 
 
 def scrub_text(text: str) -> str:
-    """Remove bearer tokens, JWTs and secret query parameters from free text."""
+    """Remove bearer tokens, JWTs, secret query parameters, Postgres row details, email
+    addresses and international phone numbers from free text."""
     text = _BEARER.sub("Bearer " + REDACTED, text)
     text = _JWT.sub(REDACTED, text)
-    return _QUERY_SECRET.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
+    text = _QUERY_SECRET.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
+    text = _PG_DETAIL.sub(rf"\1  {REDACTED}", text)
+    text = _EMAIL.sub(REDACTED, text)
+    return _PHONE.sub(REDACTED, text)
 
 
 def redact(value: Any, key: str = "") -> Any:
