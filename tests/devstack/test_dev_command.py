@@ -49,6 +49,10 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def command_line(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
 def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -142,8 +146,31 @@ def test_dev_stack_serves_and_stops_on_sigterm(
         if dev.process.poll() is None:
             dev.process.kill()
             dev.process.wait()
+    assert_all_gone(children, database, dev.output)
+
+
+def assert_all_gone(children: list[int], database: StackConfig, output: str) -> None:
     deadline = time.monotonic() + 5
     while any(alive(pid) for pid in children) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not [pid for pid in children if alive(pid)], dev.output
+    assert not [pid for pid in children if alive(pid)], output
     assert cluster.running_pid(stack.located(database)) is None
+
+
+def test_a_dying_child_stops_the_whole_stack(
+    dev_env: tuple[dict[str, str], StackConfig],
+) -> None:
+    env, database = dev_env
+    dev = DevProcess(env)
+    try:
+        dev.wait_ready(90)
+        children = children_of(dev.process.pid)
+        (sandbox,) = [pid for pid in children if " sandbox " in command_line(pid)]
+        os.kill(sandbox, signal.SIGKILL)
+        assert dev.process.wait(timeout=30) == 1, dev.output
+    finally:
+        if dev.process.poll() is None:
+            dev.process.kill()
+            dev.process.wait()
+    assert "dev stack failed: sandbox exited with status -9" in dev.output
+    assert_all_gone(children, database, dev.output)

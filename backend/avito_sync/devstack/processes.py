@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from avito_sync.devstack.output import Output
+from avito_sync.devstack.output import Output, compact
 
 READY_TIMEOUT_SECONDS = 90.0
 STOP_TIMEOUT_SECONDS = 10.0
@@ -47,7 +47,7 @@ class Child:
         return self.process.returncode is None
 
     def failure(self, what: str) -> ChildFailed:
-        lines = "\n".join(f"  {line}" for line in self.tail)
+        lines = "\n".join(f"  {compact(line)}" for line in self.tail)
         return ChildFailed(
             f"{self.name} {what}" + (f"; its last output:\n{lines}" if lines else "")
         )

@@ -82,6 +82,7 @@ def banner(config: DevConfig, database: StackConfig, seeded: list[str]) -> str:
   dev secrets  {config.env_file}
   dev JWT      TOKEN=$(uv run --frozen avito-sync dev token)   [--user-id UUID]
   try          curl -s {api}/functions/v1/avito-sync -H "Authorization: Bearer $TOKEN" \\
+                 -H 'Content-Type: application/json' \\
                  -d '{{"action":"oauth-url","property_id":"{DEMO_PROPERTY_IDS[0]}"}}'
   stop         Ctrl-C
 ==============================================================================="""
@@ -142,41 +143,47 @@ async def _start_all(
     supervisor: Supervisor,
     stop: asyncio.Event,
 ) -> None:
-    """Start each child once the previous is ready; give up quietly when `stop` is set."""
+    """Start the children in two phases, each all at once, every child awaited until ready:
+    first those that need only the database, then the tick set-up and the notifier (which
+    needs the Realtime stand-in). Gives up quietly when `stop` is set."""
     sandbox_args = ["sandbox", "--port", str(config.sandbox_port)]
     sandbox_args += ["--state-file", str(config.sandbox_state_file)]
-    steps: list[Callable[[], Coroutine[Any, Any, object]]] = [
-        lambda: supervisor.start(
-            "sandbox",
-            sandbox_args,
-            env,
-            ready_check=http_ok(f"{config.sandbox_url}/_sandbox/clock"),
-        ),
-        lambda: supervisor.start(
-            "net",
-            ["db", "net-dispatch", "--database-url", database.url],
-            env,
-            ready_line="net-dispatch ready",
-        ),
-        lambda: supervisor.start(
-            "api",
-            ["serve", "--host", HOST, "--port", str(config.api_port)],
-            env,
-            ready_check=http_ok(f"{config.api_url}/readyz"),
-        ),
-        lambda: supervisor.run_once("setup", ["setup"], env),
-        lambda: supervisor.start(
-            "realtime",
-            ["realtime-local", "--host", HOST, "--port", str(config.realtime_port)],
-            env,
-            ready_line="realtime-local ready on",
-        ),
-        lambda: supervisor.start(
-            "notify", ["notify", "--source", "realtime"], env, ready_line="notify_started"
-        ),
+    phases: list[list[Callable[[], Coroutine[Any, Any, object]]]] = [
+        [
+            lambda: supervisor.start(
+                "sandbox",
+                sandbox_args,
+                env,
+                ready_check=http_ok(f"{config.sandbox_url}/_sandbox/clock"),
+            ),
+            lambda: supervisor.start(
+                "net",
+                ["db", "net-dispatch", "--database-url", database.url],
+                env,
+                ready_line="net-dispatch ready",
+            ),
+            lambda: supervisor.start(
+                "api",
+                ["serve", "--host", HOST, "--port", str(config.api_port)],
+                env,
+                ready_check=http_ok(f"{config.api_url}/readyz"),
+            ),
+            lambda: supervisor.start(
+                "realtime",
+                ["realtime-local", "--host", HOST, "--port", str(config.realtime_port)],
+                env,
+                ready_line="realtime-local ready on",
+            ),
+        ],
+        [
+            lambda: supervisor.run_once("setup", ["setup"], env),
+            lambda: supervisor.start(
+                "notify", ["notify", "--source", "realtime"], env, ready_line="notify_started"
+            ),
+        ],
     ]
-    for step in steps:
-        started: asyncio.Task[object] = asyncio.create_task(step())
+    for phase in phases:
+        started = asyncio.create_task(_together(phase))
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({started, stopping}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
@@ -185,6 +192,16 @@ async def _start_all(
             await asyncio.gather(started, return_exceptions=True)
             return
         started.result()
+
+
+async def _together(steps: list[Callable[[], Coroutine[Any, Any, object]]]) -> None:
+    """Run the steps concurrently; the first failure cancels the rest and is raised."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            for step in steps:
+                group.create_task(step())
+    except* ChildFailed as failures:
+        raise failures.exceptions[0] from None
 
 
 async def _watch(supervisor: Supervisor, output: Output, stop: asyncio.Event) -> int:
