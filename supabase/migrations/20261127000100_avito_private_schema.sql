@@ -109,15 +109,114 @@ begin
 end;
 $$;
 
-revoke all on function avito_private.ensure_constraint(regclass, text, text, boolean)
-  from public, anon, authenticated, service_role;
-revoke all on function avito_private.ensure_timestamptz(regclass, text)
-  from public, anon, authenticated, service_role;
-revoke all on function avito_private.ensure_not_null(regclass, text)
-  from public, anon, authenticated, service_role;
-revoke all on function avito_private.has_unique_key(regclass, text[])
-  from public, anon, authenticated, service_role;
-revoke all on function avito_private.has_foreign_key(regclass, text)
-  from public, anon, authenticated, service_role;
-revoke all on function avito_private.touch_updated_at()
-  from public, anon, authenticated, service_role;
+-- Creates the trigger that keeps updated_at honest on one table (replacing an older one).
+create or replace function avito_private.ensure_touch_updated_at(p_table regclass) returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+  execute pg_catalog.format(
+    'create or replace trigger avito_touch_updated_at before update on %s '
+    'for each row execute function avito_private.touch_updated_at()', p_table);
+end;
+$$;
+
+-- (Re)creates the policies <table>_owner_<command> for authenticated: a row is reachable only
+-- while p_rule (a boolean expression over the table's columns, written in a migration, never
+-- taken from input) holds. USING for select/update/delete, WITH CHECK for insert/update, so a
+-- row can neither be read nor written into somebody else's hands.
+create or replace function avito_private.ensure_owner_policies(
+  p_table regclass, p_rule text, variadic p_commands text[]
+) returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_command text;
+  v_policy text;
+begin
+  foreach v_command in array p_commands loop
+    if v_command is null or v_command not in ('select', 'insert', 'update', 'delete') then
+      raise exception 'ensure_owner_policies: unknown command %', v_command
+        using errcode = 'invalid_parameter_value';
+    end if;
+    v_policy := (select c.relname from pg_catalog.pg_class c where c.oid = p_table)
+                || '_owner_' || v_command;
+    execute pg_catalog.format('drop policy if exists %I on %s', v_policy, p_table);
+    execute pg_catalog.format(
+      'create policy %I on %s for %s to authenticated %s', v_policy, p_table, v_command,
+      case v_command
+        when 'insert' then pg_catalog.format('with check (%s)', p_rule)
+        when 'update' then pg_catalog.format('using (%s) with check (%s)', p_rule, p_rule)
+        else pg_catalog.format('using (%s)', p_rule)
+      end);
+  end loop;
+end;
+$$;
+
+-- Drops every policy on the table that is not one of ours (<table>_owner_*): the old app's
+-- policies (e.g. FOR ALL) let owners write columns that only the service may decide.
+create or replace function avito_private.drop_foreign_policies(p_table regclass) returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_policy name;
+begin
+  for v_policy in
+    select p.polname from pg_catalog.pg_policy p
+    join pg_catalog.pg_class c on c.oid = p.polrelid
+    where p.polrelid = p_table
+      and not starts_with(p.polname::text, c.relname::text || '_owner_')
+  loop
+    execute pg_catalog.format('drop policy %I on %s', v_policy, p_table);
+  end loop;
+end;
+$$;
+
+-- Functions only their owner runs (internal helpers, trigger functions): Postgres grants
+-- EXECUTE to PUBLIC on every new function, so it is taken away from every API role.
+create or replace function avito_private.revoke_execute(variadic p_functions regprocedure[])
+returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_function regprocedure;
+begin
+  foreach v_function in array p_functions loop
+    execute pg_catalog.format(
+      'revoke all on function %s from public, anon, authenticated, service_role', v_function);
+  end loop;
+end;
+$$;
+
+-- Functions the service calls: EXECUTE for service_role and nobody else.
+create or replace function avito_private.grant_execute_to_service(
+  variadic p_functions regprocedure[]
+) returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_function regprocedure;
+begin
+  perform avito_private.revoke_execute(variadic p_functions);
+  foreach v_function in array p_functions loop
+    execute pg_catalog.format('grant execute on function %s to service_role', v_function);
+  end loop;
+end;
+$$;
+
+select avito_private.revoke_execute(
+  'avito_private.ensure_constraint(regclass, text, text, boolean)',
+  'avito_private.ensure_timestamptz(regclass, text)',
+  'avito_private.ensure_not_null(regclass, text)',
+  'avito_private.has_unique_key(regclass, text[])',
+  'avito_private.has_foreign_key(regclass, text)',
+  'avito_private.touch_updated_at()',
+  'avito_private.ensure_touch_updated_at(regclass)',
+  'avito_private.ensure_owner_policies(regclass, text, text[])',
+  'avito_private.drop_foreign_policies(regclass)',
+  'avito_private.revoke_execute(regprocedure[])',
+  'avito_private.grant_execute_to_service(regprocedure[])');

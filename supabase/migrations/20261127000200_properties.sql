@@ -50,24 +50,14 @@ select avito_private.ensure_constraint(
 
 create index if not exists properties_owner_id_idx on public.properties (owner_id);
 
-drop trigger if exists avito_touch_updated_at on public.properties;
-create trigger avito_touch_updated_at before update on public.properties
-  for each row execute function avito_private.touch_updated_at();
+select avito_private.ensure_touch_updated_at('public.properties');
 
 alter table public.properties enable row level security;
 
-drop policy if exists properties_owner_select on public.properties;
-create policy properties_owner_select on public.properties for select to authenticated
-  using (owner_id = (select auth.uid()));
-drop policy if exists properties_owner_insert on public.properties;
-create policy properties_owner_insert on public.properties for insert to authenticated
-  with check (owner_id = (select auth.uid()));
-drop policy if exists properties_owner_update on public.properties;
-create policy properties_owner_update on public.properties for update to authenticated
-  using (owner_id = (select auth.uid())) with check (owner_id = (select auth.uid()));
-drop policy if exists properties_owner_delete on public.properties;
-create policy properties_owner_delete on public.properties for delete to authenticated
-  using (owner_id = (select auth.uid()));
+select avito_private.ensure_owner_policies(
+  'public.properties',
+  'owner_id = (select auth.uid())',
+  'select', 'insert', 'update', 'delete');
 
 revoke all on public.properties from public, anon, authenticated, service_role;
 grant select, insert, update, delete on public.properties to authenticated;

@@ -39,32 +39,15 @@ select avito_private.ensure_constraint(
 select avito_private.ensure_constraint(
   'public.property_rates', 'property_rates_min_stay_check', 'check (min_stay >= 1)', true);
 
-drop trigger if exists avito_touch_updated_at on public.property_rates;
-create trigger avito_touch_updated_at before update on public.property_rates
-  for each row execute function avito_private.touch_updated_at();
+select avito_private.ensure_touch_updated_at('public.property_rates');
 
 alter table public.property_rates enable row level security;
 
-drop policy if exists property_rates_owner_select on public.property_rates;
-create policy property_rates_owner_select on public.property_rates for select to authenticated
-  using (exists (select 1 from public.properties p
-                 where p.id = property_rates.property_id and p.owner_id = (select auth.uid())));
-drop policy if exists property_rates_owner_insert on public.property_rates;
-create policy property_rates_owner_insert on public.property_rates for insert to authenticated
-  with check (exists (select 1 from public.properties p
-                      where p.id = property_rates.property_id
-                        and p.owner_id = (select auth.uid())));
-drop policy if exists property_rates_owner_update on public.property_rates;
-create policy property_rates_owner_update on public.property_rates for update to authenticated
-  using (exists (select 1 from public.properties p
-                 where p.id = property_rates.property_id and p.owner_id = (select auth.uid())))
-  with check (exists (select 1 from public.properties p
-                      where p.id = property_rates.property_id
-                        and p.owner_id = (select auth.uid())));
-drop policy if exists property_rates_owner_delete on public.property_rates;
-create policy property_rates_owner_delete on public.property_rates for delete to authenticated
-  using (exists (select 1 from public.properties p
-                 where p.id = property_rates.property_id and p.owner_id = (select auth.uid())));
+select avito_private.ensure_owner_policies(
+  'public.property_rates',
+  'exists (select 1 from public.properties p '
+  'where p.id = property_rates.property_id and p.owner_id = (select auth.uid()))',
+  'select', 'insert', 'update', 'delete');
 
 revoke all on public.property_rates from public, anon, authenticated, service_role;
 grant select, insert, update, delete on public.property_rates to authenticated;

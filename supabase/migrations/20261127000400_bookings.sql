@@ -43,30 +43,15 @@ select avito_private.ensure_constraint(
 create index if not exists bookings_property_id_check_in_idx
   on public.bookings (property_id, check_in);
 
-drop trigger if exists avito_touch_updated_at on public.bookings;
-create trigger avito_touch_updated_at before update on public.bookings
-  for each row execute function avito_private.touch_updated_at();
+select avito_private.ensure_touch_updated_at('public.bookings');
 
 alter table public.bookings enable row level security;
 
-drop policy if exists bookings_owner_select on public.bookings;
-create policy bookings_owner_select on public.bookings for select to authenticated
-  using (exists (select 1 from public.properties p
-                 where p.id = bookings.property_id and p.owner_id = (select auth.uid())));
-drop policy if exists bookings_owner_insert on public.bookings;
-create policy bookings_owner_insert on public.bookings for insert to authenticated
-  with check (exists (select 1 from public.properties p
-                      where p.id = bookings.property_id and p.owner_id = (select auth.uid())));
-drop policy if exists bookings_owner_update on public.bookings;
-create policy bookings_owner_update on public.bookings for update to authenticated
-  using (exists (select 1 from public.properties p
-                 where p.id = bookings.property_id and p.owner_id = (select auth.uid())))
-  with check (exists (select 1 from public.properties p
-                      where p.id = bookings.property_id and p.owner_id = (select auth.uid())));
-drop policy if exists bookings_owner_delete on public.bookings;
-create policy bookings_owner_delete on public.bookings for delete to authenticated
-  using (exists (select 1 from public.properties p
-                 where p.id = bookings.property_id and p.owner_id = (select auth.uid())));
+select avito_private.ensure_owner_policies(
+  'public.bookings',
+  'exists (select 1 from public.properties p '
+  'where p.id = bookings.property_id and p.owner_id = (select auth.uid()))',
+  'select', 'insert', 'update', 'delete');
 
 revoke all on public.bookings from public, anon, authenticated, service_role;
 grant select, insert, update, delete on public.bookings to authenticated;

@@ -30,15 +30,14 @@ select avito_private.ensure_constraint(
 select avito_private.ensure_constraint(
   'public.avito_accounts', 'avito_accounts_id_avito_user_id_key', 'unique (id, avito_user_id)');
 
-drop trigger if exists avito_touch_updated_at on public.avito_accounts;
-create trigger avito_touch_updated_at before update on public.avito_accounts
-  for each row execute function avito_private.touch_updated_at();
+select avito_private.ensure_touch_updated_at('public.avito_accounts');
 
 alter table public.avito_accounts enable row level security;
 
-drop policy if exists avito_accounts_owner_select on public.avito_accounts;
-create policy avito_accounts_owner_select on public.avito_accounts for select to authenticated
-  using (owner_id = (select auth.uid()));
+select avito_private.ensure_owner_policies(
+  'public.avito_accounts',
+  'owner_id = (select auth.uid())',
+  'select');
 
 revoke all on public.avito_accounts from public, anon, authenticated, service_role;
 grant select on public.avito_accounts to authenticated;

@@ -42,16 +42,15 @@ select avito_private.ensure_constraint(
   'public.avito_items', 'avito_items_avito_account_id_avito_item_id_key',
   'unique (avito_account_id, avito_item_id)');
 
-drop trigger if exists avito_touch_updated_at on public.avito_items;
-create trigger avito_touch_updated_at before update on public.avito_items
-  for each row execute function avito_private.touch_updated_at();
+select avito_private.ensure_touch_updated_at('public.avito_items');
 
 alter table public.avito_items enable row level security;
 
-drop policy if exists avito_items_owner_select on public.avito_items;
-create policy avito_items_owner_select on public.avito_items for select to authenticated
-  using (exists (select 1 from public.avito_accounts a
-                 where a.id = avito_items.avito_account_id and a.owner_id = (select auth.uid())));
+select avito_private.ensure_owner_policies(
+  'public.avito_items',
+  'exists (select 1 from public.avito_accounts a '
+  'where a.id = avito_items.avito_account_id and a.owner_id = (select auth.uid()))',
+  'select');
 
 revoke all on public.avito_items from public, anon, authenticated, service_role;
 grant select on public.avito_items to authenticated;

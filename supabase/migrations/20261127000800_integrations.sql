@@ -178,32 +178,18 @@ create unique index if not exists integrations_one_active_per_item
 create index if not exists integrations_avito_account_id_idx
   on public.integrations (avito_account_id, avito_item_id);
 
-drop trigger if exists avito_touch_updated_at on public.integrations;
-create trigger avito_touch_updated_at before update on public.integrations
-  for each row execute function avito_private.touch_updated_at();
+select avito_private.ensure_touch_updated_at('public.integrations');
 
 alter table public.integrations enable row level security;
 
 -- Policies from the old app (e.g. "Users own integrations", FOR ALL) let owners write every
--- column; the rules below replace them.
-do $$
-declare
-  v_policy record;
-begin
-  for v_policy in
-    select policyname from pg_catalog.pg_policies
-    where schemaname = 'public' and tablename = 'integrations'
-      and policyname not like 'integrations\_owner\_%'
-  loop
-    execute pg_catalog.format('drop policy %I on public.integrations', v_policy.policyname);
-  end loop;
-end;
-$$;
-
-drop policy if exists integrations_owner_select on public.integrations;
-create policy integrations_owner_select on public.integrations for select to authenticated
-  using (exists (select 1 from public.properties p
-                 where p.id = integrations.property_id and p.owner_id = (select auth.uid())));
+-- column; the rules below replace them. Writes must also keep any linked account the owner's.
+select avito_private.drop_foreign_policies('public.integrations');
+select avito_private.ensure_owner_policies(
+  'public.integrations',
+  'exists (select 1 from public.properties p '
+  'where p.id = integrations.property_id and p.owner_id = (select auth.uid()))',
+  'select', 'delete');
 drop policy if exists integrations_owner_insert on public.integrations;
 create policy integrations_owner_insert on public.integrations for insert to authenticated
   with check (
@@ -225,10 +211,6 @@ create policy integrations_owner_update on public.integrations for update to aut
          or exists (select 1 from public.avito_accounts a
                     where a.id = integrations.avito_account_id
                       and a.owner_id = (select auth.uid()))));
-drop policy if exists integrations_owner_delete on public.integrations;
-create policy integrations_owner_delete on public.integrations for delete to authenticated
-  using (exists (select 1 from public.properties p
-                 where p.id = integrations.property_id and p.owner_id = (select auth.uid())));
 
 revoke all on public.integrations from public, anon, authenticated, service_role;
 grant select, delete on public.integrations to authenticated;

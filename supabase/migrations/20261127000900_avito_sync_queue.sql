@@ -79,39 +79,16 @@ create index if not exists avito_sync_queue_due_idx
 create index if not exists avito_sync_queue_property_id_idx
   on public.avito_sync_queue (property_id);
 
-drop trigger if exists avito_touch_updated_at on public.avito_sync_queue;
-create trigger avito_touch_updated_at before update on public.avito_sync_queue
-  for each row execute function avito_private.touch_updated_at();
+select avito_private.ensure_touch_updated_at('public.avito_sync_queue');
 
 alter table public.avito_sync_queue enable row level security;
 
-do $$
-declare
-  v_policy record;
-begin
-  for v_policy in
-    select policyname from pg_catalog.pg_policies
-    where schemaname = 'public' and tablename = 'avito_sync_queue'
-      and policyname not like 'avito\_sync\_queue\_owner\_%'
-  loop
-    execute pg_catalog.format('drop policy %I on public.avito_sync_queue', v_policy.policyname);
-  end loop;
-end;
-$$;
-
-drop policy if exists avito_sync_queue_owner_select on public.avito_sync_queue;
-create policy avito_sync_queue_owner_select on public.avito_sync_queue for select to authenticated
-  using (exists (select 1 from public.properties p
-                 where p.id = avito_sync_queue.property_id and p.owner_id = (select auth.uid())));
-drop policy if exists avito_sync_queue_owner_insert on public.avito_sync_queue;
-create policy avito_sync_queue_owner_insert on public.avito_sync_queue for insert to authenticated
-  with check (exists (select 1 from public.properties p
-                      where p.id = avito_sync_queue.property_id
-                        and p.owner_id = (select auth.uid())));
-drop policy if exists avito_sync_queue_owner_delete on public.avito_sync_queue;
-create policy avito_sync_queue_owner_delete on public.avito_sync_queue for delete to authenticated
-  using (exists (select 1 from public.properties p
-                 where p.id = avito_sync_queue.property_id and p.owner_id = (select auth.uid())));
+select avito_private.drop_foreign_policies('public.avito_sync_queue');
+select avito_private.ensure_owner_policies(
+  'public.avito_sync_queue',
+  'exists (select 1 from public.properties p '
+  'where p.id = avito_sync_queue.property_id and p.owner_id = (select auth.uid()))',
+  'select', 'insert', 'delete');
 
 revoke all on public.avito_sync_queue from public, anon, authenticated, service_role;
 grant select, delete on public.avito_sync_queue to authenticated;

@@ -40,10 +40,11 @@ create index if not exists avito_sync_runs_property_id_idx
 
 alter table public.avito_sync_runs enable row level security;
 
-drop policy if exists avito_sync_runs_owner_select on public.avito_sync_runs;
-create policy avito_sync_runs_owner_select on public.avito_sync_runs for select to authenticated
-  using (exists (select 1 from public.properties p
-                 where p.id = avito_sync_runs.property_id and p.owner_id = (select auth.uid())));
+select avito_private.ensure_owner_policies(
+  'public.avito_sync_runs',
+  'exists (select 1 from public.properties p '
+  'where p.id = avito_sync_runs.property_id and p.owner_id = (select auth.uid()))',
+  'select');
 
 revoke all on public.avito_sync_runs from public, anon, authenticated, service_role;
 grant select on public.avito_sync_runs to authenticated;

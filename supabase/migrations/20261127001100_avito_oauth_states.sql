@@ -40,10 +40,10 @@ create index if not exists avito_oauth_states_expires_at_idx
 
 alter table public.avito_oauth_states enable row level security;
 
-drop policy if exists avito_oauth_states_owner_select on public.avito_oauth_states;
-create policy avito_oauth_states_owner_select on public.avito_oauth_states
-  for select to authenticated
-  using (owner_id = (select auth.uid()));
+select avito_private.ensure_owner_policies(
+  'public.avito_oauth_states',
+  'owner_id = (select auth.uid())',
+  'select');
 
 revoke all on public.avito_oauth_states from public, anon, authenticated, service_role;
 grant select on public.avito_oauth_states to authenticated;

@@ -39,10 +39,10 @@ create index if not exists notification_events_booking_id_idx
 
 alter table public.notification_events enable row level security;
 
-drop policy if exists notification_events_owner_select on public.notification_events;
-create policy notification_events_owner_select on public.notification_events
-  for select to authenticated
-  using (owner_id = (select auth.uid()));
+select avito_private.ensure_owner_policies(
+  'public.notification_events',
+  'owner_id = (select auth.uid())',
+  'select');
 
 revoke all on public.notification_events from public, anon, authenticated, service_role;
 grant select on public.notification_events to authenticated;

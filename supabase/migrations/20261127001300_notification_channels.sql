@@ -26,20 +26,14 @@ select avito_private.ensure_constraint(
 create index if not exists notification_channels_owner_id_idx
   on public.notification_channels (owner_id);
 
-drop trigger if exists avito_touch_updated_at on public.notification_channels;
-create trigger avito_touch_updated_at before update on public.notification_channels
-  for each row execute function avito_private.touch_updated_at();
+select avito_private.ensure_touch_updated_at('public.notification_channels');
 
 alter table public.notification_channels enable row level security;
 
-drop policy if exists notification_channels_owner_select on public.notification_channels;
-create policy notification_channels_owner_select on public.notification_channels
-  for select to authenticated
-  using (owner_id = (select auth.uid()));
-drop policy if exists notification_channels_owner_update on public.notification_channels;
-create policy notification_channels_owner_update on public.notification_channels
-  for update to authenticated
-  using (owner_id = (select auth.uid())) with check (owner_id = (select auth.uid()));
+select avito_private.ensure_owner_policies(
+  'public.notification_channels',
+  'owner_id = (select auth.uid())',
+  'select', 'update');
 
 revoke all on public.notification_channels from public, anon, authenticated, service_role;
 grant select on public.notification_channels to authenticated;

@@ -33,18 +33,15 @@ create index if not exists notification_deliveries_due_idx
 create index if not exists notification_deliveries_channel_id_idx
   on public.notification_deliveries (channel_id);
 
-drop trigger if exists avito_touch_updated_at on public.notification_deliveries;
-create trigger avito_touch_updated_at before update on public.notification_deliveries
-  for each row execute function avito_private.touch_updated_at();
+select avito_private.ensure_touch_updated_at('public.notification_deliveries');
 
 alter table public.notification_deliveries enable row level security;
 
-drop policy if exists notification_deliveries_owner_select on public.notification_deliveries;
-create policy notification_deliveries_owner_select on public.notification_deliveries
-  for select to authenticated
-  using (exists (select 1 from public.notification_channels c
-                 where c.id = notification_deliveries.channel_id
-                   and c.owner_id = (select auth.uid())));
+select avito_private.ensure_owner_policies(
+  'public.notification_deliveries',
+  'exists (select 1 from public.notification_channels c '
+  'where c.id = notification_deliveries.channel_id and c.owner_id = (select auth.uid()))',
+  'select');
 
 revoke all on public.notification_deliveries from public, anon, authenticated, service_role;
 grant select on public.notification_deliveries to authenticated;

@@ -161,18 +161,10 @@ as $$
   where t.avito_account_id = p_account_id;
 $$;
 
-revoke all on function avito_private.delete_account_token_secrets()
-  from public, anon, authenticated, service_role;
-revoke all on function avito_private.put_secret(uuid, text, text)
-  from public, anon, authenticated, service_role;
-revoke all on function avito_private.store_account_tokens(uuid, text, text, timestamptz, text)
-  from public, anon, authenticated;
-revoke all on function avito_private.rotate_account_tokens(uuid, text, text, timestamptz)
-  from public, anon, authenticated;
-revoke all on function avito_private.read_account_tokens(uuid)
-  from public, anon, authenticated;
-grant execute on function avito_private.store_account_tokens(uuid, text, text, timestamptz, text)
-  to service_role;
-grant execute on function avito_private.rotate_account_tokens(uuid, text, text, timestamptz)
-  to service_role;
-grant execute on function avito_private.read_account_tokens(uuid) to service_role;
+select avito_private.revoke_execute(
+  'avito_private.delete_account_token_secrets()',
+  'avito_private.put_secret(uuid, text, text)');
+select avito_private.grant_execute_to_service(
+  'avito_private.store_account_tokens(uuid, text, text, timestamptz, text)',
+  'avito_private.rotate_account_tokens(uuid, text, text, timestamptz)',
+  'avito_private.read_account_tokens(uuid)');

@@ -32,8 +32,8 @@ begin
 end;
 $$;
 
-revoke all on function avito_private.delete_legacy_integration_secret()
-  from public, anon, authenticated, service_role;
+select avito_private.revoke_execute(
+  'avito_private.delete_legacy_integration_secret()');
 
 drop trigger if exists delete_legacy_integration_secret
   on avito_private.legacy_integration_secrets;
@@ -44,7 +44,7 @@ create trigger delete_legacy_integration_secret
 do $$
 declare
   v_column text;
-  v_columns text[] := '{}';
+  v_columns text[] := array[]::text[];
   v_row record;
 begin
   for v_column in

@@ -16,18 +16,9 @@
 alter table public.avito_sync_queue
   add column if not exists wake_reason text not null default 'tick';
 
-do $$
-begin
-  if not exists (
-    select 1 from pg_constraint
-    where conname = 'avito_sync_queue_wake_reason_check'
-      and conrelid = 'public.avito_sync_queue'::regclass
-  ) then
-    alter table public.avito_sync_queue
-      add constraint avito_sync_queue_wake_reason_check
-      check (wake_reason in ('tick', 'change', 'initial', 'manual'));
-  end if;
-end $$;
+select avito_private.ensure_constraint(
+  'public.avito_sync_queue', 'avito_sync_queue_wake_reason_check',
+  $$check (wake_reason in ('tick', 'change', 'initial', 'manual'))$$);
 
 comment on column public.avito_sync_queue.wake_reason is
   'Why the row is due: tick (schedule), change (app data changed), initial (just connected), '
@@ -36,6 +27,50 @@ comment on column public.avito_sync_queue.wake_reason is
 create index if not exists avito_sync_queue_lease_idx
   on public.avito_sync_queue (lease_expires_at)
   where status = 'running';
+
+
+-- Lease the given queue rows (already locked by the caller) to p_owner: the step every claim
+-- shares. p_caller names the public function in error messages. Runs with its caller's rights
+-- (the claim functions, as their owner); nobody else may execute it.
+create or replace function avito_private.lease_sync_rows(
+  p_caller text,
+  p_owner text,
+  p_lease_seconds integer,
+  p_queue_ids uuid[]
+)
+returns table (
+  integration_id uuid,
+  property_id uuid,
+  avito_account_id uuid,
+  attempts integer,
+  wake_reason text,
+  lease_expires_at timestamptz
+)
+language plpgsql
+set search_path = ''
+as $$
+#variable_conflict use_column
+begin
+  if p_owner is null or length(p_owner) = 0 then
+    raise exception '%: owner is required', p_caller using errcode = '22023';
+  end if;
+  if p_lease_seconds is null or p_lease_seconds < 1 or p_lease_seconds > 3600 then
+    raise exception '%: lease must be 1..3600 seconds', p_caller using errcode = '22023';
+  end if;
+
+  return query
+  update public.avito_sync_queue q
+  set status = 'running',
+      lease_owner = p_owner,
+      lease_expires_at = now() + make_interval(secs => p_lease_seconds),
+      next_sync_at = now() + make_interval(secs => p_lease_seconds)
+  from public.integrations i
+  where q.id = any (p_queue_ids)
+    and i.id = q.integration_id
+  returning q.integration_id, i.property_id, i.avito_account_id, q.attempts,
+            q.wake_reason, q.lease_expires_at;
+end;
+$$;
 
 
 -- Claim up to p_limit due rows for p_owner. Expired leases are reclaimable.
@@ -58,20 +93,13 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
-#variable_conflict use_column
 begin
-  if p_owner is null or length(p_owner) = 0 then
-    raise exception 'claim_sync_batch: owner is required' using errcode = '22023';
-  end if;
   if p_limit is null or p_limit < 1 or p_limit > 1000 then
     raise exception 'claim_sync_batch: limit must be 1..1000' using errcode = '22023';
   end if;
-  if p_lease_seconds is null or p_lease_seconds < 1 or p_lease_seconds > 3600 then
-    raise exception 'claim_sync_batch: lease must be 1..3600 seconds' using errcode = '22023';
-  end if;
 
   return query
-  with due as (
+  select * from avito_private.lease_sync_rows('claim_sync_batch', p_owner, p_lease_seconds, array(
     select q.id
     from public.avito_sync_queue q
     join public.integrations i on i.id = q.integration_id
@@ -86,18 +114,7 @@ begin
       and a.status = 'active'
     order by q.next_sync_at
     limit p_limit
-    for update of q skip locked
-  )
-  update public.avito_sync_queue q
-  set status = 'running',
-      lease_owner = p_owner,
-      lease_expires_at = now() + make_interval(secs => p_lease_seconds),
-      next_sync_at = now() + make_interval(secs => p_lease_seconds)
-  from due, public.integrations i
-  where q.id = due.id
-    and i.id = q.integration_id
-  returning q.integration_id, i.property_id, i.avito_account_id, q.attempts,
-            q.wake_reason, q.lease_expires_at;
+    for update of q skip locked));
 end;
 $$;
 
@@ -317,23 +334,15 @@ as $$
   select avito_private.enqueue_integration(p_integration_id, 'manual', true);
 $$;
 
-
-revoke all on function avito_private.claim_sync_batch(text, integer, integer) from public, anon, authenticated;
-revoke all on function avito_private.extend_sync_lease(uuid, text, integer) from public, anon, authenticated;
-revoke all on function avito_private.complete_sync_success(uuid, text, integer) from public, anon, authenticated;
-revoke all on function avito_private.sync_backoff(integer, integer, integer) from public, anon, authenticated;
-revoke all on function avito_private.complete_sync_failure(uuid, text, text, integer, integer) from public, anon, authenticated;
-revoke all on function avito_private.enqueue_integration(uuid, text, boolean) from public, anon, authenticated;
-revoke all on function avito_private.remove_integration_from_queue(uuid) from public, anon, authenticated;
-revoke all on function avito_private.pause_integration_sync(uuid, text) from public, anon, authenticated;
-revoke all on function avito_private.resume_integration_sync(uuid) from public, anon, authenticated;
-
-grant execute on function avito_private.claim_sync_batch(text, integer, integer) to service_role;
-grant execute on function avito_private.extend_sync_lease(uuid, text, integer) to service_role;
-grant execute on function avito_private.complete_sync_success(uuid, text, integer) to service_role;
-grant execute on function avito_private.sync_backoff(integer, integer, integer) to service_role;
-grant execute on function avito_private.complete_sync_failure(uuid, text, text, integer, integer) to service_role;
-grant execute on function avito_private.enqueue_integration(uuid, text, boolean) to service_role;
-grant execute on function avito_private.remove_integration_from_queue(uuid) to service_role;
-grant execute on function avito_private.pause_integration_sync(uuid, text) to service_role;
-grant execute on function avito_private.resume_integration_sync(uuid) to service_role;
+select avito_private.revoke_execute(
+  'avito_private.lease_sync_rows(text, text, integer, uuid[])');
+select avito_private.grant_execute_to_service(
+  'avito_private.claim_sync_batch(text, integer, integer)',
+  'avito_private.extend_sync_lease(uuid, text, integer)',
+  'avito_private.complete_sync_success(uuid, text, integer)',
+  'avito_private.sync_backoff(integer, integer, integer)',
+  'avito_private.complete_sync_failure(uuid, text, text, integer, integer)',
+  'avito_private.enqueue_integration(uuid, text, boolean)',
+  'avito_private.remove_integration_from_queue(uuid)',
+  'avito_private.pause_integration_sync(uuid, text)',
+  'avito_private.resume_integration_sync(uuid)');

@@ -50,9 +50,6 @@ begin
 end;
 $$;
 
-revoke all on function avito_private.mark_properties_due(uuid[]) from public, anon, authenticated;
-grant execute on function avito_private.mark_properties_due(uuid[]) to service_role;
-
 
 -- bookings: dates, status or property changed.
 create or replace function avito_private.bookings_mark_due()
@@ -147,10 +144,6 @@ begin
 end;
 $$;
 
-revoke all on function avito_private.bookings_mark_due() from public, anon, authenticated;
-revoke all on function avito_private.property_rows_mark_due() from public, anon, authenticated;
-revoke all on function avito_private.properties_mark_due() from public, anon, authenticated;
-revoke all on function avito_private.integrations_mark_due() from public, anon, authenticated;
 
 -- Statement-level triggers: one queue update and one NOTIFY per statement,
 -- however many rows it touched (a rates upsert of a whole year is one wake-up).
@@ -206,7 +199,14 @@ begin
 end;
 $$;
 
-revoke all on function avito_private.avito_account_resumed() from public, anon, authenticated;
+select avito_private.revoke_execute(
+  'avito_private.bookings_mark_due()',
+  'avito_private.property_rows_mark_due()',
+  'avito_private.properties_mark_due()',
+  'avito_private.integrations_mark_due()',
+  'avito_private.avito_account_resumed()');
+select avito_private.grant_execute_to_service(
+  'avito_private.mark_properties_due(uuid[])');
 
 create or replace trigger avito_sync_resume_on_reconnect after update of status
   on public.avito_accounts

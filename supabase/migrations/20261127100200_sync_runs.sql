@@ -18,43 +18,22 @@ returns table (
   wake_reason text,
   lease_expires_at timestamptz
 )
-language plpgsql
+language sql
 security definer
 set search_path = ''
 as $$
-#variable_conflict use_column
-begin
-  if p_owner is null or length(p_owner) = 0 then
-    raise exception 'claim_integration: owner is required' using errcode = '22023';
-  end if;
-  if p_lease_seconds is null or p_lease_seconds < 1 or p_lease_seconds > 3600 then
-    raise exception 'claim_integration: lease must be 1..3600 seconds' using errcode = '22023';
-  end if;
-
-  return query
-  with target as (
+  select * from avito_private.lease_sync_rows('claim_integration', p_owner, p_lease_seconds, array(
     select q.id
     from public.avito_sync_queue q
+    join public.integrations i on i.id = q.integration_id
+    join public.properties p on p.id = i.property_id
+    join public.avito_accounts a on a.id = i.avito_account_id
     where q.integration_id = p_integration_id
       and (q.status = 'pending' or (q.status = 'running' and q.lease_expires_at <= now()))
-    for update of q skip locked
-  )
-  update public.avito_sync_queue q
-  set status = 'running',
-      lease_owner = p_owner,
-      lease_expires_at = now() + make_interval(secs => p_lease_seconds),
-      next_sync_at = now() + make_interval(secs => p_lease_seconds)
-  from target, public.integrations i, public.properties p, public.avito_accounts a
-  where q.id = target.id
-    and i.id = q.integration_id
-    and p.id = i.property_id
-    and a.id = i.avito_account_id
-    and i.is_active
-    and p.deleted_at is null
-    and a.status = 'active'
-  returning q.integration_id, i.property_id, i.avito_account_id, q.attempts,
-            q.wake_reason, q.lease_expires_at;
-end;
+      and i.is_active
+      and p.deleted_at is null
+      and a.status = 'active'
+    for update of q skip locked));
 $$;
 
 
@@ -65,6 +44,31 @@ language sql
 immutable
 set search_path = ''
 as $$ select 5 $$;
+
+
+-- The property and owner of an integration, for the functions that record what a sync did.
+-- Raises P0002, naming the calling function, when the integration does not exist.
+create or replace function avito_private.integration_owner(
+  p_caller text,
+  p_integration_id uuid,
+  out property_id uuid,
+  out owner_id uuid
+)
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  select i.property_id, p.owner_id into property_id, owner_id
+  from public.integrations i
+  join public.properties p on p.id = i.property_id
+  where i.id = p_integration_id;
+  if not found then
+    raise exception '%: integration % not found', p_caller, p_integration_id
+      using errcode = 'P0002';
+  end if;
+end;
+$$;
 
 
 -- Record a finished sync and move its queue row on. Outcomes:
@@ -101,14 +105,8 @@ begin
     raise exception 'record_sync_result: unknown outcome %', p_outcome using errcode = '22023';
   end if;
 
-  select i.property_id, p.owner_id into v_property_id, v_owner_id
-  from public.integrations i
-  join public.properties p on p.id = i.property_id
-  where i.id = p_integration_id;
-  if not found then
-    raise exception 'record_sync_result: integration % not found', p_integration_id
-      using errcode = 'P0002';
-  end if;
+  select o.property_id, o.owner_id into v_property_id, v_owner_id
+  from avito_private.integration_owner('record_sync_result', p_integration_id) o;
 
   insert into public.avito_sync_runs
     (integration_id, property_id, trigger, outcome, counts, api_calls, started_at,
@@ -210,13 +208,10 @@ begin
 end;
 $$;
 
-
-revoke all on function avito_private.sync_failing_after() from public, anon, authenticated;
-revoke all on function avito_private.claim_integration(uuid, text, integer) from public, anon, authenticated;
-revoke all on function avito_private.record_sync_result(uuid, text, text, text, jsonb, integer, timestamptz, text, integer, integer, integer) from public, anon, authenticated;
-revoke all on function avito_private.mark_account_needs_reconnect(uuid, text) from public, anon, authenticated;
-
-grant execute on function avito_private.sync_failing_after() to service_role;
-grant execute on function avito_private.claim_integration(uuid, text, integer) to service_role;
-grant execute on function avito_private.record_sync_result(uuid, text, text, text, jsonb, integer, timestamptz, text, integer, integer, integer) to service_role;
-grant execute on function avito_private.mark_account_needs_reconnect(uuid, text) to service_role;
+select avito_private.revoke_execute(
+  'avito_private.integration_owner(text, uuid)');
+select avito_private.grant_execute_to_service(
+  'avito_private.sync_failing_after()',
+  'avito_private.claim_integration(uuid, text, integer)',
+  'avito_private.record_sync_result(uuid, text, text, text, jsonb, integer, timestamptz, text, integer, integer, integer)',
+  'avito_private.mark_account_needs_reconnect(uuid, text)');

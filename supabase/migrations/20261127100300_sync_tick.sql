@@ -151,16 +151,11 @@ begin
 end;
 $$;
 
-revoke all on function avito_private.request_poll(integer) from public, anon, authenticated;
-revoke all on function avito_private.request_polls_for_minute() from public, anon, authenticated;
-revoke all on function avito_private.prune_sync_history(interval, interval) from public, anon, authenticated;
-revoke all on function avito_private.configure_poll_target(text, text) from public, anon, authenticated;
-revoke all on function avito_private.schedule_sync_jobs() from public, anon, authenticated;
-
-grant execute on function avito_private.request_poll(integer) to service_role;
-grant execute on function avito_private.request_polls_for_minute() to service_role;
-grant execute on function avito_private.prune_sync_history(interval, interval) to service_role;
-grant execute on function avito_private.configure_poll_target(text, text) to service_role;
-grant execute on function avito_private.schedule_sync_jobs() to service_role;
+select avito_private.grant_execute_to_service(
+  'avito_private.request_poll(integer)',
+  'avito_private.request_polls_for_minute()',
+  'avito_private.prune_sync_history(interval, interval)',
+  'avito_private.configure_poll_target(text, text)',
+  'avito_private.schedule_sync_jobs()');
 
 select avito_private.schedule_sync_jobs();

@@ -20,5 +20,5 @@ as $$
     and a.status = 'active';
 $$;
 
-revoke all on function avito_private.next_sync_due_in() from public, anon, authenticated;
-grant execute on function avito_private.next_sync_due_in() to service_role;
+select avito_private.grant_execute_to_service(
+  'avito_private.next_sync_due_in()');

@@ -2,8 +2,6 @@
 -- atomically, without overwriting what the host edited, without deleting anything.
 -- Called by the service (avito_sync/sync/pull.py) with the service role.
 
-create schema if not exists avito_private;
-
 -- Flags the host can see on a booking row.
 alter table public.bookings add column if not exists avito_vanished_at timestamptz;
 alter table public.bookings add column if not exists avito_conflict_with uuid[];
@@ -86,7 +84,7 @@ declare
   v_cur jsonb;
   v_patch jsonb;
   v_field text;
-  v_ids bigint[] := '{}';
+  v_ids bigint[] := array[]::bigint[];
   v_changes integer;
   v_conf record;
   v_created integer := 0;
@@ -102,14 +100,8 @@ begin
     raise exception 'apply_avito_bookings: empty window' using errcode = '22023';
   end if;
 
-  select i.property_id, p.owner_id into v_property_id, v_owner_id
-  from public.integrations i
-  join public.properties p on p.id = i.property_id
-  where i.id = p_integration_id;
-  if not found then
-    raise exception 'apply_avito_bookings: integration % not found', p_integration_id
-      using errcode = 'P0002';
-  end if;
+  select o.property_id, o.owner_id into v_property_id, v_owner_id
+  from avito_private.integration_owner('apply_avito_bookings', p_integration_id) o;
 
   -- One merge per integration at a time; our own writes do not re-trigger a sync.
   perform pg_advisory_xact_lock(hashtextextended('avito_sync.pull:' || p_integration_id, 0));
@@ -346,9 +338,7 @@ begin
 end;
 $$;
 
-revoke all on function avito_private.emit_booking_event(text, uuid, uuid, uuid, uuid, text, jsonb)
-  from public, anon, authenticated;
-revoke all on function avito_private.apply_avito_bookings(uuid, date, date, jsonb)
-  from public, anon, authenticated;
-grant execute on function avito_private.apply_avito_bookings(uuid, date, date, jsonb)
-  to service_role;
+select avito_private.revoke_execute(
+  'avito_private.emit_booking_event(text, uuid, uuid, uuid, uuid, text, jsonb)');
+select avito_private.grant_execute_to_service(
+  'avito_private.apply_avito_bookings(uuid, date, date, jsonb)');

@@ -132,14 +132,8 @@ begin
   if p_conflicts is null or jsonb_typeof(p_conflicts) <> 'array' then
     raise exception 'record_push_conflict: conflicts must be a JSON array' using errcode = '22023';
   end if;
-  select i.property_id, p.owner_id into v_property_id, v_owner_id
-  from public.integrations i
-  join public.properties p on p.id = i.property_id
-  where i.id = p_integration_id;
-  if not found then
-    raise exception 'record_push_conflict: integration % not found', p_integration_id
-      using errcode = 'P0002';
-  end if;
+  select o.property_id, o.owner_id into v_property_id, v_owner_id
+  from avito_private.integration_owner('record_push_conflict', p_integration_id) o;
 
   insert into avito_private.avito_push_state as s
     (integration_id, fingerprints, last_conflicts)
@@ -156,13 +150,8 @@ begin
 end;
 $$;
 
-revoke all on function avito_private.load_sync_input(uuid) from public, anon, authenticated;
-revoke all on function avito_private.get_push_state(uuid) from public, anon, authenticated;
-revoke all on function avito_private.record_push(uuid, jsonb, timestamptz)
-  from public, anon, authenticated;
-revoke all on function avito_private.record_push_conflict(uuid, text, jsonb)
-  from public, anon, authenticated;
-grant execute on function avito_private.load_sync_input(uuid) to service_role;
-grant execute on function avito_private.get_push_state(uuid) to service_role;
-grant execute on function avito_private.record_push(uuid, jsonb, timestamptz) to service_role;
-grant execute on function avito_private.record_push_conflict(uuid, text, jsonb) to service_role;
+select avito_private.grant_execute_to_service(
+  'avito_private.load_sync_input(uuid)',
+  'avito_private.get_push_state(uuid)',
+  'avito_private.record_push(uuid, jsonb, timestamptz)',
+  'avito_private.record_push_conflict(uuid, text, jsonb)');

@@ -215,20 +215,11 @@ as $$
   where d.status = 'pending'
 $$;
 
-
-revoke all on function avito_private.notify_fan_out(bigint) from public, anon, authenticated;
-revoke all on function avito_private.notify_fan_out_trigger() from public, anon, authenticated;
-revoke all on function avito_private.notify_claim_deliveries(integer, integer)
-  from public, anon, authenticated;
-revoke all on function avito_private.notify_delivery_succeeded(bigint, integer)
-  from public, anon, authenticated;
-revoke all on function avito_private.notify_delivery_failed(bigint, integer, text, double precision)
-  from public, anon, authenticated;
-revoke all on function avito_private.notify_seconds_until_due() from public, anon, authenticated;
-
-grant execute on function avito_private.notify_fan_out(bigint) to service_role;
-grant execute on function avito_private.notify_claim_deliveries(integer, integer) to service_role;
-grant execute on function avito_private.notify_delivery_succeeded(bigint, integer) to service_role;
-grant execute on function avito_private.notify_delivery_failed(bigint, integer, text, double precision)
-  to service_role;
-grant execute on function avito_private.notify_seconds_until_due() to service_role;
+select avito_private.revoke_execute(
+  'avito_private.notify_fan_out_trigger()');
+select avito_private.grant_execute_to_service(
+  'avito_private.notify_fan_out(bigint)',
+  'avito_private.notify_claim_deliveries(integer, integer)',
+  'avito_private.notify_delivery_succeeded(bigint, integer)',
+  'avito_private.notify_delivery_failed(bigint, integer, text, double precision)',
+  'avito_private.notify_seconds_until_due()');

@@ -3,7 +3,7 @@
 -- as its owner, the private schema, tables and admin views, the public view and sequences.
 -- Privilege functions answer for the named role; nothing here asserts access as postgres.
 begin;
-select plan(91);
+select plan(131);
 
 -- EXECUTE for PUBLIC shows as an ACL entry with grantee 0; a NULL ACL means the default, which
 -- grants PUBLIC EXECUTE.
@@ -16,173 +16,69 @@ as $fn$
   from pg_proc p where p.oid = p_function
 $fn$;
 
--- store_account_tokens
-select ok(not has_function_privilege('anon', 'avito_private.store_account_tokens(uuid, text, text, timestamptz, text)', 'execute'),
-  'store_account_tokens: anon cannot execute');
-select ok(not has_function_privilege('authenticated', 'avito_private.store_account_tokens(uuid, text, text, timestamptz, text)', 'execute'),
-  'store_account_tokens: authenticated cannot execute');
-select ok(has_function_privilege('service_role', 'avito_private.store_account_tokens(uuid, text, text, timestamptz, text)', 'execute'),
-  'store_account_tokens: service_role can execute');
-select ok(pg_temp.public_cannot_execute('avito_private.store_account_tokens(uuid, text, text, timestamptz, text)'),
-  'store_account_tokens: no EXECUTE for PUBLIC');
-select is((select array[prosecdef::text, array_to_string(proconfig, ',')] from pg_proc
-           where oid = 'avito_private.store_account_tokens(uuid, text, text, timestamptz, text)'::regprocedure),
-  array['true', 'search_path=""'],
-  'store_account_tokens: ' || 'security definer' || ', empty search_path');
+-- The token functions, their internals and the migration helpers, five checks each: anon,
+-- authenticated, service_role (only for what the service calls), PUBLIC, and whether the function
+-- runs as its owner, always with an empty search_path.
+create function pg_temp.private_functions()
+returns table (n integer, fn regprocedure, service_calls boolean, definer boolean)
+language sql
+as $m$
+  values
+    (1, 'avito_private.store_account_tokens(uuid, text, text, timestamptz, text)'::regprocedure,
+     true, true),
+    (2, 'avito_private.rotate_account_tokens(uuid, text, text, timestamptz)',
+     true, true),
+    (3, 'avito_private.read_account_tokens(uuid)',
+     true, true),
+    (4, 'avito_private.put_secret(uuid, text, text)',
+     false, true),
+    (5, 'avito_private.delete_account_token_secrets()',
+     false, true),
+    (6, 'avito_private.delete_legacy_integration_secret()',
+     false, true),
+    (7, 'avito_private.ensure_constraint(regclass, text, text, boolean)',
+     false, false),
+    (8, 'avito_private.ensure_timestamptz(regclass, text)',
+     false, false),
+    (9, 'avito_private.ensure_not_null(regclass, text)',
+     false, false),
+    (10, 'avito_private.has_unique_key(regclass, text[])',
+     false, false),
+    (11, 'avito_private.has_foreign_key(regclass, text)',
+     false, false),
+    (12, 'avito_private.touch_updated_at()',
+     false, false),
+    (13, 'avito_private.ensure_touch_updated_at(regclass)',
+     false, false),
+    (14, 'avito_private.ensure_owner_policies(regclass, text, text[])',
+     false, false),
+    (15, 'avito_private.drop_foreign_policies(regclass)',
+     false, false),
+    (16, 'avito_private.revoke_execute(regprocedure[])',
+     false, false),
+    (17, 'avito_private.grant_execute_to_service(regprocedure[])',
+     false, false),
+    (18, 'avito_private.lease_sync_rows(text, text, integer, uuid[])',
+     false, false),
+    (19, 'avito_private.integration_owner(text, uuid)',
+     false, false)
+$m$;
 
--- rotate_account_tokens
-select ok(not has_function_privilege('anon', 'avito_private.rotate_account_tokens(uuid, text, text, timestamptz)', 'execute'),
-  'rotate_account_tokens: anon cannot execute');
-select ok(not has_function_privilege('authenticated', 'avito_private.rotate_account_tokens(uuid, text, text, timestamptz)', 'execute'),
-  'rotate_account_tokens: authenticated cannot execute');
-select ok(has_function_privilege('service_role', 'avito_private.rotate_account_tokens(uuid, text, text, timestamptz)', 'execute'),
-  'rotate_account_tokens: service_role can execute');
-select ok(pg_temp.public_cannot_execute('avito_private.rotate_account_tokens(uuid, text, text, timestamptz)'),
-  'rotate_account_tokens: no EXECUTE for PUBLIC');
-select is((select array[prosecdef::text, array_to_string(proconfig, ',')] from pg_proc
-           where oid = 'avito_private.rotate_account_tokens(uuid, text, text, timestamptz)'::regprocedure),
-  array['true', 'search_path=""'],
-  'rotate_account_tokens: ' || 'security definer' || ', empty search_path');
-
--- read_account_tokens
-select ok(not has_function_privilege('anon', 'avito_private.read_account_tokens(uuid)', 'execute'),
-  'read_account_tokens: anon cannot execute');
-select ok(not has_function_privilege('authenticated', 'avito_private.read_account_tokens(uuid)', 'execute'),
-  'read_account_tokens: authenticated cannot execute');
-select ok(has_function_privilege('service_role', 'avito_private.read_account_tokens(uuid)', 'execute'),
-  'read_account_tokens: service_role can execute');
-select ok(pg_temp.public_cannot_execute('avito_private.read_account_tokens(uuid)'),
-  'read_account_tokens: no EXECUTE for PUBLIC');
-select is((select array[prosecdef::text, array_to_string(proconfig, ',')] from pg_proc
-           where oid = 'avito_private.read_account_tokens(uuid)'::regprocedure),
-  array['true', 'search_path=""'],
-  'read_account_tokens: ' || 'security definer' || ', empty search_path');
-
--- put_secret
-select ok(not has_function_privilege('anon', 'avito_private.put_secret(uuid, text, text)', 'execute'),
-  'put_secret: anon cannot execute');
-select ok(not has_function_privilege('authenticated', 'avito_private.put_secret(uuid, text, text)', 'execute'),
-  'put_secret: authenticated cannot execute');
-select ok(not has_function_privilege('service_role', 'avito_private.put_secret(uuid, text, text)', 'execute'),
-  'put_secret: service_role cannot execute (internal)');
-select ok(pg_temp.public_cannot_execute('avito_private.put_secret(uuid, text, text)'),
-  'put_secret: no EXECUTE for PUBLIC');
-select is((select array[prosecdef::text, array_to_string(proconfig, ',')] from pg_proc
-           where oid = 'avito_private.put_secret(uuid, text, text)'::regprocedure),
-  array['true', 'search_path=""'],
-  'put_secret: ' || 'security definer' || ', empty search_path');
-
--- delete_account_token_secrets
-select ok(not has_function_privilege('anon', 'avito_private.delete_account_token_secrets()', 'execute'),
-  'delete_account_token_secrets: anon cannot execute');
-select ok(not has_function_privilege('authenticated', 'avito_private.delete_account_token_secrets()', 'execute'),
-  'delete_account_token_secrets: authenticated cannot execute');
-select ok(not has_function_privilege('service_role', 'avito_private.delete_account_token_secrets()', 'execute'),
-  'delete_account_token_secrets: service_role cannot execute (internal)');
-select ok(pg_temp.public_cannot_execute('avito_private.delete_account_token_secrets()'),
-  'delete_account_token_secrets: no EXECUTE for PUBLIC');
-select is((select array[prosecdef::text, array_to_string(proconfig, ',')] from pg_proc
-           where oid = 'avito_private.delete_account_token_secrets()'::regprocedure),
-  array['true', 'search_path=""'],
-  'delete_account_token_secrets: ' || 'security definer' || ', empty search_path');
-
--- delete_legacy_integration_secret
-select ok(not has_function_privilege('anon', 'avito_private.delete_legacy_integration_secret()', 'execute'),
-  'delete_legacy_integration_secret: anon cannot execute');
-select ok(not has_function_privilege('authenticated', 'avito_private.delete_legacy_integration_secret()', 'execute'),
-  'delete_legacy_integration_secret: authenticated cannot execute');
-select ok(not has_function_privilege('service_role', 'avito_private.delete_legacy_integration_secret()', 'execute'),
-  'delete_legacy_integration_secret: service_role cannot execute (internal)');
-select ok(pg_temp.public_cannot_execute('avito_private.delete_legacy_integration_secret()'),
-  'delete_legacy_integration_secret: no EXECUTE for PUBLIC');
-select is((select array[prosecdef::text, array_to_string(proconfig, ',')] from pg_proc
-           where oid = 'avito_private.delete_legacy_integration_secret()'::regprocedure),
-  array['true', 'search_path=""'],
-  'delete_legacy_integration_secret: ' || 'security definer' || ', empty search_path');
-
--- ensure_constraint
-select ok(not has_function_privilege('anon', 'avito_private.ensure_constraint(regclass, text, text, boolean)', 'execute'),
-  'ensure_constraint: anon cannot execute');
-select ok(not has_function_privilege('authenticated', 'avito_private.ensure_constraint(regclass, text, text, boolean)', 'execute'),
-  'ensure_constraint: authenticated cannot execute');
-select ok(not has_function_privilege('service_role', 'avito_private.ensure_constraint(regclass, text, text, boolean)', 'execute'),
-  'ensure_constraint: service_role cannot execute (internal)');
-select ok(pg_temp.public_cannot_execute('avito_private.ensure_constraint(regclass, text, text, boolean)'),
-  'ensure_constraint: no EXECUTE for PUBLIC');
-select is((select array[prosecdef::text, array_to_string(proconfig, ',')] from pg_proc
-           where oid = 'avito_private.ensure_constraint(regclass, text, text, boolean)'::regprocedure),
-  array['false', 'search_path=""'],
-  'ensure_constraint: ' || 'security invoker' || ', empty search_path');
-
--- ensure_timestamptz
-select ok(not has_function_privilege('anon', 'avito_private.ensure_timestamptz(regclass, text)', 'execute'),
-  'ensure_timestamptz: anon cannot execute');
-select ok(not has_function_privilege('authenticated', 'avito_private.ensure_timestamptz(regclass, text)', 'execute'),
-  'ensure_timestamptz: authenticated cannot execute');
-select ok(not has_function_privilege('service_role', 'avito_private.ensure_timestamptz(regclass, text)', 'execute'),
-  'ensure_timestamptz: service_role cannot execute (internal)');
-select ok(pg_temp.public_cannot_execute('avito_private.ensure_timestamptz(regclass, text)'),
-  'ensure_timestamptz: no EXECUTE for PUBLIC');
-select is((select array[prosecdef::text, array_to_string(proconfig, ',')] from pg_proc
-           where oid = 'avito_private.ensure_timestamptz(regclass, text)'::regprocedure),
-  array['false', 'search_path=""'],
-  'ensure_timestamptz: ' || 'security invoker' || ', empty search_path');
-
--- ensure_not_null
-select ok(not has_function_privilege('anon', 'avito_private.ensure_not_null(regclass, text)', 'execute'),
-  'ensure_not_null: anon cannot execute');
-select ok(not has_function_privilege('authenticated', 'avito_private.ensure_not_null(regclass, text)', 'execute'),
-  'ensure_not_null: authenticated cannot execute');
-select ok(not has_function_privilege('service_role', 'avito_private.ensure_not_null(regclass, text)', 'execute'),
-  'ensure_not_null: service_role cannot execute (internal)');
-select ok(pg_temp.public_cannot_execute('avito_private.ensure_not_null(regclass, text)'),
-  'ensure_not_null: no EXECUTE for PUBLIC');
-select is((select array[prosecdef::text, array_to_string(proconfig, ',')] from pg_proc
-           where oid = 'avito_private.ensure_not_null(regclass, text)'::regprocedure),
-  array['false', 'search_path=""'],
-  'ensure_not_null: ' || 'security invoker' || ', empty search_path');
-
--- has_unique_key
-select ok(not has_function_privilege('anon', 'avito_private.has_unique_key(regclass, text[])', 'execute'),
-  'has_unique_key: anon cannot execute');
-select ok(not has_function_privilege('authenticated', 'avito_private.has_unique_key(regclass, text[])', 'execute'),
-  'has_unique_key: authenticated cannot execute');
-select ok(not has_function_privilege('service_role', 'avito_private.has_unique_key(regclass, text[])', 'execute'),
-  'has_unique_key: service_role cannot execute (internal)');
-select ok(pg_temp.public_cannot_execute('avito_private.has_unique_key(regclass, text[])'),
-  'has_unique_key: no EXECUTE for PUBLIC');
-select is((select array[prosecdef::text, array_to_string(proconfig, ',')] from pg_proc
-           where oid = 'avito_private.has_unique_key(regclass, text[])'::regprocedure),
-  array['false', 'search_path=""'],
-  'has_unique_key: ' || 'security invoker' || ', empty search_path');
-
--- has_foreign_key
-select ok(not has_function_privilege('anon', 'avito_private.has_foreign_key(regclass, text)', 'execute'),
-  'has_foreign_key: anon cannot execute');
-select ok(not has_function_privilege('authenticated', 'avito_private.has_foreign_key(regclass, text)', 'execute'),
-  'has_foreign_key: authenticated cannot execute');
-select ok(not has_function_privilege('service_role', 'avito_private.has_foreign_key(regclass, text)', 'execute'),
-  'has_foreign_key: service_role cannot execute (internal)');
-select ok(pg_temp.public_cannot_execute('avito_private.has_foreign_key(regclass, text)'),
-  'has_foreign_key: no EXECUTE for PUBLIC');
-select is((select array[prosecdef::text, array_to_string(proconfig, ',')] from pg_proc
-           where oid = 'avito_private.has_foreign_key(regclass, text)'::regprocedure),
-  array['false', 'search_path=""'],
-  'has_foreign_key: ' || 'security invoker' || ', empty search_path');
-
--- touch_updated_at
-select ok(not has_function_privilege('anon', 'avito_private.touch_updated_at()', 'execute'),
-  'touch_updated_at: anon cannot execute');
-select ok(not has_function_privilege('authenticated', 'avito_private.touch_updated_at()', 'execute'),
-  'touch_updated_at: authenticated cannot execute');
-select ok(not has_function_privilege('service_role', 'avito_private.touch_updated_at()', 'execute'),
-  'touch_updated_at: service_role cannot execute (internal)');
-select ok(pg_temp.public_cannot_execute('avito_private.touch_updated_at()'),
-  'touch_updated_at: no EXECUTE for PUBLIC');
-select is((select array[prosecdef::text, array_to_string(proconfig, ',')] from pg_proc
-           where oid = 'avito_private.touch_updated_at()'::regprocedure),
-  array['false', 'search_path=""'],
-  'touch_updated_at: ' || 'security invoker' || ', empty search_path');
+select ok(c.passed, format('%s: %s', p.proname, c.what))
+from pg_temp.private_functions() f
+join pg_proc p on p.oid = f.fn
+cross join lateral (values
+  (1, not has_function_privilege('anon', f.fn, 'execute'), 'anon cannot execute'),
+  (2, not has_function_privilege('authenticated', f.fn, 'execute'),
+   'authenticated cannot execute'),
+  (3, has_function_privilege('service_role', f.fn, 'execute') = f.service_calls,
+   case when f.service_calls then 'service_role can execute'
+        else 'service_role cannot execute (internal)' end),
+  (4, pg_temp.public_cannot_execute(f.fn), 'no EXECUTE for PUBLIC'),
+  (5, p.prosecdef = f.definer and p.proconfig = array['search_path=""'],
+   case when f.definer then 'security definer' else 'security invoker' end
+   || ', empty search_path')) c (k, passed, what)
+order by f.n, c.k;
 
 -- Every function in avito_private, including those later migrations add.
 select is_empty(
@@ -281,6 +177,53 @@ select is_empty(
     where c.relnamespace = 'public'::regnamespace and c.relkind = 'v'
       and not coalesce(c.reloptions @> array['security_invoker=true'], false)$$,
   'every view in public runs with the caller''s rights (security_invoker)');
+
+-- Policies: for signed-in users only (anon gets nothing), with auth.uid() evaluated once per
+-- statement through a sub-select (Splinter lint auth_rls_initplan), never once per row.
+select is_empty(
+  $$select tablename || '.' || policyname from pg_policies
+    where schemaname = 'public' and roles <> '{authenticated}'::name[]$$,
+  'every policy in public applies to authenticated only');
+select is_empty(
+  $$select tablename || '.' || policyname from pg_policies
+    where schemaname = 'public'
+      and replace(coalesce(qual, '') || coalesce(with_check, ''),
+                  '( SELECT auth.uid() AS uid)', '') like '%auth.uid()%'$$,
+  'every policy in public calls auth.uid() through a sub-select');
+
+-- Supabase no longer grants anything on new objects by itself: each needs its explicit grant.
+select is_empty(
+  $$select c.oid::regclass from pg_class c
+    where c.relnamespace = 'public'::regnamespace
+      and case when c.relkind = 'S' then not has_sequence_privilege('service_role', c.oid, 'usage')
+               when c.relkind in ('r', 'v', 'm', 'p')
+                 then not has_table_privilege('service_role', c.oid, 'select')
+          end$$,
+  'service_role holds an explicit grant on every table, view and sequence in public');
+
+-- What `supabase db lint` runs: plpgsql_check finds no error and no warning in any plpgsql
+-- function of avito_private (trigger functions checked against their table and the transition
+-- tables old_rows/new_rows the statement triggers declare).
+create extension if not exists plpgsql_check;
+select is_empty(
+  $$select p.oid::regprocedure || ': ' || c.message
+    from pg_proc p
+    join pg_language l on l.oid = p.prolang and l.lanname = 'plpgsql'
+    left join lateral (select t.tgrelid from pg_trigger t where t.tgfoid = p.oid
+                       order by t.tgrelid limit 1) tg on true
+    cross join lateral plpgsql_check_function_tb(
+      p.oid, coalesce(tg.tgrelid, 0),
+      oldtable => case when tg.tgrelid is not null then 'old_rows' end,
+      newtable => case when tg.tgrelid is not null then 'new_rows' end) c
+    where p.pronamespace = 'avito_private'::regnamespace
+      and (p.prorettype <> 'trigger'::regtype or tg.tgrelid is not null)
+      and c.level in ('error', 'warning')$$,
+  'plpgsql_check: no error or warning in any avito_private function');
+
+-- The policy helper takes only the four commands (it builds SQL from them).
+select throws_ok(
+  $$select avito_private.ensure_owner_policies('public.properties', 'true', 'all; drop table x')$$,
+  '22023', null, 'ensure_owner_policies refuses anything but select/insert/update/delete');
 
 select * from finish();
 rollback;
