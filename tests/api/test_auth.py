@@ -9,6 +9,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from http.server import BaseHTTPRequestHandler
 
 import httpx
 import jwt
@@ -29,6 +30,7 @@ from tests.api.jwt_tools import (
     sign,
     sign_hs256,
 )
+from tests.support.net import serving
 
 USER = uuid.UUID("6f1c1c2e-8d43-4a53-9d0a-1f3c2b8e9a01")
 
@@ -214,6 +216,29 @@ async def test_unreachable_jwks_means_invalid_token_not_a_crash(
         url, issuer = gone.jwks_url, gone.issuer
     v = JwtVerifier(jwks=JwksCache(url, http), issuer=issuer, hs256_secret=None)
     assert await rejected(v, sign(es_key, claims(issuer, USER))) == ErrorCode.INVALID_TOKEN
+
+
+@pytest.mark.parametrize("document", [{"keys": 5}, {"keys": "abc"}, [1, 2], "keys"])
+async def test_a_malformed_key_set_means_invalid_token_not_a_crash(
+    http: httpx.AsyncClient, es_key: SigningKey, document: object
+) -> None:
+    body = json.dumps(document).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with serving(Handler) as base_url:
+        issuer = base_url + "/auth/v1"
+        v = JwtVerifier(jwks=JwksCache(base_url + "/jwks", http), issuer=issuer, hs256_secret=None)
+        assert await rejected(v, sign(es_key, claims(issuer, USER))) == ErrorCode.INVALID_TOKEN
 
 
 def test_bearer_header_parsing() -> None:

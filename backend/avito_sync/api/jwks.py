@@ -69,8 +69,12 @@ class JwksCache:
         except (httpx.HTTPError, ValueError) as error:
             log.warning("jwks_fetch_failed", error_type=type(error).__name__)
             raise JwksUnavailableError(str(error)) from error
+        entries = document.get("keys") if isinstance(document, dict) else None
+        if not isinstance(entries, list):
+            log.warning("jwks_malformed")
+            raise JwksUnavailableError("the key set has no list of keys")
         keys: dict[str, jwt.PyJWK] = {}
-        for entry in document.get("keys", []) if isinstance(document, dict) else []:
+        for entry in entries:
             if not isinstance(entry, dict) or not isinstance(entry.get("kid"), str):
                 continue
             try:

@@ -167,11 +167,6 @@ class PushResult:
         """Operations Avito refused (a 409 is not here: it is recorded and notified)."""
         return tuple(o for o in self.outcomes if o.status == "failed")
 
-    @property
-    def error_summary(self) -> str | None:
-        parts = [f"{o.operation}: {o.error}" for o in self.failed if o.error is not None]
-        return "; ".join(parts) or None
-
     def counts(self) -> dict[str, Any]:
         """For the run log: what happened to each operation, and how many calls were made."""
         return {

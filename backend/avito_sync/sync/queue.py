@@ -92,19 +92,6 @@ async def extend_lease(conn: Conn, integration_id: UUID, owner: str, lease_secon
     )
 
 
-async def complete_success(
-    conn: Conn, integration_id: UUID, owner: str, interval_seconds: int
-) -> bool:
-    """False when the lease was lost (another worker owns the row now)."""
-    return bool(
-        await _scalar(
-            conn,
-            "select avito_private.complete_sync_success(%s, %s, %s)",
-            (integration_id, owner, interval_seconds),
-        )
-    )
-
-
 async def complete_failure(
     conn: Conn,
     integration_id: UUID,
@@ -134,26 +121,4 @@ async def enqueue(
             "select avito_private.enqueue_integration(%s, %s, %s)",
             (integration_id, reason, resume),
         )
-    )
-
-
-async def remove(conn: Conn, integration_id: UUID) -> bool:
-    return bool(
-        await _scalar(
-            conn, "select avito_private.remove_integration_from_queue(%s)", (integration_id,)
-        )
-    )
-
-
-async def pause(conn: Conn, integration_id: UUID, reason: str) -> bool:
-    return bool(
-        await _scalar(
-            conn, "select avito_private.pause_integration_sync(%s, %s)", (integration_id, reason)
-        )
-    )
-
-
-async def resume(conn: Conn, integration_id: UUID) -> bool:
-    return bool(
-        await _scalar(conn, "select avito_private.resume_integration_sync(%s)", (integration_id,))
     )
