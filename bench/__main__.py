@@ -16,10 +16,10 @@ import platform
 from pathlib import Path
 
 from avito_sync.logs import configure_logging
-from bench import plan_cost, sync_calls, throughput
+from bench import notify_wakeup, plan_cost, sync_calls, throughput
 from bench.harness import Result, bench_env
 
-NAMES = ("plan", "calls", "throughput")
+NAMES = ("plan", "calls", "throughput", "notify")
 LATENCIES_MS = (0, 50)
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -29,7 +29,7 @@ async def run(names: list[str], hosts: int) -> list[Result]:
     if "plan" in names:
         print("bench: build_plan ...", flush=True)
         results.append(plan_cost.run())
-    if {"calls", "throughput"} & set(names):
+    if {"calls", "throughput", "notify"} & set(names):
         with bench_env() as env:
             if "calls" in names:
                 print("bench: API calls per sync ...", flush=True)
@@ -37,6 +37,9 @@ async def run(names: list[str], hosts: int) -> list[Result]:
             if "throughput" in names:
                 print(f"bench: throughput over {hosts} integrations ...", flush=True)
                 results += await throughput.run(env, hosts, LATENCIES_MS)
+            if "notify" in names:
+                print("bench: notification wake-up ...", flush=True)
+                results.append(await notify_wakeup.run(env))
     return results
 
 
