@@ -7,7 +7,11 @@ from psycopg_pool import AsyncConnectionPool
 
 
 async def open_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> AsyncConnectionPool:
-    """Open a pool whose connections return rows as dicts; the caller closes it."""
+    """Open a pool whose connections return rows as dicts; the caller closes it.
+
+    psycopg_pool closes a pool that times out while opening, but not one whose opening is
+    cancelled (a shutdown during start-up): its workers would keep reconnecting forever.
+    """
     pool = AsyncConnectionPool(
         url,
         min_size=min_size,
@@ -15,5 +19,9 @@ async def open_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> Async
         kwargs={"row_factory": dict_row, "autocommit": True},
         open=False,
     )
-    await pool.open(wait=True)
+    try:
+        await pool.open(wait=True)
+    except BaseException:
+        await pool.close()
+        raise
     return pool
