@@ -56,15 +56,18 @@ class Result:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
-def median_seconds(action: Callable[[], object], *, repeat: int, number: int) -> float:
-    """Median over `repeat` samples of the mean time of `number` calls."""
-    samples = []
+def paired_median_seconds(
+    first: Callable[[], object], second: Callable[[], object], *, repeat: int, number: int
+) -> tuple[float, float]:
+    """Median over `repeat` interleaved samples of the mean time of `number` calls of each."""
+    samples: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeat):
-        started = time.perf_counter()
-        for _ in range(number):
-            action()
-        samples.append((time.perf_counter() - started) / number)
-    return statistics.median(samples)
+        for action, into in ((first, samples[0]), (second, samples[1])):
+            started = time.perf_counter()
+            for _ in range(number):
+                action()
+            into.append((time.perf_counter() - started) / number)
+    return statistics.median(samples[0]), statistics.median(samples[1])
 
 
 def free_port() -> int:

@@ -15,7 +15,7 @@ from avito_sync.sync.models import (
     SyncInput,
 )
 from avito_sync.sync.plan import build_plan
-from bench.harness import Result, median_seconds
+from bench.harness import Result, paired_median_seconds
 
 TODAY = dt.date(2026, 1, 1)
 
@@ -48,8 +48,9 @@ def run() -> Result:
     busy = sync_input(rates=365, bookings=52)
     empty = sync_input(rates=0, bookings=0)
     busy_plan = build_plan(busy, TODAY)
-    empty_seconds = median_seconds(lambda: build_plan(empty, TODAY), repeat=7, number=20)
-    busy_seconds = median_seconds(lambda: build_plan(busy, TODAY), repeat=7, number=20)
+    empty_seconds, busy_seconds = paired_median_seconds(
+        lambda: build_plan(empty, TODAY), lambda: build_plan(busy, TODAY), repeat=15, number=20
+    )
     return Result(
         name="build_plan: busy year vs empty property",
         baseline="empty (base price only)",
