@@ -3,7 +3,7 @@
 -- insert wakes the existing row, and avito_logs is owner-readable, client-unwritable,
 -- published to Realtime and deduplicated.
 begin;
-select plan(21);
+select plan(23);
 \ir fixtures/two_hosts.psql
 
 -- A's second listing, known to the service (as after get-items).
@@ -160,6 +160,25 @@ select results_eq(
       avito_private.write_avito_log('60000000-0000-4000-a000-00000000000a', 'sync', 'error', 'e1')]$$,
   $$values (array[true, false, true])$$,
   'a recovery is logged once and starts a new window');
+
+-- 8. Reconnect and conflict events reach the feed, one row per integration.
+reset avito_sync.avito_logs_max_errors;
+select avito_private.mark_account_needs_reconnect('40000000-0000-4000-a000-00000000000b', 'refused');
+select results_eq(
+  $$select integration_id, error from public.avito_logs where action = 'refresh_token'$$,
+  $$values ('60000000-0000-4000-a000-00000000000b'::uuid,
+            'Доступ к Avito истёк или отозван: подключите аккаунт Avito заново.'::text)$$,
+  'an account needing a reconnect logs one refresh_token error per active integration');
+select avito_private.emit_booking_event(
+  'booking_conflict', '00000000-0000-4000-a000-00000000000b', '10000000-0000-4000-a000-00000000000b',
+  '60000000-0000-4000-a000-00000000000b', null, 'compat-conflict',
+  '{"avito_booking_id": 777, "check_in": "2027-03-01", "check_out": "2027-03-03",
+    "guest_name": "Not logged"}');
+select results_eq(
+  $$select error, details ? 'guest_name' from public.avito_logs where action = 'sync_bookings'$$,
+  $$values ('Бронь Avito № 777 (2027-03-01 – 2027-03-03) пересекается с другой бронью объекта.'::text,
+            false)$$,
+  'a booking conflict logs ids and dates only');
 
 select * from finish();
 rollback;
