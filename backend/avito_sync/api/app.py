@@ -108,29 +108,28 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = await SyncRuntime.open(
-            sync_settings, avito_settings, client=counted_avito_client(avito_settings, metrics)
-        )
-        worker_task: asyncio.Task[None] | None = None
-        try:
-            async with service_context(settings, runtime, metrics) as context:
-                app.state.context = context
-                if sync_settings.poll_secret is not None:
-                    app.state.poll_gate = poll.PollGate(
-                        runtime.worker.run_once, sync_settings.poll_secret.get_secret_value()
-                    )
-                if run_worker:
-                    worker_task = asyncio.create_task(runtime.worker.run_forever())
-                yield
-        finally:
-            runtime.worker.stop()
-            if worker_task is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker_task
-            gate = getattr(app.state, "poll_gate", None)
-            if gate is not None:
-                await gate.aclose()
-            await runtime.aclose()
-            await runtime.client.aclose()
+        # The client is closed even when the runtime cannot open (database unreachable).
+        async with counted_avito_client(avito_settings, metrics) as client:
+            runtime = await SyncRuntime.open(sync_settings, avito_settings, client=client)
+            worker_task: asyncio.Task[None] | None = None
+            try:
+                async with service_context(settings, runtime, metrics) as context:
+                    app.state.context = context
+                    if sync_settings.poll_secret is not None:
+                        app.state.poll_gate = poll.PollGate(
+                            runtime.worker.run_once, sync_settings.poll_secret.get_secret_value()
+                        )
+                    if run_worker:
+                        worker_task = asyncio.create_task(runtime.worker.run_forever())
+                    yield
+            finally:
+                runtime.worker.stop()
+                if worker_task is not None:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await worker_task
+                gate = getattr(app.state, "poll_gate", None)
+                if gate is not None:
+                    await gate.aclose()
+                await runtime.aclose()
 
     return build_app(settings, metrics, lifespan=lifespan)
