@@ -130,17 +130,17 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
-declare
-  v_found boolean;
 begin
+  if p_lease_seconds is null or p_lease_seconds < 1 or p_lease_seconds > 3600 then
+    raise exception 'extend_sync_lease: lease must be 1..3600 seconds' using errcode = '22023';
+  end if;
   update public.avito_sync_queue q
   set lease_expires_at = now() + make_interval(secs => p_lease_seconds),
       next_sync_at = least(q.next_sync_at, now() + make_interval(secs => p_lease_seconds))
   where q.integration_id = p_integration_id
     and q.status = 'running'
-    and q.lease_owner = p_owner
-  returning true into v_found;
-  return coalesce(v_found, false);
+    and q.lease_owner = p_owner;
+  return found;
 end;
 $$;
 
@@ -157,8 +157,6 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
-declare
-  v_found boolean;
 begin
   if p_interval_seconds is null or p_interval_seconds < 1 or p_interval_seconds > 86400 then
     raise exception 'complete_sync_success: interval must be 1..86400 seconds'
@@ -174,9 +172,8 @@ begin
       lease_expires_at = null
   where q.integration_id = p_integration_id
     and q.status = 'running'
-    and q.lease_owner = p_owner
-  returning true into v_found;
-  return coalesce(v_found, false);
+    and q.lease_owner = p_owner;
+  return found;
 end;
 $$;
 
@@ -214,8 +211,6 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
-declare
-  v_found boolean;
 begin
   if p_base_seconds is null or p_base_seconds < 1
      or p_cap_seconds is null or p_cap_seconds < p_base_seconds then
@@ -231,9 +226,8 @@ begin
       lease_expires_at = null
   where q.integration_id = p_integration_id
     and q.status = 'running'
-    and q.lease_owner = p_owner
-  returning true into v_found;
-  return coalesce(v_found, false);
+    and q.lease_owner = p_owner;
+  return found;
 end;
 $$;
 
@@ -253,7 +247,7 @@ as $$
 declare
   v_property_id uuid;
 begin
-  if p_reason not in ('tick', 'change', 'initial', 'manual') then
+  if p_reason is null or p_reason not in ('tick', 'change', 'initial', 'manual') then
     raise exception 'enqueue_integration: unknown reason %', p_reason using errcode = '22023';
   end if;
 
@@ -290,13 +284,10 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
-declare
-  v_found boolean;
 begin
   delete from public.avito_sync_queue q
-  where q.integration_id = p_integration_id
-  returning true into v_found;
-  return coalesce(v_found, false);
+  where q.integration_id = p_integration_id;
+  return found;
 end;
 $$;
 
@@ -310,17 +301,14 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
-declare
-  v_found boolean;
 begin
   update public.avito_sync_queue q
   set status = 'paused',
       last_error = left(p_reason, 2000),
       lease_owner = null,
       lease_expires_at = null
-  where q.integration_id = p_integration_id
-  returning true into v_found;
-  return coalesce(v_found, false);
+  where q.integration_id = p_integration_id;
+  return found;
 end;
 $$;
 

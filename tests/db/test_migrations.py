@@ -248,6 +248,18 @@ def test_running_the_schema_migrations_again_changes_nothing(
             )
 
 
+def test_every_migration_runs_again_without_changing_the_catalog(empty_url: str) -> None:
+    """Every migration, the sync engine's included, is written to be re-runnable (create or
+    replace, if not exists, guarded constraint and policy helpers)."""
+    apply_migrations(empty_url)
+    with connect(empty_url) as conn:
+        before = catalog_snapshot(conn)
+    for migration in list_migrations():
+        run_sql_file(empty_url, migration.path)
+    with connect(empty_url) as conn:
+        assert catalog_snapshot(conn) == before
+
+
 # --- adopting the app's existing database ----------------------------------------------------
 
 

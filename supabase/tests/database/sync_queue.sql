@@ -1,7 +1,7 @@
 -- Queue functions: private, SECURITY DEFINER with an empty search_path, service_role only;
 -- claim takes a lease that nobody else can take, failure backs off, triggers mark rows due.
 begin;
-select plan(14);
+select plan(16);
 
 select is(
   (select count(*)::int from pg_proc p join pg_namespace n on n.oid = p.pronamespace
@@ -38,6 +38,10 @@ select is((select count(*)::int from avito_private.claim_sync_batch('w2', 10, 60
           'a leased row is not claimed again');
 select ok(not avito_private.complete_sync_success('00000000-0000-4000-8000-0000000000c1', 'w2', 10),
           'only the lease owner completes');
+select throws_ok($$select avito_private.extend_sync_lease('00000000-0000-4000-8000-0000000000c1', 'w1', 0)$$,
+                 '22023', null, 'a lease is extended by 1..3600 seconds only');
+select throws_ok($$select avito_private.enqueue_integration('00000000-0000-4000-8000-0000000000c1', null)$$,
+                 '22023', null, 'enqueueing needs a known reason');
 select ok(avito_private.complete_sync_failure('00000000-0000-4000-8000-0000000000c1', 'w1',
                                               'boom', 10, 3600), 'the owner records a failure');
 select is((select attempts from public.avito_sync_queue), 1, 'attempts counted');
