@@ -181,24 +181,28 @@ order by w.n, s.tbl, c.ord;
 
 -- Columns only the service decides stay out of the owner's reach, and the owner's writes keep
 -- to their own properties.
-select is(pg_temp.attempt($$update public.integrations set status = 'active' where id = '60000000-0000-4000-a000-0000000000a2'$$, 'authenticated', '00000000-0000-4000-a000-00000000000a'), '42501',
+set local role authenticated;
+select set_config('request.jwt.claims',
+  '{"sub": "00000000-0000-4000-a000-00000000000a", "role": "authenticated"}', true);
+select is(pg_temp.attempt($$update public.integrations set status = 'active' where id = '60000000-0000-4000-a000-0000000000a2'$$), '42501',
   'owner: cannot set integrations.status');
-select is(pg_temp.attempt($$update public.integrations set avito_account_id = '40000000-0000-4000-a000-00000000000a' where id = '60000000-0000-4000-a000-0000000000a2'$$, 'authenticated', '00000000-0000-4000-a000-00000000000a'), '42501',
+select is(pg_temp.attempt($$update public.integrations set avito_account_id = '40000000-0000-4000-a000-00000000000a' where id = '60000000-0000-4000-a000-0000000000a2'$$), '42501',
   'owner: cannot link an account');
-select is(pg_temp.attempt($$update public.integrations set last_sync_at = now(), last_error = null where id = '60000000-0000-4000-a000-00000000000a'$$, 'authenticated', '00000000-0000-4000-a000-00000000000a'), '42501',
+select is(pg_temp.attempt($$update public.integrations set last_sync_at = now(), last_error = null where id = '60000000-0000-4000-a000-00000000000a'$$), '42501',
   'owner: cannot write sync results');
-select is(pg_temp.attempt($$insert into public.integrations (property_id, avito_user_id, avito_item_id, avito_account_id) values ('10000000-0000-4000-a000-0000000000a3', 1001, 3000000001, '40000000-0000-4000-a000-00000000000a')$$, 'authenticated', '00000000-0000-4000-a000-00000000000a'), '42501',
+select is(pg_temp.attempt($$insert into public.integrations (property_id, avito_user_id, avito_item_id, avito_account_id) values ('10000000-0000-4000-a000-0000000000a3', 1001, 3000000001, '40000000-0000-4000-a000-00000000000a')$$), '42501',
   'owner: cannot insert a linked integration');
-select is(pg_temp.attempt($$insert into public.avito_sync_queue (integration_id, property_id, next_sync_at) values ('60000000-0000-4000-a000-0000000000a2', '10000000-0000-4000-a000-0000000000a2', now())$$, 'authenticated', '00000000-0000-4000-a000-00000000000a'), '42501',
+select is(pg_temp.attempt($$insert into public.avito_sync_queue (integration_id, property_id, next_sync_at) values ('60000000-0000-4000-a000-0000000000a2', '10000000-0000-4000-a000-0000000000a2', now())$$), '42501',
   'owner: cannot choose the queue schedule');
-select is(pg_temp.attempt($$update public.notification_channels set config = '{}' where id = '90000000-0000-4000-a000-00000000000a'$$, 'authenticated', '00000000-0000-4000-a000-00000000000a'), '42501',
+select is(pg_temp.attempt($$update public.notification_channels set config = '{}' where id = '90000000-0000-4000-a000-00000000000a'$$), '42501',
   'owner: cannot rewrite a channel config');
-select is(pg_temp.attempt($$update public.integrations set property_id = '10000000-0000-4000-a000-00000000000b' where id = '60000000-0000-4000-a000-00000000000a'$$, 'authenticated', '00000000-0000-4000-a000-00000000000a'), '42501',
+select is(pg_temp.attempt($$update public.integrations set property_id = '10000000-0000-4000-a000-00000000000b' where id = '60000000-0000-4000-a000-00000000000a'$$), '42501',
   'owner: cannot move an integration to a foreign property');
-select is(pg_temp.attempt($$insert into public.integrations (property_id, avito_user_id, avito_item_id) values ('10000000-0000-4000-a000-00000000000a', 1001, 3000000009)$$, 'authenticated', '00000000-0000-4000-a000-00000000000a'), '23505',
+select is(pg_temp.attempt($$insert into public.integrations (property_id, avito_user_id, avito_item_id) values ('10000000-0000-4000-a000-00000000000a', 1001, 3000000009)$$), '23505',
   'owner: one avito integration per property');
-select is(pg_temp.attempt($$insert into public.integrations (property_id, avito_user_id, avito_item_id) values ('10000000-0000-4000-a000-0000000000a4', 1001, 3000000009)$$, 'authenticated', '00000000-0000-4000-a000-00000000000a'), '42501',
+select is(pg_temp.attempt($$insert into public.integrations (property_id, avito_user_id, avito_item_id) values ('10000000-0000-4000-a000-0000000000a4', 1001, 3000000009)$$), '42501',
   'owner: cannot connect a deleted property');
+reset role;
 
 select is(pg_temp.attempt($$select id from public.integrations$$, 'service_role'), 'ok:3',
   'service_role: sees the integrations of every host');
