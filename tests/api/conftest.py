@@ -24,6 +24,7 @@ from avito_sync.sync.settings import SyncSettings
 from tests.api.jwt_tools import JwksServer, SigningKey, claims, new_es256, serve_jwks, sign
 from tests.fixtures.db import Conn, create_user
 from tests.fixtures.sandbox import Sandbox
+from tests.support.rows import create_property
 
 STATE_SECRET = "test-state-secret-" + "x" * 32
 APP_REDIRECT = "https://app.example/auth/avito-callback"
@@ -66,14 +67,9 @@ class Service:
         return create_user(self.db)
 
     def property(self, owner: uuid.UUID, *, base_price: int = 3000) -> uuid.UUID:
-        row = self.db.execute(
-            "insert into public.properties (owner_id, name, base_price, minimum_booking_days)"
-            " values (%s, 'Квартира', %s, 2) returning id",
-            (owner, base_price),
-        ).fetchone()
-        assert row is not None
-        property_id: uuid.UUID = row["id"]
-        return property_id
+        return create_property(
+            self.db, owner, name="Квартира", base_price=base_price, minimum_booking_days=2
+        )
 
     async def consent(self, authorize_url: str, *, allow: bool = True) -> dict[str, str]:
         """Drive the sandbox's consent page like a browser: GET the page, POST its form."""

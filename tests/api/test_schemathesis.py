@@ -16,6 +16,7 @@ from tests.api.jwt_tools import JwksServer, SigningKey, claims, sign
 from tests.api.process import serve_env, start_service
 from tests.fixtures.db import Conn, create_user
 from tests.fixtures.sandbox import Sandbox
+from tests.support.rows import create_property
 
 POLL_SECRET = "poll-secret-for-the-fuzz-run-" + "z" * 16
 
@@ -39,10 +40,7 @@ def fuzz_target(
 @pytest.fixture
 def auth_headers(db: Conn, jwks_server: JwksServer, signing_key: SigningKey) -> dict[str, str]:
     user = create_user(db)
-    db.execute(
-        "insert into public.properties (owner_id, name, base_price) values (%s, 'Дом', 2500)",
-        (user,),
-    )
+    create_property(db, user, name="Дом", base_price=2500)
     return {"Authorization": f"Bearer {sign(signing_key, claims(jwks_server.issuer, user))}"}
 
 

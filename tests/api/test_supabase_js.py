@@ -17,6 +17,7 @@ from tests.api.jwt_tools import JwksServer, SigningKey, claims, sign
 from tests.api.process import serve_env, start_service
 from tests.fixtures.db import Conn, create_user
 from tests.fixtures.sandbox import Sandbox
+from tests.support.rows import create_property
 
 CLIENT_DIR = Path(__file__).parent / "supabase_js"
 
@@ -72,13 +73,7 @@ def test_functions_invoke_as_the_frontend_does(
 ) -> None:
     user = create_user(db)
     token = sign(signing_key, claims(jwks_server.issuer, user))
-    prop = db.execute(
-        "insert into public.properties (owner_id, name, base_price) values (%s, 'Дом', 2000)"
-        " returning id",
-        (user,),
-    ).fetchone()
-    assert prop is not None
-    prop_id = str(prop["id"])
+    prop_id = str(create_property(db, user, name="Дом", base_price=2000))
 
     ok = invoke(supabase_js, served, token, "avito-sync", {"action": "get-accounts"})
     assert ok == {"data": {"success": True, "accounts": []}, "error": None}

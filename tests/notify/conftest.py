@@ -26,6 +26,7 @@ from avito_sync.notify.retry import RetryPolicy
 from avito_sync.notify.sources import Wake, WakeSource
 from tests.fixtures.db import create_user
 from tests.notify.receivers import Receiver, running
+from tests.support.rows import create_property
 
 Conn = psycopg.Connection[dict[str, Any]]
 
@@ -44,11 +45,7 @@ class Host:
 
 def make_host(db: Conn, name: str = PROPERTY_NAME) -> Host:
     owner = create_user(db)
-    row = db.execute(
-        "insert into public.properties (owner_id, name) values (%s, %s) returning id", (owner, name)
-    ).fetchone()
-    assert row is not None
-    return Host(owner, row["id"])
+    return Host(owner, create_property(db, owner, name=name))
 
 
 def add_channel(

@@ -20,6 +20,7 @@ from avito_sync.avito.settings import AvitoSettings
 from avito_sync.database import open_pool
 from tests.fixtures.db import create_user
 from tests.fixtures.sandbox import Sandbox
+from tests.support.rows import create_avito_account, create_integration, create_property
 
 Conn = psycopg.Connection[dict[str, Any]]
 
@@ -53,31 +54,12 @@ def seed_integration(
 ) -> Seeded:
     """A host with one property connected to one Avito listing."""
     owner = create_user(db)
-    prop = db.execute(
-        "insert into public.properties (owner_id, name, base_price, minimum_booking_days)"
-        " values (%s, 'Flat', %s, %s) returning id",
-        (owner, base_price, minimum_booking_days),
-    ).fetchone()
-    account = db.execute(
-        "insert into public.avito_accounts (owner_id, avito_user_id, name, status)"
-        " values (%s, %s, 'Host', 'active') returning id",
-        (owner, avito_user_id),
-    ).fetchone()
-    assert prop is not None
-    assert account is not None
-    db.execute(
-        "insert into public.avito_items (avito_account_id, avito_item_id, title)"
-        " values (%s, %s, 'Flat on Avito')",
-        (account["id"], avito_item_id),
+    prop = create_property(
+        db, owner, base_price=base_price, minimum_booking_days=minimum_booking_days
     )
-    integration = db.execute(
-        "insert into public.integrations (property_id, avito_account_id, avito_user_id,"
-        " avito_item_id, avito_markup, is_active, status)"
-        " values (%s, %s, %s, %s, %s, true, 'active') returning id",
-        (prop["id"], account["id"], avito_user_id, avito_item_id, markup),
-    ).fetchone()
-    assert integration is not None
-    return Seeded(owner, prop["id"], account["id"], integration["id"], avito_user_id, avito_item_id)
+    account = create_avito_account(db, owner, avito_user_id)
+    integration = create_integration(db, prop, account, avito_user_id, avito_item_id, markup=markup)
+    return Seeded(owner, prop, account, integration, avito_user_id, avito_item_id)
 
 
 def add_booking(
@@ -115,6 +97,22 @@ def events(db: Conn, kind: str | None = None) -> list[dict[str, Any]]:
     ).fetchall()
 
 
+def avito_settings(sandbox: Sandbox) -> AvitoSettings:
+    """A client on the sandbox with no rate limits and no retries (tests see every failure)."""
+    return AvitoSettings(
+        client_id=sandbox.client_id,
+        client_secret=sandbox.client_secret,  # type: ignore[arg-type]
+        api_base_url=sandbox.base_url,
+        oauth_base_url=sandbox.base_url,
+        account_rate_per_second=1000,
+        account_burst=1000,
+        app_rate_per_second=1000,
+        app_burst=1000,
+        max_attempts=1,
+        read_timeout_seconds=10,
+    )
+
+
 @pytest.fixture
 async def pool(database_url: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
     opened = await open_pool(database_url, min_size=1, max_size=4)
@@ -127,17 +125,6 @@ async def pool(database_url: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
 @pytest.fixture
 async def avito(sandbox: Sandbox) -> AsyncIterator[tuple[AvitoClient, StaticToken]]:
     """A real client on the sandbox, acting as the demo account (client_credentials)."""
-    settings = AvitoSettings(
-        client_id=sandbox.client_id,
-        client_secret=sandbox.client_secret,  # type: ignore[arg-type]
-        api_base_url=sandbox.base_url,
-        oauth_base_url=sandbox.base_url,
-        account_rate_per_second=1000,
-        account_burst=1000,
-        app_rate_per_second=1000,
-        app_burst=1000,
-        max_attempts=1,
-    )
-    async with AvitoClient(settings) as client:
+    async with AvitoClient(avito_settings(sandbox)) as client:
         token = await client.client_credentials()
         yield client, StaticToken(token.access_token.get_secret_value(), "sandbox-demo")

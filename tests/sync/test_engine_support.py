@@ -18,29 +18,13 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from avito_sync.avito import AvitoClient
-from avito_sync.avito.settings import AvitoSettings
 from avito_sync.database import open_pool
 from avito_sync.sync.runtime import SyncRuntime
 from avito_sync.sync.settings import SyncSettings
 from tests.fixtures.sandbox import Sandbox
-from tests.sync import Seeded, seed_integration
+from tests.sync import Seeded, avito_settings, seed_integration
 
 Conn = psycopg.Connection[dict[str, Any]]
-
-
-def avito_settings(sandbox: Sandbox) -> AvitoSettings:
-    return AvitoSettings(
-        client_id=sandbox.client_id,
-        client_secret=sandbox.client_secret,  # type: ignore[arg-type]
-        api_base_url=sandbox.base_url,
-        oauth_base_url=sandbox.base_url,
-        account_rate_per_second=1000,
-        account_burst=1000,
-        app_rate_per_second=1000,
-        app_burst=1000,
-        max_attempts=1,
-        read_timeout_seconds=10,
-    )
 
 
 def sync_settings(database_url: str, **overrides: Any) -> SyncSettings:

@@ -18,6 +18,7 @@ from avito_sync.avito import AvitoClient
 from avito_sync.sync.runtime import SyncRuntime
 from tests.fixtures.db import create_user
 from tests.fixtures.sandbox import Sandbox
+from tests.support.rows import create_avito_account, create_integration, create_property
 from tests.support.waiting import wait_for
 from tests.sync import avito_booking, day
 from tests.sync.test_engine_support import (  # noqa: F401 - fixtures
@@ -114,41 +115,18 @@ async def test_syncs_of_one_avito_account_respect_the_per_account_limit(
     make_runtime: Callable[..., Any],
 ) -> None:
     owner = create_user(db)
-    account = db.execute(
-        "insert into public.avito_accounts (owner_id, avito_user_id, name, status)"
-        " values (%s, %s, 'Host', 'active') returning id",
-        (owner, sandbox.account_id),
-    ).fetchone()
-    assert account is not None
+    account = create_avito_account(db, owner, sandbox.account_id)
     access, refresh, _lifetime, _scope = await grant_tokens(sandbox, client)
-    store_tokens(
-        db, account["id"], access, refresh, dt.datetime.now(dt.UTC) + dt.timedelta(hours=20)
-    )
+    store_tokens(db, account, access, refresh, dt.datetime.now(dt.UTC) + dt.timedelta(hours=20))
     integration_ids: list[UUID] = []
     for n in range(3):
         item_id = (
             sandbox.item_ids[n] if n < 2 else sandbox.control.add_listing(sandbox.account_id).id
         )
-        prop = db.execute(
-            "insert into public.properties (owner_id, name, base_price) values (%s, %s, 1000)"
-            " returning id",
-            (owner, f"Flat {n}"),
-        ).fetchone()
-        assert prop is not None
-        db.execute(
-            "insert into public.avito_items (avito_account_id, avito_item_id, title)"
-            " values (%s, %s, 'Flat on Avito')",
-            (account["id"], item_id),
-        )
-        row = db.execute(
-            "insert into public.integrations (property_id, avito_account_id, avito_user_id,"
-            " avito_item_id, is_active, status) values (%s, %s, %s, %s, true, 'active')"
-            " returning id",
-            (prop["id"], account["id"], sandbox.account_id, item_id),
-        ).fetchone()
-        assert row is not None
-        integration_ids.append(row["id"])
-        db.execute("select avito_private.enqueue_integration(%s, 'initial')", (row["id"],))
+        prop = create_property(db, owner, name=f"Flat {n}", base_price=1000)
+        integration = create_integration(db, prop, account, sandbox.account_id, item_id)
+        integration_ids.append(integration)
+        db.execute("select avito_private.enqueue_integration(%s, 'initial')", (integration,))
     slow_bookings(sandbox, 300)
     runtime: SyncRuntime = await make_runtime(concurrency=3, per_account_concurrency=1)
 
