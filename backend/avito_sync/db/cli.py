@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import signal
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
@@ -20,6 +19,7 @@ from avito_sync.db import netdispatch, stack
 from avito_sync.db.config import StackConfig
 from avito_sync.db.errors import StackError
 from avito_sync.logs import configure_logging
+from avito_sync.signals import on_stop_signals
 
 app = typer.Typer(help="Local Postgres stack.", no_args_is_help=True)
 
@@ -129,9 +129,7 @@ def net_dispatch(
 
     async def main() -> None:
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        on_stop_signals(stop.set)
         await netdispatch.run(
             target, stop, on_ready=lambda: typer.echo("net-dispatch ready", err=True)
         )

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 from typing import Annotated
 
 import typer
@@ -12,6 +10,7 @@ import typer
 from avito_sync.logs import configure_logging
 from avito_sync.notify.settings import Source, load_notify_settings
 from avito_sync.settings_errors import exit_on_settings_error
+from avito_sync.signals import on_stop_signals
 
 
 def notify_command(
@@ -34,10 +33,7 @@ def notify_command(
 
     async def run() -> None:
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
+        on_stop_signals(stop.set)
         await run_notifier(settings, stop)
 
     asyncio.run(run())

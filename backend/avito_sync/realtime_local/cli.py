@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import sys
 from typing import Annotated
 
@@ -13,6 +12,7 @@ import typer
 
 from avito_sync.logs import configure_logging
 from avito_sync.loopback import is_loopback_host
+from avito_sync.signals import on_stop_signals
 
 
 def realtime_local_command(
@@ -45,10 +45,7 @@ def realtime_local_command(
 
     async def run() -> None:
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
+        on_stop_signals(stop.set)
         ready = asyncio.Event()
         server = RealtimeLocal(LogicalFeed(url, poll_seconds=poll_seconds))
         task = asyncio.create_task(server.run(host, port, ready))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 from typing import Annotated
 
 import psycopg
@@ -12,6 +10,7 @@ import typer
 
 from avito_sync.logs import configure_logging, get_logger
 from avito_sync.settings_errors import exit_on_settings_error
+from avito_sync.signals import on_stop_signals
 from avito_sync.sync.settings import load_sync_settings
 from avito_sync.sync.ticker import TickSetup, configure_tick
 
@@ -80,10 +79,7 @@ def worker_command() -> None:
             runtime = await SyncRuntime.open(settings, avito_settings)
         except psycopg.OperationalError as exc:
             raise _fail(f"cannot reach the database: {type(exc).__name__}") from None
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, runtime.worker.stop)
+        on_stop_signals(runtime.worker.stop)
         try:
             await runtime.worker.run_forever()
         finally:
