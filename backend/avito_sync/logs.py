@@ -29,8 +29,9 @@ _QUERY_SECRET = re.compile(
 # Postgres puts row contents (a guest's name, phone, email) in the DETAIL line of an error,
 # and tracebacks of logged exceptions carry it: the whole line goes.
 _PG_DETAIL = re.compile(r"(?m)^(DETAIL:)[^\n]*")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
-_PHONE = re.compile(r"\+\d[\d ()-]{8,}\d")
+# Possessive quantifiers: no backtracking blow-up on long hostile text.
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)+")
+_PHONE = re.compile(r"\+\d[\d\s()-]{8,}\d")
 
 
 def is_sensitive_key(key: str) -> bool:
