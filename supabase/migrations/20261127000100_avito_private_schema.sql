@@ -1,5 +1,6 @@
 -- Private schema for everything no client role may reach (token secret ids, SECURITY DEFINER
--- functions, admin views), plus the small helpers the adoptive migrations below share.
+-- functions, admin views), plus the small helpers the migrations below share: adopting legacy
+-- tables, owner policies, the updated_at trigger and function privileges, each written once.
 -- Client roles get no USAGE here; service_role gets USAGE and, per object, only what it needs.
 
 create schema if not exists avito_private;
