@@ -18,6 +18,7 @@ from realtime import (
 
 from avito_sync.realtime_local.decoding import change_data, commit_timestamp, realtime_type
 from avito_sync.realtime_local.protocol import ProtocolError, join_reply, parse_bindings
+from avito_sync.realtime_local.server import OUTBOX_LIMIT, _Client
 from tests.notify.conftest import Conn, make_host
 from tests.notify.standin import standin
 from tests.support.waiting import wait_for
@@ -180,3 +181,19 @@ async def test_an_unsupported_filter_is_a_channel_error_and_other_paths_are_404(
     assert state == RealtimeSubscribeStates.CHANNEL_ERROR
     assert "only 'column=eq.value'" in error
     assert response.status_code == 404
+
+
+async def test_a_client_too_slow_for_the_feed_is_closed_once() -> None:
+    closes: list[tuple[int, str]] = []
+
+    class Socket:
+        async def close(self, code: int, reason: str) -> None:
+            closes.append((code, reason))
+
+    client = _Client(Socket())  # type: ignore[arg-type]
+    for n in range(OUTBOX_LIMIT + 5):
+        client.send({"n": n})
+    assert client.closing is not None
+    await client.closing
+
+    assert closes == [(1011, "too slow")]

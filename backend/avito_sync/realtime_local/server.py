@@ -34,13 +34,18 @@ class _Client:
         self.ws = ws
         self.topics: dict[str, list[Binding]] = {}
         self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(OUTBOX_LIMIT)
+        # Held so the task is not garbage-collected mid-close; one close per client.
+        self.closing: asyncio.Task[None] | None = None
 
     def send(self, message: dict[str, Any]) -> None:
         try:
             self.outbox.put_nowait(message)
         except asyncio.QueueFull:
-            log.warning("realtime_local_client_too_slow")
-            asyncio.get_running_loop().create_task(self.ws.close(1011, "too slow"))
+            if self.closing is None:
+                log.warning("realtime_local_client_too_slow")
+                self.closing = asyncio.get_running_loop().create_task(
+                    self.ws.close(1011, "too slow")
+                )
 
     async def write(self) -> None:
         while True:
