@@ -43,6 +43,7 @@ from uuid import UUID
 
 from psycopg import AsyncConnection
 
+from avito_sync.avito.auth import TokenProvider
 from avito_sync.avito.models import BookingStatus, RealtyBooking
 from avito_sync.logs import get_logger
 from avito_sync.sync.plan import sync_window
@@ -63,7 +64,7 @@ class BookingsReader(Protocol):
 
     async def get_bookings(
         self,
-        auth: Any,
+        auth: TokenProvider,
         user_id: int,
         item_id: int,
         date_start: dt.date,
@@ -184,7 +185,7 @@ _RESULT_COLUMNS = ("created", "updated", "unchanged", "vanished", "conflicts")
 async def pull_bookings(
     conn: AsyncConnection[Any],
     client: BookingsReader,
-    auth: Any,
+    auth: TokenProvider,
     *,
     integration_id: UUID,
     avito_user_id: int,

@@ -42,6 +42,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from avito_sync.avito import bodies
+from avito_sync.avito.auth import TokenProvider
 from avito_sync.avito.errors import (
     AvitoError,
     BadRequestError,
@@ -83,12 +84,17 @@ class CalendarWriter(Protocol):
     """The part of the Avito client a push needs."""
 
     async def post_intervals(
-        self, auth: Any, item_id: int, intervals: Sequence[Interval], *, source: str | None = ...
+        self,
+        auth: TokenProvider,
+        item_id: int,
+        intervals: Sequence[Interval],
+        *,
+        source: str | None = ...,
     ) -> None: ...
 
     async def post_core_bookings(
         self,
-        auth: Any,
+        auth: TokenProvider,
         user_id: int,
         item_id: int,
         bookings: Sequence[CalendarBooking],
@@ -97,10 +103,12 @@ class CalendarWriter(Protocol):
     ) -> None: ...
 
     async def post_prices(
-        self, auth: Any, user_id: int, item_id: int, prices: Sequence[PriceItem]
+        self, auth: TokenProvider, user_id: int, item_id: int, prices: Sequence[PriceItem]
     ) -> None: ...
 
-    async def post_base_params(self, auth: Any, item_id: int, params: BaseParams) -> None: ...
+    async def post_base_params(
+        self, auth: TokenProvider, item_id: int, params: BaseParams
+    ) -> None: ...
 
 
 class SyncInputError(LookupError):
@@ -301,7 +309,7 @@ class _Request:
 
 
 def _requests(
-    client: CalendarWriter, auth: Any, ctx: IntegrationContext, plan: SyncPlan
+    client: CalendarWriter, auth: TokenProvider, ctx: IntegrationContext, plan: SyncPlan
 ) -> list[_Request]:
     user, item = ctx.avito_user_id, ctx.avito_item_id
     intervals = _interval_items(plan)
@@ -378,7 +386,7 @@ def _conflicts_json(err: ConflictError) -> str:
 async def push_plan(
     pool: AsyncConnectionPool[Any],
     client: CalendarWriter,
-    auth: Any,
+    auth: TokenProvider,
     ctx: IntegrationContext,
     plan: SyncPlan,
     *,
