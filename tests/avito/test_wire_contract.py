@@ -29,6 +29,7 @@ from tests.avito.browser import consent
 from tests.avito.conftest import private_client, sandbox_settings
 from tests.avito.tokens import ConnectionTokens
 from tests.fixtures.sandbox import Sandbox
+from tests.support.avito import OPERATIONS_WE_CALL
 
 
 class RecordingTransport(httpx.AsyncBaseTransport):
@@ -133,19 +134,7 @@ async def test_every_operation_sends_spec_valid_requests(sandbox: Sandbox) -> No
         assert calls.requests == 3
 
     operations = [operation_of(r) for r in recorder.requests]
-    assert {op.operation_id for op in operations if op is not None} == {
-        "getAccessTokenAuthorizationCode",
-        "getAccessToken",
-        "refreshAccessTokenAuthorizationCode",
-        "getUserInfoSelf",
-        "getItemsInfo",
-        "getItemInfo",
-        "getRealtyBookings",
-        "putBookingsInfo",
-        "postRealtyPrices",
-        "putIntervals",
-        "postBaseParams",
-    }
+    assert {op.operation_id for op in operations if op is not None} == set(OPERATIONS_WE_CALL)
     assert [p for r in recorder.requests for p in contract_problems(r)] == []
 
 

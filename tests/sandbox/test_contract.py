@@ -13,20 +13,7 @@ import httpx
 from avito_sync import specs
 from tests.fixtures.sandbox import Sandbox
 from tests.sandbox.conftest import days
-
-OPERATIONS = (
-    "getAccessToken",
-    "getAccessTokenAuthorizationCode",
-    "refreshAccessTokenAuthorizationCode",
-    "getUserInfoSelf",
-    "getItemsInfo",
-    "getItemInfo",
-    "getRealtyBookings",
-    "putBookingsInfo",
-    "postRealtyPrices",
-    "putIntervals",
-    "postBaseParams",
-)
+from tests.support.avito import OPERATIONS_WE_CALL
 
 
 class Recorder:
@@ -258,7 +245,7 @@ def test_every_response_of_a_scripted_run_matches_the_specs(
     _str(rec, sandbox, today)
 
     assert rec.problems == []
-    for operation_id in OPERATIONS:
+    for operation_id in OPERATIONS_WE_CALL:
         documented = {int(s) for s in specs.operation(operation_id).responses if s != "default"}
         assert documented <= rec.seen[operation_id], (operation_id, rec.seen[operation_id])
     assert {400, 401, 500} <= rec.seen["getItemsInfo"]  # flat "default" errors
