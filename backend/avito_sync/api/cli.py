@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
+from avito_sync.env_settings import exit_on_settings_error
 from avito_sync.logs import configure_logging, get_logger
-from avito_sync.settings_errors import exit_on_settings_error
 
 log = get_logger(__name__)
 

@@ -13,13 +13,13 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from avito_sync import settings_errors
-from avito_sync.settings_errors import load_settings
+from avito_sync import env_settings
+from avito_sync.env_settings import load_settings, postgres_url
 
 DEFAULT_APP_REDIRECT_URL = "https://app.roomi.pro/auth/avito-callback"
 
 
-class SettingsError(settings_errors.SettingsError):
+class SettingsError(env_settings.SettingsError):
     """Configuration is unusable; the message names every offending variable."""
 
 
@@ -57,12 +57,7 @@ class ServiceSettings(BaseSettings):
     migrations_dir: Path | None = Field(default=None, validation_alias="AVITO_SYNC_MIGRATIONS_DIR")
     log_level: str = Field(default="INFO", validation_alias="AVITO_SYNC_LOG_LEVEL")
 
-    @field_validator("database_url")
-    @classmethod
-    def _postgres_url(cls, value: str) -> str:
-        if urlsplit(value).scheme not in {"postgres", "postgresql"}:
-            raise ValueError("must be a postgresql:// URL")
-        return value
+    _database_url = field_validator("database_url")(postgres_url)
 
     @field_validator("supabase_url")
     @classmethod

@@ -13,15 +13,15 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from avito_sync import settings_errors
-from avito_sync.settings_errors import load_settings
+from avito_sync import env_settings
+from avito_sync.env_settings import load_settings
 
 ENV_PREFIX = "AVITO_"
 DEFAULT_SCOPES = ("user:read", "short_term_rent:read", "short_term_rent:write", "items:info")
 _SCOPE = re.compile(r"^[a-z_]+:[a-z_]+$")
 
 
-class SettingsError(settings_errors.SettingsError):
+class SettingsError(env_settings.SettingsError):
     """Invalid Avito configuration; the message names every offending environment variable."""
 
 

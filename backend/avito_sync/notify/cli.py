@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
+from avito_sync.env_settings import exit_on_settings_error
 from avito_sync.logs import configure_logging
 from avito_sync.notify.settings import Source, load_notify_settings
-from avito_sync.settings_errors import exit_on_settings_error
 from avito_sync.signals import on_stop_signals
 
 

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from avito_sync.env_settings import SettingsError, load_settings, postgres_url
 from avito_sync.loopback import is_loopback_host
-from avito_sync.settings_errors import SettingsError, load_settings
 
 Source = Literal["realtime", "listen"]
 
@@ -108,12 +108,7 @@ class NotifySettings(BaseSettings):
     )
     log_level: str = Field(default="INFO", validation_alias="AVITO_SYNC_LOG_LEVEL")
 
-    @field_validator("database_url")
-    @classmethod
-    def _postgres_url(cls, value: str) -> str:
-        if urlsplit(value).scheme not in {"postgres", "postgresql"}:
-            raise ValueError("must be a postgresql:// URL")
-        return value
+    _database_url = field_validator("database_url")(postgres_url)
 
     @field_validator("supabase_url", "telegram_api_url")
     @classmethod

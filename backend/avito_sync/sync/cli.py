@@ -8,8 +8,8 @@ from typing import Annotated
 import psycopg
 import typer
 
+from avito_sync.env_settings import exit_on_settings_error
 from avito_sync.logs import configure_logging, get_logger
-from avito_sync.settings_errors import exit_on_settings_error
 from avito_sync.signals import on_stop_signals
 from avito_sync.sync.settings import load_sync_settings
 from avito_sync.sync.ticker import TickSetup, configure_tick

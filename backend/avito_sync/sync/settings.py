@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from avito_sync.settings_errors import SettingsError, load_settings
+from avito_sync.env_settings import SettingsError, load_settings, postgres_url
 
 ENV_PREFIX = "AVITO_SYNC_"
 
@@ -59,12 +59,7 @@ class SyncSettings(BaseSettings):
     poll_secret: SecretStr | None = None
     service_url: str | None = None
 
-    @field_validator("database_url")
-    @classmethod
-    def _postgres_url(cls, value: str) -> str:
-        if urlsplit(value).scheme not in {"postgres", "postgresql"}:
-            raise ValueError("must be a postgresql:// URL")
-        return value
+    _database_url = field_validator("database_url")(postgres_url)
 
     @field_validator("service_url")
     @classmethod

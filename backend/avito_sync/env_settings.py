@@ -1,6 +1,8 @@
-"""Settings read from the environment fail the same way everywhere: one message naming each
-offending variable as it is spelled in the environment, never echoing a value (a malformed
-secret must not reach a terminal or a log), and commands exit with status 2 on it.
+"""Settings read from the environment: the checks every part shares, and one way to fail.
+
+A bad variable fails the same way everywhere: one message naming each offending variable as
+it is spelled in the environment, never echoing a value (a malformed secret must not reach a
+terminal or a log), and commands exit with status 2 on it.
 """
 
 from __future__ import annotations
@@ -8,12 +10,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import typer
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
 S = TypeVar("S", bound=BaseSettings)
+
+
+def postgres_url(value: str) -> str:
+    """A field validator: `DATABASE_URL` must be a postgres(ql):// URL."""
+    if urlsplit(value).scheme not in {"postgres", "postgresql"}:
+        raise ValueError("must be a postgresql:// URL")
+    return value
 
 
 class SettingsError(ValueError):
