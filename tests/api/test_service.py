@@ -151,3 +151,13 @@ async def test_readyz_compares_with_the_shipped_migration_files(
     answer = await service.http.get("/readyz")
     assert answer.status_code == 503
     assert answer.json()["missing_migrations"] == ["29991231000000"]
+
+
+async def test_invented_http_methods_share_one_metrics_label(service: Service) -> None:
+    for method in ("BREW", "WHEN", "X-ANYTHING"):
+        await service.http.request(method, "/healthz")
+    text = (await service.http.get("/metrics")).text
+    assert (
+        'avito_sync_http_requests_total{method="OTHER",route="/healthz",status="405"} 3.0' in text
+    )
+    assert "BREW" not in text

@@ -88,6 +88,15 @@ class CountingTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
+# Any token is a valid HTTP method; a label per invented method would grow without bound.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_label(scope: Scope) -> str:
+    method = str(scope["method"]).upper()
+    return method if method in METHODS else "OTHER"
+
+
 def route_label(scope: Scope) -> str:
     """The route template, not the raw path, so ids never explode label cardinality."""
     route = scope.get("route")
@@ -117,6 +126,6 @@ class MetricsMiddleware:
             await self._app(scope, receive, observe_status)
         finally:
             route = route_label(scope)
-            method = str(scope["method"])
+            method = method_label(scope)
             self._metrics.requests.labels(method, route, str(status)).inc()
             self._metrics.latency.labels(method, route).observe(time.perf_counter() - started)
