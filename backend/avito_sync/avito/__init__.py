@@ -1,7 +1,7 @@
 """Typed async client for Avito's OAuth, account, items and short-term-rent APIs."""
 
 from avito_sync.avito.auth import StaticToken, TokenProvider
-from avito_sync.avito.client import AvitoClient, close_shared_client, shared_client
+from avito_sync.avito.client import AvitoClient
 from avito_sync.avito.settings import AvitoSettings, load_avito_settings
 from avito_sync.avito.stats import CallStats, track_calls
 
@@ -11,8 +11,6 @@ __all__ = [
     "CallStats",
     "StaticToken",
     "TokenProvider",
-    "close_shared_client",
     "load_avito_settings",
-    "shared_client",
     "track_calls",
 ]

@@ -40,7 +40,7 @@ from avito_sync.avito.oauth import build_authorize_url
 from avito_sync.avito.ratelimit import ITEMS_ENDPOINT, RateLimiter, shared_rate_limiter
 from avito_sync.avito.requester import Call, Requester, parse_model
 from avito_sync.avito.retry import RetryMode, RetryPolicy
-from avito_sync.avito.settings import AvitoSettings, load_avito_settings
+from avito_sync.avito.settings import AvitoSettings
 
 TOKEN_PATH = "/token"  # noqa: S105 - a URL path, not a secret
 MAX_ITEM_PAGES = 1000
@@ -284,22 +284,3 @@ class AvitoClient:
             "post_base_params", "POST", path, RetryMode.SAFE, json=bodies.base_params_body(params)
         )
         await self._requests.send(call, auth)
-
-
-_shared: AvitoClient | None = None
-
-
-def shared_client(settings: AvitoSettings | None = None) -> AvitoClient:
-    """The process-wide client (one connection pool), created on first use from `settings`
-    or, when omitted, from the environment. Close it with `close_shared_client()`."""
-    global _shared  # noqa: PLW0603 - one pool per process is the point
-    if _shared is None:
-        _shared = AvitoClient(settings or load_avito_settings())
-    return _shared
-
-
-async def close_shared_client() -> None:
-    global _shared
-    if _shared is not None:
-        client, _shared = _shared, None
-        await client.aclose()
