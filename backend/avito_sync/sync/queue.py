@@ -17,8 +17,6 @@ from psycopg import AsyncConnection
 NOTIFY_CHANNEL = "avito_sync_due"
 
 Trigger = Literal["tick", "change", "initial", "manual"]
-TRIGGERS: frozenset[str] = frozenset({"tick", "change", "initial", "manual"})
-
 Conn = AsyncConnection[Any]
 
 
