@@ -4,14 +4,15 @@ Signature: `X-Avito-Sync-Signature: sha256=<hex>` where hex is HMAC-SHA256 with 
 deployment's secret (env `AVITO_SYNC_NOTIFY_WEBHOOK_SECRET`) over `<timestamp>.<body>`, and
 `X-Avito-Sync-Timestamp` is that Unix timestamp, so a receiver can reject replays. Delivery is
 at least once: `X-Avito-Sync-Delivery` lets a receiver drop duplicates. Only https URLs are
-called, except plain http on the loopback hosts an operator allows for development. Redirects
-are not followed.
+called, except plain http on the loopback hosts an operator allows for development; local and
+private addresses are refused (the URL is the host's choice). Redirects are not followed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -61,9 +62,23 @@ def checked_url(config: Mapping[str, Any], http_hosts: frozenset[str]) -> str:
         raise DeliveryError("webhook: malformed url", retryable=False) from None
     if not host or parts.username is not None or parts.password is not None:
         raise DeliveryError("webhook: url needs a host and no credentials", retryable=False)
-    if parts.scheme == "https" or (parts.scheme == "http" and host in http_hosts):
-        return url
-    raise DeliveryError("webhook: only https urls are allowed", retryable=False)
+    if parts.scheme not in ("https", "http") or (parts.scheme == "http" and host not in http_hosts):
+        raise DeliveryError("webhook: only https urls are allowed", retryable=False)
+    if host not in http_hosts and _internal(host):
+        # A host picks the URL: without this the notifier would post into our own network.
+        raise DeliveryError("webhook: local and private addresses are not allowed", retryable=False)
+    return url
+
+
+def _internal(host: str) -> bool:
+    """Loopback, private, link-local and similar addresses, and local-only names. Names that
+    resolve to such addresses are not caught here (that needs the resolver)."""
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return True
+    try:
+        return not ipaddress.ip_address(host.strip("[]")).is_global
+    except ValueError:
+        return False
 
 
 def document(message: Message) -> dict[str, Any]:
