@@ -5,3 +5,8 @@ due deliveries, renders Russian messages and sends them to Telegram or webhooks 
 It is woken by Supabase Realtime (`realtime` package) or LISTEN/NOTIFY, catches up after every
 (re)connect and sweeps periodically, so nothing is lost while it is down.
 """
+
+from typing import Literal
+
+Source = Literal["realtime", "listen"]
+"""Where the notifier's wake-ups come from (AVITO_SYNC_NOTIFY_SOURCE)."""

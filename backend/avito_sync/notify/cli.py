@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 
-from avito_sync.env_settings import exit_on_settings_error
 from avito_sync.logs import configure_logging
-from avito_sync.notify.settings import Source, load_notify_settings
+from avito_sync.notify import Source
 from avito_sync.signals import on_stop_signals
 
 
@@ -25,7 +24,9 @@ def notify_command(
     AVITO_SYNC_NOTIFY_WEBHOOK_SECRET, SUPABASE_SERVICE_ROLE_KEY), never from arguments.
     """
     # Imported here: the Realtime client would slow down every other `avito-sync` command.
+    from avito_sync.env_settings import exit_on_settings_error  # noqa: PLC0415
     from avito_sync.notify.runtime import run_notifier  # noqa: PLC0415
+    from avito_sync.notify.settings import load_notify_settings  # noqa: PLC0415
 
     with exit_on_settings_error("notify"):
         settings = load_notify_settings(**({"source": source} if source else {}))

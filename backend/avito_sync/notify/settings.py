@@ -7,7 +7,7 @@ the environment and are held as `SecretStr`, so a settings object printed or log
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -15,8 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from avito_sync.env_settings import SettingsError, load_settings, postgres_url
 from avito_sync.loopback import is_loopback_host
-
-Source = Literal["realtime", "listen"]
+from avito_sync.notify import Source
 
 
 class NotifySettingsError(SettingsError):

@@ -3,18 +3,38 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import psycopg
 import typer
 
-from avito_sync.env_settings import exit_on_settings_error
 from avito_sync.logs import configure_logging, get_logger
 from avito_sync.signals import on_stop_signals
-from avito_sync.sync.settings import load_sync_settings
 from avito_sync.sync.ticker import TickSetup, configure_tick
 
+if TYPE_CHECKING:
+    from avito_sync.avito.settings import AvitoSettings
+    from avito_sync.sync.settings import SyncSettings
+
 log = get_logger(__name__)
+
+
+def _sync_settings(command: str) -> SyncSettings:
+    """The settings, or exit 2 naming the bad variable. Imported here: pydantic-settings would
+    slow down every other `avito-sync` command."""
+    from avito_sync.env_settings import exit_on_settings_error  # noqa: PLC0415
+    from avito_sync.sync.settings import load_sync_settings  # noqa: PLC0415
+
+    with exit_on_settings_error(command):
+        return load_sync_settings()
+
+
+def _avito_settings(command: str) -> AvitoSettings:
+    from avito_sync.avito.settings import load_avito_settings  # noqa: PLC0415
+    from avito_sync.env_settings import exit_on_settings_error  # noqa: PLC0415
+
+    with exit_on_settings_error(command):
+        return load_avito_settings()
 
 
 def _fail(message: str) -> typer.Exit:
@@ -33,8 +53,7 @@ def setup_command(
     The secret is read from AVITO_SYNC_POLL_SECRET only (never a command-line argument, which
     would show in the process list); the service checks the same variable. Safe to repeat.
     """
-    with exit_on_settings_error("setup"):
-        settings = load_sync_settings()
+    settings = _sync_settings("setup")
     url = service_url.rstrip("/") if service_url else settings.service_url
     if not url or not url.startswith(("http://", "https://")):
         raise _fail("AVITO_SYNC_SERVICE_URL (or --service-url) must be an http(s) URL")
@@ -66,12 +85,10 @@ def setup_command(
 def worker_command() -> None:
     """Run syncs until SIGINT/SIGTERM: LISTEN for app changes, poll as a fallback."""
     # Imported here: the Avito client stack would slow down every other `avito-sync` command.
-    from avito_sync.avito.settings import load_avito_settings  # noqa: PLC0415
     from avito_sync.sync.runtime import SyncRuntime  # noqa: PLC0415
 
-    with exit_on_settings_error("worker"):
-        settings = load_sync_settings()
-        avito_settings = load_avito_settings()
+    settings = _sync_settings("worker")
+    avito_settings = _avito_settings("worker")
     configure_logging()
 
     async def run() -> None:
