@@ -144,6 +144,19 @@ begin
     limit 1
     for update;
 
+    -- Already recorded on another property (another owner's, typed by hand elsewhere, or
+    -- moved by the host): never overwritten or moved. The owner hears once per (Avito
+    -- booking, integration), without any data of the other property.
+    if found and v_row.property_id is distinct from v_property_id then
+      perform avito_private.emit_booking_event(
+        'booking_conflict', v_owner_id, v_property_id, p_integration_id, null,
+        'avito-booking:' || v_in.avito_booking_id || ':foreign:' || p_integration_id,
+        jsonb_build_object(
+          'reason', 'held_by_other_property', 'avito_booking_id', v_in.avito_booking_id,
+          'check_in', v_in.check_in, 'check_out', v_in.check_out));
+      continue;
+    end if;
+
     if not found then
       insert into public.bookings as b
         (property_id, source, external_id, avito_booking_id, check_in, check_out, status,
@@ -254,8 +267,9 @@ begin
     end if;
   end loop;
 
-  -- Vanished: ours, not in this answer, not cancelled, check-in still inside the window.
-  -- Stays that began before the window are left alone: whether Avito returns them is unsure.
+  -- Vanished: ours and on this integration's property, not in this answer, not cancelled,
+  -- check-in still inside the window. Stays that began before the window are left alone:
+  -- whether Avito returns them is unsure.
   for v_row in
     select b.*
     from public.bookings b
@@ -263,8 +277,8 @@ begin
     where b.source = 'avito'
       and b.avito_booking_id is not null
       and not (b.avito_booking_id = any(v_ids))
-      and (i.integration_id = p_integration_id
-           or (i.booking_id is null and b.property_id = v_property_id))
+      and b.property_id = v_property_id
+      and (i.integration_id = p_integration_id or i.booking_id is null)
       and lower(coalesce(b.avito_status, '')) not in ('canceled', 'cancelled', 'vanished')
       and b.check_in >= p_window_start
       and b.check_in < p_window_end
@@ -297,7 +311,8 @@ begin
         'previous_avito_status', v_row.avito_status, 'avito_status', 'vanished'));
   end loop;
 
-  -- Conflicts of every booking in this answer, recomputed against the property's calendar.
+  -- Conflicts of every booking in this answer on this integration's property, recomputed
+  -- against the property's calendar.
   for v_conf in
     select m.id, m.property_id, m.avito_booking_id, m.check_in, m.check_out,
            m.avito_conflict_with as previous,
@@ -315,6 +330,7 @@ begin
            end as current
     from public.bookings m
     where m.source = 'avito'
+      and m.property_id = v_property_id
       and m.avito_booking_id = any(v_ids)
   loop
     if v_conf.current is not null then
