@@ -66,3 +66,17 @@ def test_contact_details_in_free_text_are_redacted(logged: Any) -> None:
     assert GUEST_EMAIL not in entry["event"]
     assert GUEST_PHONE not in entry["event"]
     assert entry["event"].startswith("could not reach ")
+
+
+def test_secret_keys_are_redacted_and_protocol_codes_are_kept(logged: Any) -> None:
+    get_logger("test").info(
+        "exchange",
+        code="oauth-code-123",
+        refresh_token="rt-456",
+        guest_phone="+79161234567",
+        status_code=503,
+        exit_code=2,
+    )
+    (event,) = logged()
+    assert event["code"] == event["refresh_token"] == event["guest_phone"] == "[redacted]"
+    assert (event["status_code"], event["exit_code"]) == (503, 2)

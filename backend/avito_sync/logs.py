@@ -20,6 +20,8 @@ _SENSITIVE_KEY = re.compile(
     r"(token|secret|password|authorization|code|phone|email|apikey|api_key|cookie|jwt)",
     re.IGNORECASE,
 )
+# Keys that contain "code" but carry protocol facts, never an OAuth code.
+_PUBLIC_KEYS = frozenset({"status_code", "http_status_code", "exit_code", "returncode"})
 # Bearer tokens and JWT-looking strings inside free text (error messages, URLs).
 _BEARER = re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
@@ -35,7 +37,7 @@ _PHONE = re.compile(r"\+\d[\d\s()-]{8,}\d")
 
 
 def is_sensitive_key(key: str) -> bool:
-    return bool(_SENSITIVE_KEY.search(key))
+    return key.lower() not in _PUBLIC_KEYS and bool(_SENSITIVE_KEY.search(key))
 
 
 def scrub_text(text: str) -> str:

@@ -13,9 +13,7 @@ from avito_sync.db.errors import StackError
 from avito_sync.devstack import secrets
 from avito_sync.devstack.config import DevConfig, DevConfigError
 from avito_sync.devstack.output import Output
-from avito_sync.devstack.run import run
 from avito_sync.devstack.seed import DEMO_USER_EMAIL, DEMO_USER_ID
-from avito_sync.devstack.token import mint
 
 app = typer.Typer(
     help="Run the whole system locally (development only).",
@@ -44,6 +42,8 @@ def dev(ctx: typer.Context) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
+    from avito_sync.devstack.run import run  # noqa: PLC0415 (heavy: only when running)
+
     config = _config()
     try:
         code = asyncio.run(run(config, Output()))
@@ -75,5 +75,7 @@ def token(
     except secrets.DevEnvError as exc:
         typer.echo(f"avito-sync dev token: {exc}", err=True)
         raise typer.Exit(1) from None
+    from avito_sync.devstack.token import mint  # noqa: PLC0415 (jwt: only when minting)
+
     email = DEMO_USER_EMAIL if user_id == DEMO_USER_ID else None
     typer.echo(mint(dev_env, user_id, email=email, ttl_seconds=ttl))
