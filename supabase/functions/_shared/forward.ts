@@ -68,7 +68,7 @@ function isJson(contentType: string | null): boolean {
  * `<service>/functions/v1/<name>` plus any sub-path and the query. On Supabase a function
  * sees its request as `/<name>[/…]`; `/functions/v1/<name>[/…]` is accepted too.
  */
-export function upstreamUrl(serviceUrl: string, name: string, requestUrl: string): string {
+function upstreamUrl(serviceUrl: string, name: string, requestUrl: string): string {
   const url = new URL(requestUrl);
   let path = url.pathname;
   if (path.startsWith("/functions/v1/")) path = path.slice("/functions/v1".length);
