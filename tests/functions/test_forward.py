@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from avito_sync.api.forwarder_gate import MARKER_HEADER, SECRET_HEADER
 from tests.support.functions import Gateway, running_gateway
 from tests.support.net import free_port, serving
 
@@ -112,7 +113,7 @@ def assert_forwarder_error(answer: httpx.Response, status: int, code: str) -> No
     assert body["code"] == code
     assert body["error"] == body["message"]
     assert any("а" <= ch <= "я" for ch in body["error"].lower())  # Russian text
-    assert answer.headers["x-avito-sync-forwarder"] == "1"
+    assert answer.headers[MARKER_HEADER] == "1"
     for name, value in CORS.items():
         assert answer.headers[name] == value
 
@@ -144,7 +145,7 @@ def test_the_call_and_the_answer_pass_unchanged(
     assert answer.headers["retry-after"] == "7"
     assert answer.headers["www-authenticate"] == "Bearer"
     assert answer.headers["x-request-id"] == "req-42"
-    assert answer.headers["x-avito-sync-forwarder"] == "1"
+    assert answer.headers[MARKER_HEADER] == "1"
     assert "set-cookie" not in answer.headers
     for header, value in CORS.items():
         assert answer.headers[header] == value
@@ -158,7 +159,7 @@ def test_the_call_and_the_answer_pass_unchanged(
     assert seen["x-client-info"] == "supabase-js-web/2.90.1"
     assert seen["content-type"] == "application/json"
     assert seen["x-request-id"] == "req-42"
-    assert seen["x-avito-sync-forwarder-secret"] == SECRET
+    assert seen[SECRET_HEADER] == SECRET
     for dropped in ("cookie", "origin", "x-forwarded-for"):
         assert dropped not in seen
 
@@ -197,7 +198,7 @@ def test_preflight_is_answered_as_supabase_functions_do(
     assert answer.text == "ok"
     for name, value in CORS.items():
         assert answer.headers[name] == value
-    assert answer.headers["x-avito-sync-forwarder"] == "1"
+    assert answer.headers[MARKER_HEADER] == "1"
     assert upstream.calls() == before
 
 
@@ -245,7 +246,7 @@ def test_without_a_secret_none_is_sent(upstream: Upstream, http: httpx.Client) -
     with running_gateway({"AVITO_SYNC_SERVICE_URL": upstream.url}) as gateway:
         answer = http.post(gateway.function("avito-sync"), json={})
     assert answer.status_code == 200
-    assert "x-avito-sync-forwarder-secret" not in answer.json()["headers"]
+    assert SECRET_HEADER not in answer.json()["headers"]
 
 
 def test_a_service_that_is_down_gives_json_502(http: httpx.Client) -> None:

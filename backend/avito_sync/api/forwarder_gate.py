@@ -16,6 +16,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from avito_sync.api.errors import ApiError, ErrorCode, error_response
 
 SECRET_HEADER = "x-avito-sync-forwarder-secret"  # noqa: S105 - a header name
+# On every answer of our forwarders (supabase/functions/_shared/forward.ts), never on the old
+# functions': how a check tells which ones are deployed.
+MARKER_HEADER = "x-avito-sync-forwarder"
 GUARDED_PREFIX = "/functions/v1/"
 
 
