@@ -4,7 +4,7 @@
  * avito-sync service and hands its answer back unchanged. It adds only what the platform
  * must: CORS, a request id, a bounded body, a deadline, and JSON errors instead of hangs.
  */
-import { type Env, loadConfig } from "./config.ts";
+import { loadConfig } from "./config.ts";
 import { corsHeaders, preflight } from "./cors.ts";
 import { errorResponse, errorStatus, type ForwarderErrorCode } from "./errors.ts";
 
@@ -87,17 +87,8 @@ function log(event: string, fields: Record<string, unknown>): void {
   console.error(JSON.stringify({ event, ...fields }));
 }
 
-export interface ForwarderOptions {
-  /** Where the settings come from (default `Deno.env`). */
-  env?: Env;
-}
-
 /** The request handler of the function `name`. */
-export function forwarder(
-  name: string,
-  options: ForwarderOptions = {},
-): (req: Request) => Promise<Response> {
-  const env = options.env ?? Deno.env;
+export function forwarder(name: string): (req: Request) => Promise<Response> {
   return async (req: Request): Promise<Response> => {
     const requestId = requestIdOf(req);
     const base = new Headers(corsHeaders);
@@ -105,7 +96,7 @@ export function forwarder(
     base.set(REQUEST_ID_HEADER, requestId);
     if (req.method === "OPTIONS") return preflight(base);
 
-    const loaded = loadConfig(env);
+    const loaded = loadConfig(Deno.env);
     if (!loaded.ok) {
       log("forwarder_not_configured", {
         function: name,
