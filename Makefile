@@ -12,6 +12,9 @@ TEST_ENV := AVITO_SYNC_PG_DIR=$(TEST_PG_DIR) AVITO_SYNC_PG_PORT=$(TEST_PG_PORT)
 # Schemas the migrations own (linted); everything else comes from Postgres or sql/local.
 NOT_OURS := 'pg_catalog','information_schema','pg_toast','extensions','auth','vault','net','cron','supabase_migrations'
 PGTAP_FILES := $(sort $(wildcard supabase/tests/database/*.sql))
+# The Edge Function forwarders, checked with the pinned Deno (npm `deno`); Deno fetches nothing.
+DENO := DENO_NO_UPDATE_CHECK=1 DENO_NO_PROMPT=1 NO_COLOR=1 node_modules/.bin/deno
+FUNCTIONS_TS := $(sort $(wildcard supabase/functions/*/*.ts))
 
 .PHONY: help dev bench test venv node lint typecheck sqlcheck pytest test-down
 
@@ -31,9 +34,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-lint: venv
+lint: venv node
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(DENO) fmt --no-config --line-width=100 --check supabase/functions
+	$(DENO) lint --no-config supabase/functions
+	$(DENO) check --no-config --no-lock --no-remote --no-npm $(FUNCTIONS_TS)
 
 typecheck: venv
 	$(RUN) mypy
@@ -57,7 +63,7 @@ else
 	PGOPTIONS='-c search_path=public,extensions' pg_prove -h 127.0.0.1 -p $(TEST_PG_PORT) -U postgres -d postgres $(PGTAP_FILES)
 endif
 
-pytest: venv
+pytest: venv node
 	$(RUN) pytest
 
 test: lint typecheck sqlcheck pytest
@@ -68,7 +74,7 @@ test-down: venv
 
 # The dev stack in the foreground until Ctrl-C (its own cluster .local/pg on 54330, never the
 # test one); ports and directories are overridable, see `avito-sync dev --help`.
-dev: venv
+dev: venv node
 	$(RUN) avito-sync dev
 
 # Benchmarks, never part of `make test`: their own cluster (.local/pg-bench on 54332, recreated

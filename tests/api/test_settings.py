@@ -23,6 +23,7 @@ ALL = [
     "AVITO_SYNC_JWKS_CACHE_SECONDS",
     "AVITO_SYNC_ACCEPT_APP_STATE",
     "AVITO_SYNC_MIGRATIONS_DIR",
+    "AVITO_SYNC_FORWARDER_SECRET",
 ]
 
 
@@ -45,6 +46,7 @@ def test_defaults_derive_from_the_supabase_url(env: pytest.MonkeyPatch) -> None:
     assert settings.app_redirect_url == "https://app.roomi.pro/auth/avito-callback"
     assert settings.accept_app_state is True
     assert settings.migrations_dir is None
+    assert settings.forwarder_secret is None
 
 
 def test_explicit_values_are_parsed(env: pytest.MonkeyPatch) -> None:
@@ -74,6 +76,7 @@ def test_missing_required_variable_is_named(env: pytest.MonkeyPatch, name: str) 
         ("SUPABASE_JWKS_URL", "ftp://x/jwks"),
         ("SUPABASE_JWT_SECRET", "short"),
         ("AVITO_SYNC_STATE_SECRET", "too-short"),
+        ("AVITO_SYNC_FORWARDER_SECRET", "too-short"),
         ("AVITO_SYNC_CORS_ORIGINS", "app.roomi.pro"),
         ("AVITO_SYNC_CORS_ORIGINS", " , "),
         ("AVITO_SYNC_APP_REDIRECT_URL", "/relative"),
@@ -92,9 +95,12 @@ def test_malformed_variable_is_named(env: pytest.MonkeyPatch, name: str, value: 
 
 def test_secrets_reach_neither_the_repr_nor_the_error(env: pytest.MonkeyPatch) -> None:
     env.setenv("SUPABASE_JWT_SECRET", "j" * 40)
+    env.setenv("AVITO_SYNC_FORWARDER_SECRET", "f" * 40)
     settings = load_service_settings()
+    assert settings.forwarder_secret == "f" * 40
     assert "s" * 40 not in repr(settings)
     assert "j" * 40 not in repr(settings)
+    assert "f" * 40 not in repr(settings)
 
     env.setenv("AVITO_SYNC_STATE_SECRET", "short-state-secret")
     with pytest.raises(SettingsError) as info:

@@ -91,7 +91,7 @@ class DevProcess:
 @pytest.fixture
 def dev_env(tmp_path: Path) -> Iterator[tuple[dict[str, str], StackConfig]]:
     """Unusual free ports, a cluster directory next to the test cluster's, a private state dir."""
-    pg_port, api, sandbox, realtime, inbox = free_ports(5)
+    pg_port, api, sandbox, realtime, inbox, supabase = free_ports(6)
     test_root = cluster_config().root
     database = StackConfig(root=test_root.with_name(test_root.name + "-devstack"), port=pg_port)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AVITO_", "SUPABASE_"))}
@@ -103,6 +103,7 @@ def dev_env(tmp_path: Path) -> Iterator[tuple[dict[str, str], StackConfig]]:
         AVITO_SYNC_DEV_SANDBOX_PORT=str(sandbox),
         AVITO_SYNC_DEV_REALTIME_PORT=str(realtime),
         AVITO_SYNC_DEV_INBOX_PORT=str(inbox),
+        AVITO_SYNC_DEV_SUPABASE_PORT=str(supabase),
     )
     yield env, database
     stack.down(database)  # only matters when the test failed half-way
@@ -116,7 +117,7 @@ def test_dev_stack_serves_and_stops_on_sigterm(
     try:
         dev.wait_ready(90)
         children = children_of(dev.process.pid)
-        assert len(children) == 5, dev.output  # sandbox, net, api, realtime, notify
+        assert len(children) == 6, dev.output  # sandbox, net, api, realtime, functions, notify
 
         api = f"http://127.0.0.1:{env['AVITO_SYNC_DEV_API_PORT']}"
         sandbox = f"http://127.0.0.1:{env['AVITO_SYNC_DEV_SANDBOX_PORT']}"
@@ -136,6 +137,16 @@ def test_dev_stack_serves_and_stops_on_sigterm(
             )
             assert status.status_code == 200, status.text
             assert status.json()["connected"] is False
+            # The app-facing SUPABASE_URL: the same call through the forwarders under Deno.
+            supabase = f"http://127.0.0.1:{env['AVITO_SYNC_DEV_SUPABASE_PORT']}"
+            forwarded = http.post(
+                f"{supabase}/functions/v1/avito-sync",
+                json={"action": "status", "property_id": str(DEMO_PROPERTY_IDS[0])},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert forwarded.status_code == 200, forwarded.text
+            assert forwarded.headers["x-avito-sync-forwarder"] == "1"
+            assert forwarded.json() == status.json()
 
         env_file = Path(env["AVITO_SYNC_DEV_DIR"]) / "dev.env"
         assert env_file.stat().st_mode & 0o777 == 0o600

@@ -27,6 +27,7 @@ from avito_sync.api.errors import (
     unexpected_error_handler,
     validation_error_handler,
 )
+from avito_sync.api.forwarder_gate import ForwarderSecretMiddleware
 from avito_sync.api.jwks import JwksCache
 from avito_sync.api.metrics import CountingTransport, MetricsMiddleware, ServiceMetrics
 from avito_sync.api.settings import ServiceSettings
@@ -54,6 +55,8 @@ def build_app(settings: ServiceSettings, metrics: ServiceMetrics, **fastapi: Any
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(Exception, unexpected_error_handler)
+    if settings.forwarder_secret is not None:
+        app.add_middleware(ForwarderSecretMiddleware, secret=settings.forwarder_secret)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(EdgeCorsMiddleware, origins=settings.cors_origins)
     return app

@@ -24,6 +24,7 @@ log = get_logger(__name__)
 class ErrorCode(StrEnum):
     AUTH_REQUIRED = "AUTH_REQUIRED"
     INVALID_TOKEN = "INVALID_TOKEN"  # noqa: S105 - an error code, not a secret
+    FORWARDER_SECRET_INVALID = "FORWARDER_SECRET_INVALID"  # noqa: S105 - an error code
     FORBIDDEN_ROLE = "FORBIDDEN_ROLE"
     NOT_OWNER = "NOT_OWNER"
     INVALID_JSON = "INVALID_JSON"
@@ -52,6 +53,9 @@ class ErrorCode(StrEnum):
 MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.AUTH_REQUIRED: "Требуется вход в систему.",
     ErrorCode.INVALID_TOKEN: "Сессия недействительна или истекла. Войдите снова.",
+    ErrorCode.FORWARDER_SECRET_INVALID: (
+        "Запрос должен приходить через функции Supabase этого проекта."
+    ),
     ErrorCode.FORBIDDEN_ROLE: "Действие доступно только вошедшим пользователям.",
     ErrorCode.NOT_OWNER: "Объект не найден или у вас нет к нему доступа.",
     ErrorCode.INVALID_JSON: "Тело запроса должно быть JSON-объектом.",
@@ -85,6 +89,7 @@ MESSAGES: dict[ErrorCode, str] = {
 STATUS: dict[ErrorCode, int] = {
     ErrorCode.AUTH_REQUIRED: 401,
     ErrorCode.INVALID_TOKEN: 401,
+    ErrorCode.FORWARDER_SECRET_INVALID: 401,
     ErrorCode.FORBIDDEN_ROLE: 403,
     ErrorCode.NOT_OWNER: 403,
     ErrorCode.INVALID_JSON: 400,

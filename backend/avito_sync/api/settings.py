@@ -49,6 +49,9 @@ class ServiceSettings(BaseSettings):
         default=["*"], validation_alias="AVITO_SYNC_CORS_ORIGINS"
     )
     state_secret: str = Field(min_length=32, validation_alias="AVITO_SYNC_STATE_SECRET", repr=False)
+    forwarder_secret: str | None = Field(
+        default=None, validation_alias="AVITO_SYNC_FORWARDER_SECRET", repr=False
+    )
     app_redirect_url: str = Field(
         default=DEFAULT_APP_REDIRECT_URL, validation_alias="AVITO_SYNC_APP_REDIRECT_URL"
     )
@@ -78,6 +81,13 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _jwt_secret(cls, value: str | None) -> str | None:
         if value is not None and len(value) < 32:
+            raise ValueError("must be at least 32 characters")
+        return value or None
+
+    @field_validator("forwarder_secret")
+    @classmethod
+    def _forwarder_secret(cls, value: str | None) -> str | None:
+        if value and len(value) < 32:
             raise ValueError("must be at least 32 characters")
         return value or None
 

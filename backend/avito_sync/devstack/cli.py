@@ -37,7 +37,8 @@ def dev(ctx: typer.Context) -> None:
 
     Ports: AVITO_SYNC_PG_PORT (54330), AVITO_SYNC_DEV_API_PORT (8000),
     AVITO_SYNC_DEV_SANDBOX_PORT (8790), AVITO_SYNC_DEV_REALTIME_PORT (54340),
-    AVITO_SYNC_DEV_INBOX_PORT (8791); files: AVITO_SYNC_PG_DIR (.local/pg),
+    AVITO_SYNC_DEV_INBOX_PORT (8791), AVITO_SYNC_DEV_SUPABASE_PORT (54321, the functions
+    gateway); files: AVITO_SYNC_PG_DIR (.local/pg),
     AVITO_SYNC_DEV_DIR (.local: dev.env, sandbox-state.json).
     """
     if ctx.invoked_subcommand is not None:

@@ -15,6 +15,7 @@ PORT_VARIABLES = {
     "sandbox": ("AVITO_SYNC_DEV_SANDBOX_PORT", 8790),
     "realtime": ("AVITO_SYNC_DEV_REALTIME_PORT", 54340),
     "inbox": ("AVITO_SYNC_DEV_INBOX_PORT", 8791),
+    "supabase": ("AVITO_SYNC_DEV_SUPABASE_PORT", 54321),  # the functions gateway (SUPABASE_URL)
 }
 HOST = "127.0.0.1"
 
@@ -42,6 +43,7 @@ class DevConfig:
     sandbox_port: int
     realtime_port: int
     inbox_port: int
+    supabase_port: int = 54321
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DevConfig:
@@ -56,6 +58,7 @@ class DevConfig:
             sandbox_port=ports["sandbox"],
             realtime_port=ports["realtime"],
             inbox_port=ports["inbox"],
+            supabase_port=ports["supabase"],
         )
         taken = [config.database.port, *ports.values()]
         if len(set(taken)) != len(taken):
@@ -88,3 +91,8 @@ class DevConfig:
     @property
     def inbox_url(self) -> str:
         return f"http://{HOST}:{self.inbox_port}/notifications"
+
+    @property
+    def supabase_url(self) -> str:
+        """The app-facing base URL: `/functions/v1/<name>` answered by the forwarders."""
+        return f"http://{HOST}:{self.supabase_port}"

@@ -60,9 +60,11 @@ class Supervisor:
         self._preexec = _die_with_parent()
         self.children: list[Child] = []
 
-    async def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> Child:
+    async def _spawn(
+        self, name: str, args: list[str], env: dict[str, str], command: list[str] | None = None
+    ) -> Child:
         process = await asyncio.create_subprocess_exec(
-            *self._command,
+            *(self._command if command is None else command),
             *args,
             env=env,
             stdin=asyncio.subprocess.DEVNULL,
@@ -92,9 +94,11 @@ class Supervisor:
         ready_line: str | None = None,
         ready_check: Callable[[], Awaitable[bool]] | None = None,
         ready_within: float = READY_TIMEOUT_SECONDS,
+        command: list[str] | None = None,
     ) -> Child:
-        """Start a long-running child and wait until it prints `ready_line` or passes the check."""
-        child = await self._spawn(name, args, env)
+        """Start a long-running child and wait until it prints `ready_line` or passes the check;
+        `command` replaces the `avito-sync` command (e.g. for Deno)."""
+        child = await self._spawn(name, args, env, command)
         child.ready_line = ready_line
         child.pump = asyncio.create_task(self._pump(child))
         self.children.append(child)

@@ -16,6 +16,7 @@ from avito_sync.db import stack
 from avito_sync.db.config import StackConfig
 from avito_sync.devstack import secrets
 from avito_sync.devstack.config import HOST, DevConfig
+from avito_sync.devstack.functions import start_gateway
 from avito_sync.devstack.inbox import Inbox
 from avito_sync.devstack.output import Output
 from avito_sync.devstack.processes import ChildFailed, Supervisor
@@ -71,6 +72,7 @@ def banner(config: DevConfig, database: StackConfig, seeded: list[str]) -> str:
     return f"""
 ================================ {READY_BANNER} ================================
   service      {api}   (/readyz, /metrics, POST /functions/v1/avito-sync)
+  functions    {config.supabase_url}/functions/v1/<name>   (SUPABASE_URL; forwarders under Deno)
   sandbox      {sandbox}   (consent page /oauth, control API {sandbox}/_sandbox/docs)
                demo app {DEFAULT_CLIENT_ID}, demo Avito account {DEMO_ACCOUNT_ID}
   database     {database.url}   (cluster {database.root})
@@ -174,6 +176,7 @@ async def _start_all(
                 env,
                 ready_line="realtime-local ready on",
             ),
+            lambda: start_gateway(supervisor, config.supabase_port, env),
         ],
         [
             lambda: supervisor.run_once("setup", ["setup"], env),
