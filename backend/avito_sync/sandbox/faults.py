@@ -127,10 +127,12 @@ async def inject(
     result: Response | None = None
     runtime = state.runtime
     info = request.scope.setdefault("state", {})
+    # A copy: a hold awaits, and the rules may change meanwhile (removed ones are skipped).
     for fault_id, rule in list(runtime.faults.items()):
         hits = runtime.fault_hits.get(fault_id, 0)
         if (
-            (rule.times is not None and hits >= rule.times)
+            fault_id not in runtime.faults
+            or (rule.times is not None and hits >= rule.times)
             or not matches(rule, operation_id, request.url.path)
             or not active(rule, fault_id, state)
         ):
