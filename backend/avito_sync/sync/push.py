@@ -433,7 +433,9 @@ async def _push_prices(
         reason: SkipReason = "unchanged" if desired else "nothing_to_send"
         return _PriceOutcome(OperationOutcome("prices", "skipped", reason))
     try:
-        live = await client.get_bookings(auth, user, item, plan.window.start, plan.window.end)
+        live = await client.get_bookings(
+            auth, user, item, plan.window.start, plan.window.end, with_unpaid=True
+        )
     except TokenExpiredError:
         raise
     except AvitoError as err:
