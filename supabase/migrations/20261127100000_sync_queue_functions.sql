@@ -147,6 +147,8 @@ $$;
 
 -- Success: due again after p_interval_seconds (or at once if the app changed
 -- during the run); attempts reset. False when the lease was lost meanwhile.
+-- The first success after failures also brings forward the rows that backed off during the
+-- same Avito outage (catch_up_after_outage, 20261206070000).
 create or replace function avito_private.complete_sync_success(
   p_integration_id uuid,
   p_owner text,
@@ -157,11 +159,16 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
+declare
+  v_attempts integer;
 begin
   if p_interval_seconds is null or p_interval_seconds < 1 or p_interval_seconds > 86400 then
     raise exception 'complete_sync_success: interval must be 1..86400 seconds'
       using errcode = '22023';
   end if;
+  select q.attempts into v_attempts
+  from public.avito_sync_queue q
+  where q.integration_id = p_integration_id;
   update public.avito_sync_queue q
   set status = 'pending',
       next_sync_at = least(q.next_sync_at, now() + make_interval(secs => p_interval_seconds)),
@@ -173,7 +180,13 @@ begin
   where q.integration_id = p_integration_id
     and q.status = 'running'
     and q.lease_owner = p_owner;
-  return found;
+  if not found then
+    return false;
+  end if;
+  if v_attempts > 0 then
+    perform avito_private.catch_up_after_outage(p_integration_id, p_interval_seconds);
+  end if;
+  return true;
 end;
 $$;
 

@@ -1,11 +1,14 @@
 -- Push: a consistent snapshot of what the plan needs, and the fingerprints of what Avito last
 -- accepted per integration (avito_sync/sync/push.py sends only what differs, plus a periodic
--- full re-push to repair drift).
+-- full re-push to repair drift). Prices are kept per night (sync/price_diff.py), so that only
+-- changed nights are written and never a night of a pending request.
 
 create table if not exists avito_private.avito_push_state (
   integration_id uuid primary key references public.integrations (id) on delete cascade,
   -- operation ('prices', 'intervals', 'closures', 'base_params') -> fingerprint of its body
   fingerprints jsonb not null default '{}'::jsonb check (jsonb_typeof(fingerprints) = 'object'),
+  -- prices Avito accepted, per night: {"item_id": n, "ranges": [[from, to, price, min_stay]]}
+  prices jsonb check (prices is null or jsonb_typeof(prices) = 'object'),
   last_full_push_at timestamptz,
   last_conflicts jsonb,
   updated_at timestamptz not null default now()
@@ -13,7 +16,8 @@ create table if not exists avito_private.avito_push_state (
 
 comment on table avito_private.avito_push_state is
   'Per integration: fingerprint of the last body Avito accepted for each push operation, the '
-  'time of the last complete push, and the last 409 conflicts of core bookings.';
+  'prices Avito holds per night, the time of the last complete push, and the last 409 '
+  'conflicts of core bookings.';
 
 alter table avito_private.avito_push_state enable row level security;
 revoke all on table avito_private.avito_push_state from public, anon, authenticated;
@@ -71,14 +75,15 @@ $$;
 -- What was last pushed, and whether pushing is allowed at all right now (the integration is
 -- active and its property not deleted). No row when the integration does not exist.
 create or replace function avito_private.get_push_state(p_integration_id uuid)
-returns table (fingerprints jsonb, last_full_push_at timestamptz, pushable boolean)
+returns table (
+  fingerprints jsonb, last_full_push_at timestamptz, pushable boolean, prices jsonb)
 language sql
 stable
 security definer
 set search_path = ''
 as $$
   select coalesce(s.fingerprints, '{}'::jsonb), s.last_full_push_at,
-         coalesce(i.is_active, false) and p.deleted_at is null
+         coalesce(i.is_active, false) and p.deleted_at is null, s.prices
   from public.integrations i
   join public.properties p on p.id = i.property_id
   left join avito_private.avito_push_state s on s.integration_id = i.id
@@ -87,11 +92,13 @@ $$;
 
 
 -- Avito accepted these bodies (operation -> fingerprint). With p_full_at, every operation was
--- sent or confirmed in this sync: the drift-repair clock restarts then.
+-- sent or confirmed in this sync: the drift-repair clock restarts then. p_prices, when given,
+-- replaces the per-night prices Avito holds.
 create or replace function avito_private.record_push(
   p_integration_id uuid,
   p_fingerprints jsonb,
-  p_full_at timestamptz
+  p_full_at timestamptz,
+  p_prices jsonb default null
 )
 returns void
 language plpgsql
@@ -102,12 +109,16 @@ begin
   if p_fingerprints is null or jsonb_typeof(p_fingerprints) <> 'object' then
     raise exception 'record_push: fingerprints must be a JSON object' using errcode = '22023';
   end if;
+  if p_prices is not null and jsonb_typeof(p_prices) <> 'object' then
+    raise exception 'record_push: prices must be a JSON object' using errcode = '22023';
+  end if;
   insert into avito_private.avito_push_state as s
-    (integration_id, fingerprints, last_full_push_at)
-  values (p_integration_id, p_fingerprints, p_full_at)
+    (integration_id, fingerprints, last_full_push_at, prices)
+  values (p_integration_id, p_fingerprints, p_full_at, p_prices)
   on conflict (integration_id) do update
     set fingerprints = s.fingerprints || excluded.fingerprints,
         last_full_push_at = coalesce(excluded.last_full_push_at, s.last_full_push_at),
+        prices = coalesce(excluded.prices, s.prices),
         updated_at = now();
 end;
 $$;
@@ -153,5 +164,5 @@ $$;
 select avito_private.grant_execute_to_service(
   'avito_private.load_sync_input(uuid)',
   'avito_private.get_push_state(uuid)',
-  'avito_private.record_push(uuid, jsonb, timestamptz)',
+  'avito_private.record_push(uuid, jsonb, timestamptz, jsonb)',
   'avito_private.record_push_conflict(uuid, text, jsonb)');

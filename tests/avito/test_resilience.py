@@ -149,7 +149,6 @@ async def test_full_state_writes_are_retried(
     fast: AvitoClient, auth: StaticToken, sandbox: Sandbox, today: date
 ) -> None:
     sandbox.control.add_fault("putIntervals", error_rates={503: 1.0}, times=1)
-    sandbox.control.add_fault("postRealtyPrices", timeout_rate=1.0, timeout_seconds=5, times=1)
     sandbox.control.add_fault("postBaseParams", error_rates={500: 1.0}, times=1)
     with track_calls() as calls:
         await fast.post_intervals(
@@ -157,18 +156,24 @@ async def test_full_state_writes_are_retried(
             sandbox.item_id,
             [Interval(date_start=today, date_end=today + timedelta(1), open=1)],
         )
-        await fast.post_prices(
-            auth,
-            sandbox.account_id,
-            sandbox.item_id,
-            [PriceItem(date_from=today, date_to=today, night_price=2100)],
-        )
         await fast.post_base_params(auth, sandbox.item_id, BaseParams(night_price=2000))
-    assert calls.by_operation == {"post_intervals": 2, "post_prices": 2, "post_base_params": 2}
-    assert sandbox.control.prices(sandbox.item_id, today, today)[0].night_price == 2100
+    assert calls.by_operation == {"post_intervals": 2, "post_base_params": 2}
     base = sandbox.control.base_params(sandbox.item_id)
     assert base is not None
     assert base["night_price"] == 2000
+
+
+async def test_a_price_write_is_never_repeated_in_place(
+    fast: AvitoClient, auth: StaticToken, sandbox: Sandbox, today: date
+) -> None:
+    # A retry could land on a request that arrived meanwhile and turn it into overbook; the
+    # sync retries later, after reading the bookings again.
+    sandbox.control.add_fault("postRealtyPrices", error_rates={503: 1.0}, times=1)
+    price = [PriceItem(date_from=today, date_to=today, night_price=2100)]
+    with track_calls() as calls, pytest.raises(ServerError):
+        await fast.post_prices(auth, sandbox.account_id, sandbox.item_id, price)
+    assert calls.by_operation == {"post_prices": 1}
+    assert sandbox.control.prices(sandbox.item_id, today, today) == []
 
 
 async def test_core_bookings_are_not_repeated_after_5xx_or_timeout(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -146,3 +148,88 @@ def test_after_apply_timeouts_hang_after_the_write(
     assert not any(
         d.open for d in sandbox.control.calendar(sandbox.item_id, today, today + days(3))
     )
+
+
+def _wait_until_held(sandbox: Sandbox, fault_id: int, count: int = 1) -> None:
+    """Bounded wait for the sandbox to report `count` requests waiting at the rule."""
+    deadline = time.monotonic() + 15
+    while sandbox.control.fault(fault_id).held < count:
+        assert time.monotonic() < deadline, "the request never reached the hold"
+        time.sleep(0.02)
+
+
+def _bookings_in_thread(
+    pool: ThreadPoolExecutor, api: Api, sandbox: Sandbox, today: dt.date
+) -> Future[httpx.Response]:
+    path = f"/realty/v1/accounts/{sandbox.account_id}/items/{sandbox.item_id}/bookings"
+    params = {
+        "date_start": today.isoformat(),
+        "date_end": (today + days(30)).isoformat(),
+        "with_unpaid": "true",
+    }
+
+    def get() -> httpx.Response:
+        with httpx.Client(base_url=sandbox.base_url, timeout=20) as http:
+            return http.get(path, params=params, headers=api.headers())
+
+    return pool.submit(get)
+
+
+def test_a_held_answer_is_computed_before_changes_made_while_it_waits(
+    api: Api, sandbox: Sandbox, today: dt.date
+) -> None:
+    fault = sandbox.control.add_fault("getRealtyBookings", hold=True, after_apply=True, times=1)
+    with ThreadPoolExecutor(1) as pool:
+        pending = _bookings_in_thread(pool, api, sandbox, today)
+        _wait_until_held(sandbox, fault.id)
+        assert not pending.done()
+        guest = sandbox.control.create_booking(
+            sandbox.item_id, today + days(3), today + days(5), status="pending"
+        )
+        released = sandbox.control.release_fault(fault.id)
+        answer = pending.result(timeout=15)
+    assert (released.released, released.hits) == (True, 1)
+    assert answer.status_code == 200
+    assert answer.json() == {"bookings": []}  # the state before the guest's request
+    assert sandbox.control.requests()[-1].fault == "hold-after-apply"
+    fresh = api.bookings(sandbox.item_id, today, today + days(30), with_unpaid="true")
+    assert [b["avito_booking_id"] for b in fresh.json()["bookings"]] == [guest.id]
+    assert sandbox.control.fault(fault.id).held == 0
+
+
+def test_a_request_held_before_it_applies_sees_what_changed_meanwhile(
+    api: Api, sandbox: Sandbox, today: dt.date
+) -> None:
+    fault = sandbox.control.add_fault("getRealtyBookings", hold=True)
+    with ThreadPoolExecutor(1) as pool:
+        pending = _bookings_in_thread(pool, api, sandbox, today)
+        _wait_until_held(sandbox, fault.id)
+        guest = sandbox.control.create_booking(sandbox.item_id, today + days(3), today + days(5))
+        sandbox.control.remove_fault(fault.id)  # deleting the rule lets its requests go on too
+        answer = pending.result(timeout=15)
+    assert [b["avito_booking_id"] for b in answer.json()["bookings"]] == [guest.id]
+
+
+def test_holds_are_validated_and_bounded(api: Api, sandbox: Sandbox, today: dt.date) -> None:
+    plain = sandbox.control.add_fault("getUserInfoSelf", latency=Latency(fixed_ms=1))
+    assert api.http.post(f"/_sandbox/faults/{plain.id}/release").status_code == 409
+    assert api.http.post("/_sandbox/faults/999/release").status_code == 404
+    too_long = {"target": "*", "hold": True, "hold_seconds": 601}
+    assert api.http.post("/_sandbox/faults", json=too_long).status_code == 422
+    short = sandbox.control.add_fault("getRealtyBookings", hold=True, hold_seconds=0.2)
+    answer = api.bookings(sandbox.item_id, today, today + days(1))
+    assert answer.status_code == 200  # nobody released it: the hold gave up by itself
+    assert sandbox.control.fault(short.id).held == 0
+
+
+def test_a_fault_window_ends_by_the_sandbox_clock(api: Api, sandbox: Sandbox) -> None:
+    fault = sandbox.control.add_fault("getUserInfoSelf", error_rates={503: 1.0}, for_seconds=60)
+    assert fault.ends_at is not None
+    assert not fault.ended
+    assert api.http.get("/core/v1/accounts/self", headers=api.headers()).status_code == 503
+    sandbox.control.advance_clock(61)
+    assert api.http.get("/core/v1/accounts/self", headers=api.headers()).status_code == 200
+    after = sandbox.control.fault(fault.id)
+    assert (after.ended, after.hits) == (True, 1)
+    bad = {"target": "*", "error_rates": {"503": 1.0}, "for_seconds": 0}
+    assert api.http.post("/_sandbox/faults", json=bad).status_code == 422

@@ -149,7 +149,7 @@ async def test_a_price_change_pushes_prices_only(
     )
     assert await runtime.worker.run_once() == 1
 
-    assert operations(sandbox) == ["getRealtyBookings", "postRealtyPrices"]
+    assert operations(sandbox) == ["getRealtyBookings", "getRealtyBookings", "postRealtyPrices"]
     [price] = sandbox.control.prices(sandbox.item_id, day(40), day(40))
     assert price.night_price == 2300  # 2000 + 15 % markup
     assert runs(db, host.integration_id)[-1]["trigger"] == "change"

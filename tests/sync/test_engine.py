@@ -65,7 +65,12 @@ async def test_a_failed_price_push_is_partial_backs_off_and_only_prices_are_retr
     sandbox.control.clear_requests()
     second = await runtime.engine.sync_integration(host.integration_id)
     assert second.status == "success"
-    assert operations(sandbox) == [("getRealtyBookings", 200), ("postRealtyPrices", 200)]
+    # The pull, the bookings read right before the price write, the prices.
+    assert operations(sandbox) == [
+        ("getRealtyBookings", 200),
+        ("getRealtyBookings", 200),
+        ("postRealtyPrices", 200),
+    ]
     assert integration_state(db, host.integration_id)["status"] == "active"
     queued = queue_row(db, host.integration_id)
     assert queued is not None

@@ -87,8 +87,12 @@ async def test_two_workers_on_one_queue_never_sync_one_integration_twice_at_once
             assert len(runs(db, host.integration_id)) == round_number
 
     pulls = [r.path for r in sandbox.control.requests() if r.operation_id == "getRealtyBookings"]
-    assert len(pulls) == 12
-    assert all(pulls.count(path) == 2 for path in pulls)  # each listing pulled once per round
+    # Each listing is pulled once per round, and read once more right before its first (and
+    # only) price write.
+    assert len(pulls) == 18
+    assert all(pulls.count(path) == 3 for path in pulls)
+    writes = [r.path for r in sandbox.control.requests() if r.operation_id == "postRealtyPrices"]
+    assert len(writes) == len(set(writes)) == 6
     for host in hosts:
         spans = [(r["started_at"], r["finished_at"]) for r in runs(db, host.integration_id)]
         assert max_overlap(spans) == 1

@@ -252,14 +252,16 @@ class AvitoClient:
     async def post_prices(
         self, auth: TokenProvider, user_id: int, item_id: int, prices: Sequence[PriceItem]
     ) -> None:
-        """Prices per range (inclusive `date_to`). Repeating the same prices is harmless."""
+        """Prices per range (inclusive `date_to`). Never retried in place: a price write turns
+        pending requests on its dates into `overbook`, so a later attempt must first read the
+        bookings again (the sync does that)."""
         path = (
             f"/realty/v1/accounts/{check_id('user_id', user_id)}"
             f"/items/{check_id('item_id', item_id)}/prices"
         )
         body = bodies.prices_body(prices)
         await self._requests.send(
-            Call("post_prices", "POST", path, RetryMode.SAFE, json=body), auth
+            Call("post_prices", "POST", path, RetryMode.NEVER, json=body), auth
         )
 
     async def post_intervals(

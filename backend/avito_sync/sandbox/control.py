@@ -246,10 +246,16 @@ class SandboxControl:
         latency: Latency | None = None,
         times: int | None = None,
         after_apply: bool = False,
+        for_seconds: float | None = None,
+        hold: bool = False,
+        hold_seconds: float = 30.0,
     ) -> FaultOut:
         """``target``: operationId, path, or ``*``. Rates are probabilities (seeded RNG).
 
         ``after_apply=True``: the request takes effect, then its response is replaced.
+        ``for_seconds``: the rule applies only that long from now (an outage window).
+        ``hold=True``: matching requests (their answers, with ``after_apply``) wait until
+        :meth:`release_fault`, at most ``hold_seconds``.
         """
         rule = FaultRule(
             target=target,
@@ -263,12 +269,25 @@ class SandboxControl:
             latency=latency,
             times=times,
             after_apply=after_apply,
+            for_seconds=for_seconds,
+            hold=hold,
+            hold_seconds=hold_seconds,
         )
         body = rule.model_dump(mode="json", exclude_none=True)
         return FaultOut.model_validate(self._call("POST", "/faults", json=body))
 
     def faults(self) -> list[FaultOut]:
         return _FAULTS.validate_python(self._call("GET", "/faults"))
+
+    def fault(self, fault_id: int) -> FaultOut:
+        found = [f for f in self.faults() if f.id == fault_id]
+        if not found:
+            raise SandboxControlError(f"no fault {fault_id}")
+        return found[0]
+
+    def release_fault(self, fault_id: int) -> FaultOut:
+        """Let the requests a ``hold`` rule keeps waiting go on."""
+        return FaultOut.model_validate(self._call("POST", f"/faults/{fault_id}/release"))
 
     def remove_fault(self, fault_id: int) -> None:
         self._call("DELETE", f"/faults/{fault_id}")

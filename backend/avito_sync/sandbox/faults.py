@@ -1,13 +1,16 @@
-"""Injected faults: latency, error statuses, 429s, hangs and non-JSON bodies.
+"""Injected faults: latency, error statuses, 429s, hangs, holds and non-JSON bodies.
 
 Every API handler calls :func:`inject` first; a returned response replaces the real one, so a
 faulted write changes nothing (as when Avito fails before applying a request). Rules marked
-``after_apply`` instead let the request take effect and replace only its answer.
+``after_apply`` instead let the request take effect and replace only its answer. A ``hold``
+rule keeps the request (or, after apply, its answer) waiting until the control API releases it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
 import functools
 import time
 from collections.abc import Awaitable, Callable
@@ -19,11 +22,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from avito_sync import specs
 from avito_sync.sandbox.errors import Family, error_body
 from avito_sync.sandbox.schemas import FaultRule
-from avito_sync.sandbox.state import SandboxState
+from avito_sync.sandbox.state import Runtime, SandboxState
 
 MALFORMED_BODY = "<html><body><h1>Bad Gateway</h1>upstream sent an invalid response</body></html>"
 _DISCONNECT_POLL_SECONDS = 0.05
 LATE_FAULT = "late_fault"
+LATE_HOLD = "late_hold"
 
 
 def matches(rule: FaultRule, operation_id: str, path: str) -> bool:
@@ -68,6 +72,26 @@ async def _hang(request: Request, seconds: float) -> None:
         await asyncio.sleep(_DISCONNECT_POLL_SECONDS)
 
 
+def active(rule: FaultRule, fault_id: int, state: SandboxState) -> bool:
+    """False once a ``for_seconds`` window has passed (judged by the sandbox clock)."""
+    added = state.runtime.fault_added.get(fault_id)
+    if rule.for_seconds is None or added is None:
+        return True
+    return state.now() < added + dt.timedelta(seconds=rule.for_seconds)
+
+
+async def _wait_at_gate(runtime: Runtime, fault_id: int, seconds: float) -> None:
+    """Wait until the hold rule is released (or deleted, or the sandbox reset), at most
+    `seconds`."""
+    gate = runtime.gates.setdefault(fault_id, asyncio.Event())
+    runtime.waiting[fault_id] = runtime.waiting.get(fault_id, 0) + 1
+    try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(gate.wait(), seconds)
+    finally:
+        runtime.waiting[fault_id] -= 1
+
+
 def _rate_limited(family: Family, rule: FaultRule) -> Response:
     headers = {"X-RateLimit-Limit": "25", "X-RateLimit-Remaining": "0"}
     if rule.retry_after is not None:
@@ -103,14 +127,25 @@ async def inject(
     result: Response | None = None
     runtime = state.runtime
     info = request.scope.setdefault("state", {})
-    for fault_id, rule in runtime.faults.items():
+    # A copy: a hold awaits, and the rules may change meanwhile (removed ones are skipped).
+    for fault_id, rule in list(runtime.faults.items()):
         hits = runtime.fault_hits.get(fault_id, 0)
-        if (rule.times is not None and hits >= rule.times) or not matches(
-            rule, operation_id, request.url.path
+        if (
+            fault_id not in runtime.faults
+            or (rule.times is not None and hits >= rule.times)
+            or not matches(rule, operation_id, request.url.path)
+            or not active(rule, fault_id, state)
         ):
             continue
         runtime.fault_hits[fault_id] = hits + 1
         delay += _latency_seconds(rule, state)
+        if rule.hold:
+            hold = functools.partial(_wait_at_gate, runtime, fault_id, rule.hold_seconds)
+            info["fault"] = "hold-after-apply" if rule.after_apply else "hold"
+            if rule.after_apply:
+                info[LATE_HOLD] = hold
+            else:
+                await hold()
         outcome = _outcome(rule, state)
         if outcome is None:
             continue
@@ -128,7 +163,8 @@ async def inject(
 
 
 class LateFaults:
-    """ASGI middleware that swaps a finished response for a parked ``after_apply`` fault."""
+    """ASGI middleware for ``after_apply`` rules: holds a finished response until its rule is
+    released, and swaps it for a parked fault."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -144,12 +180,27 @@ class LateFaults:
             )
             return late
 
-        async def hold(message: Message) -> None:
-            if parked() is None:
+        def held() -> Callable[[], Awaitable[None]] | None:
+            gate: Callable[[], Awaitable[None]] | None = (scope.get("state") or {}).get(LATE_HOLD)
+            return gate
+
+        buffered: list[Message] = []
+
+        async def forward(message: Message) -> None:
+            if parked() is not None:
+                return
+            if held() is not None:
+                buffered.append(message)
+            else:
                 await send(message)
 
-        await self.app(scope, receive, hold)
+        await self.app(scope, receive, forward)
+        gate = held()
+        if gate is not None:
+            await gate()
         late = parked()
         if late is not None:
             response = await late()
             await response(scope, receive, send)
+        for message in buffered:
+            await send(message)

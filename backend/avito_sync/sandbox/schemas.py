@@ -149,8 +149,15 @@ class FaultRule(_In):
     """A fault for requests to ``target``: an operationId, a path, or ``*`` for every operation.
 
     Outcome rates are probabilities drawn from the seeded RNG; together at most 1. ``times``
-    limits the rule to the next N matching requests (then it stays listed, spent). With
-    ``after_apply`` the request takes effect and only its response is replaced (lost answer).
+    limits the rule to the next N matching requests (then it stays listed, spent);
+    ``for_seconds`` limits it to a window starting when it is added (sandbox clock), e.g. a
+    short Avito outage. With ``after_apply`` the request takes effect and only its response is
+    replaced (lost answer).
+
+    ``hold`` keeps each matching request open until ``POST /_sandbox/faults/{id}/release`` (or
+    deleting the rule, a reset, or ``hold_seconds``); with ``after_apply`` the request takes
+    effect first and only its answer waits. Tests use it to act between two calls of a client,
+    e.g. a guest request arriving after a pull was answered but before the client goes on.
     """
 
     target: str = Field(min_length=1, max_length=300)
@@ -163,7 +170,10 @@ class FaultRule(_In):
     malformed_rate: float = Field(default=0.0, ge=0, le=1)
     malformed_status: int = Field(default=200, ge=200, le=599)
     times: int | None = Field(default=None, ge=1)
+    for_seconds: float | None = Field(default=None, gt=0, le=86400)
     after_apply: bool = False
+    hold: bool = False
+    hold_seconds: float = Field(default=30.0, gt=0, le=600)
 
     @model_validator(mode="after")
     def _rates(self) -> FaultRule:
@@ -188,6 +198,12 @@ class FaultOut(BaseModel):
     rule: FaultRule
     hits: int
     spent: bool
+    ends_at: dt.datetime | None = None
+    """When a ``for_seconds`` rule stops applying (sandbox clock)."""
+    ended: bool = False
+    held: int = 0
+    """Requests waiting at this ``hold`` rule right now."""
+    released: bool = False
 
 
 class RequestLogEntry(BaseModel):

@@ -5,10 +5,12 @@ Handlers run on one event loop and never await while mutating, so no lock is nee
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import random
 import secrets
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -44,11 +46,22 @@ class Runtime:
 
     faults: dict[int, FaultRule] = field(default_factory=dict)
     fault_hits: dict[int, int] = field(default_factory=dict)
+    fault_added: dict[int, dt.datetime] = field(default_factory=dict)
+    # Hold rules: the gate their requests wait at (set = released) and how many wait now.
+    gates: dict[int, asyncio.Event] = field(default_factory=dict)
+    waiting: dict[int, int] = field(default_factory=dict)
     next_fault_id: int = 1
     log: deque[RequestLogEntry] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
     next_log_seq: int = 1
     rate_windows: dict[str, deque[float]] = field(default_factory=dict)
     rng: random.Random = field(default_factory=random.Random)
+
+    def release_holds(self, fault_ids: Iterable[int] | None = None) -> None:
+        """Let every request waiting at these hold rules (all when None) go on."""
+        for fault_id in list(self.gates) if fault_ids is None else fault_ids:
+            gate = self.gates.get(fault_id)
+            if gate is not None:
+                gate.set()
 
 
 def demo_world(config: SandboxConfig, now: dt.datetime) -> World:
@@ -148,6 +161,7 @@ class SandboxState:
     def reset(self) -> None:
         """Back to the demo world and default behaviour; faults, log and limits cleared."""
         self.world = demo_world(self.config, dt.datetime.now(dt.UTC))
+        self.runtime.release_holds()
         self.runtime = Runtime()
         self.runtime.rng.seed(self.world.settings.random_seed)
         self.save()

@@ -28,6 +28,7 @@ from avito_sync.avito.errors import AvitoError, TokenExpiredError
 from avito_sync.avito.stats import track_calls
 from avito_sync.logs import get_logger
 from avito_sync.sync import queue
+from avito_sync.sync.failure_scope import failure_scope
 from avito_sync.sync.plan import PlanInputError, build_plan, sync_window, today_in
 from avito_sync.sync.pull import PullResult, apply_pulled, to_pulled
 from avito_sync.sync.push import PushResult, SyncInputError, load_sync_input, push_plan
@@ -99,6 +100,7 @@ class SyncEngine:
         code: str | None = None
         warnings: tuple[str, ...] = ()
         outcome: Outcome = "failed"
+        failures: list[BaseException] = []
         with track_calls() as calls:
             try:
                 pull_result, push_result = await self._sync(
@@ -112,6 +114,7 @@ class SyncEngine:
                 if failed:
                     error = "; ".join(f"{e['operation']}: {e['message']}" for e in failed)
                     code = "avito_push_failed"
+                    failures = [o.error for o in push_result.failed if o.error is not None]
             except ReconnectRequiredError as exc:
                 outcome, error, code = "needs_reconnect", exc.reason, "reconnect_required"
             except TokenExpiredError as exc:
@@ -120,6 +123,7 @@ class SyncEngine:
                 outcome, error, code = "needs_reconnect", str(exc), "reconnect_required"
             except AvitoError as exc:
                 error, code = str(exc), "avito_" + _snake(type(exc).__name__)
+                failures = [exc]
             except PlanInputError as exc:
                 error, code = str(exc), "plan_invalid"
             except SyncInputError as exc:
@@ -128,6 +132,9 @@ class SyncEngine:
                 log.exception("sync_database_error", integration_id=str(item.integration_id))
                 error, code = f"database error: {type(exc).__name__}", "internal"
         counts = _counts(pull_result, push_result, warnings)
+        scope = failure_scope(failures)
+        if scope is not None:
+            counts["failure_scope"] = scope  # read by avito_private.catch_up_after_outage
         try:
             await self._record(
                 item,
@@ -319,6 +326,7 @@ def _counts(
     if pushed is not None:
         counts["push"] = {o.operation: o.status for o in pushed.outcomes}
         counts["push_full"] = pushed.full
+        counts["price_nights"] = pushed.price_nights
     if warnings:
         counts["warnings"] = list(warnings)
     return counts

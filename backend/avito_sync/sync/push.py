@@ -7,6 +7,12 @@ complete push is older than `full_push_every` (6 hours by default) to repair dri
 editing on Avito directly, a lost answer). Bodies carry today's date, so a full push also
 happens naturally once a day.
 
+Prices are kept per night instead (`price_diff.py`): only the nights whose price or minimum
+stay changed are sent (every night in a full push), and right before the write Avito's
+bookings are read again, so that no night of a pending request is ever re-priced, not even one
+that arrived after this sync's pull (Avito would turn it into `overbook`). Such nights stay
+"not pushed" and go out once the request is answered.
+
 Order: availability first (one full-year intervals request, the guard against double
 bookings), then closures (core bookings of non-Avito bookings), prices, base params. One
 operation failing does not stop the others; an expired or revoked token does (it raises
@@ -52,7 +58,8 @@ from avito_sync.avito.errors import (
     TokenExpiredError,
     ValidationError,
 )
-from avito_sync.avito.models import BaseParams, CalendarBooking, Interval, PriceItem
+from avito_sync.avito.models import BaseParams, CalendarBooking, Interval, PriceItem, RealtyBooking
+from avito_sync.sync import price_diff
 from avito_sync.sync.fingerprint import fingerprint
 from avito_sync.sync.models import (
     DEFAULT_TIMEZONE,
@@ -62,7 +69,7 @@ from avito_sync.sync.models import (
     RateInput,
     SyncInput,
 )
-from avito_sync.sync.plan import PlanWarning, SyncPlan
+from avito_sync.sync.plan import PlanWarning, PriceRange, SyncPlan
 
 DEFAULT_FULL_PUSH_EVERY = dt.timedelta(hours=6)
 SOURCE_LABEL = "pms"
@@ -77,11 +84,22 @@ LEGACY_OPERATION: dict[Operation, str] = {
     "base_params": "base_params_update",
 }
 Status = Literal["sent", "skipped", "failed", "conflict"]
-SkipReason = Literal["unchanged", "nothing_to_send", "not_pushable"]
+SkipReason = Literal["unchanged", "nothing_to_send", "not_pushable", "deferred"]
 
 
 class CalendarWriter(Protocol):
-    """The part of the Avito client a push needs."""
+    """The part of the Avito client a push needs (it reads bookings right before prices)."""
+
+    async def get_bookings(
+        self,
+        auth: TokenProvider,
+        user_id: int,
+        item_id: int,
+        date_start: dt.date,
+        date_end: dt.date,
+        *,
+        with_unpaid: bool = ...,
+    ) -> list[RealtyBooking]: ...
 
     async def post_intervals(
         self,
@@ -150,6 +168,8 @@ class PushResult:
     full: bool
     warnings: tuple[PlanWarning, ...] = ()
     api_calls: int = 0
+    price_nights: int = 0
+    """Nights whose price was written (only changed ones; none of a pending request)."""
 
     def outcome(self, operation: Operation) -> OperationOutcome:
         return next(o for o in self.outcomes if o.operation == operation)
@@ -180,6 +200,7 @@ class PushResult:
         return {
             "full": self.full,
             "api_calls": self.api_calls,
+            "price_nights": self.price_nights,
             "operations": {o.operation: o.reason or o.status for o in self.outcomes},
         }
 
@@ -279,7 +300,7 @@ def _closure_items(plan: SyncPlan) -> list[CalendarBooking]:
     ]
 
 
-def _price_items(plan: SyncPlan) -> list[PriceItem]:
+def _price_items(ranges: Sequence[PriceRange]) -> list[PriceItem]:
     return [
         PriceItem(
             date_from=p.date_from,
@@ -287,7 +308,7 @@ def _price_items(plan: SyncPlan) -> list[PriceItem]:
             night_price=p.night_price,
             minimal_duration=p.minimal_duration,
         )
-        for p in plan.prices
+        for p in ranges
     ]
 
 
@@ -310,17 +331,17 @@ class _Request:
 
 def _requests(
     client: CalendarWriter, auth: TokenProvider, ctx: IntegrationContext, plan: SyncPlan
-) -> list[_Request]:
+) -> dict[Operation, _Request]:
+    """The whole-body operations (prices are decided night by night, see `_push_prices`)."""
     user, item = ctx.avito_user_id, ctx.avito_item_id
     intervals = _interval_items(plan)
     closures = _closure_items(plan)
-    prices = _price_items(plan)
     base = _base_params(plan)
 
     def fp(body: Any) -> str:
         return fingerprint({"user_id": user, "item_id": item, "body": body})
 
-    return [
+    requests = [
         _Request(
             "intervals",
             fp(bodies.intervals_body(item, intervals, SOURCE_LABEL)),
@@ -334,18 +355,13 @@ def _requests(
             lambda: client.post_core_bookings(auth, user, item, closures, source=SOURCE_LABEL),
         ),
         _Request(
-            "prices",
-            fp(bodies.prices_body(prices)),
-            not prices,
-            lambda: client.post_prices(auth, user, item, prices),
-        ),
-        _Request(
             "base_params",
             fp(bodies.base_params_body(base)),
             False,
             lambda: client.post_base_params(auth, item, base),
         ),
     ]
+    return {r.operation: r for r in requests}
 
 
 # --- push ------------------------------------------------------------------------------
@@ -356,12 +372,14 @@ class _State:
     fingerprints: dict[str, str]
     last_full_push_at: dt.datetime | None
     pushable: bool
+    prices: object = None
+    """Per-night prices Avito accepted last (`price_diff.encode`), as stored."""
 
 
 async def _push_state(pool: AsyncConnectionPool[Any], integration_id: UUID) -> _State:
     async with pool.connection() as conn:
         cur = await conn.execute(
-            "select fingerprints, last_full_push_at, pushable"
+            "select fingerprints, last_full_push_at, pushable, prices"
             " from avito_private.get_push_state(%s)",
             (integration_id,),
         )
@@ -370,17 +388,92 @@ async def _push_state(pool: AsyncConnectionPool[Any], integration_id: UUID) -> _
         return _State({}, None, pushable=False)
     values = row if isinstance(row, dict) else dict(zip(_STATE_COLUMNS, row, strict=True))
     return _State(
-        dict(values["fingerprints"]), values["last_full_push_at"], bool(values["pushable"])
+        dict(values["fingerprints"]),
+        values["last_full_push_at"],
+        bool(values["pushable"]),
+        values["prices"],
     )
 
 
-_STATE_COLUMNS = ("fingerprints", "last_full_push_at", "pushable")
+_STATE_COLUMNS = ("fingerprints", "last_full_push_at", "pushable", "prices")
 # Answers that judge the body itself (400, 403, 404, 422): re-sending it every poll cannot help.
 _REFUSALS = (BadRequestError, ForbiddenError, NotFoundError, ValidationError)
 
 
 def _conflicts_json(err: ConflictError) -> str:
     return json.dumps([c.model_dump(mode="json") for c in err.conflicts])
+
+
+@dataclass(frozen=True, slots=True)
+class _PriceOutcome:
+    outcome: OperationOutcome
+    api_calls: int = 0
+    nights: int = 0
+    warnings: tuple[PlanWarning, ...] = ()
+
+
+async def _push_prices(
+    pool: AsyncConnectionPool[Any],
+    client: CalendarWriter,
+    auth: TokenProvider,
+    ctx: IntegrationContext,
+    plan: SyncPlan,
+    *,
+    stored: object,
+    full: bool,
+) -> _PriceOutcome:
+    """Send the changed nights (all nights when `full`), minus every night of a request that
+    is pending on Avito right now. The price write itself is never retried in place (the
+    client does not retry it): a later attempt must read the bookings again first."""
+    user, item = ctx.avito_user_id, ctx.avito_item_id
+    desired = price_diff.price_nights(plan.prices)
+    pushed = price_diff.decode(item, stored)
+    changed = price_diff.changed_nights(desired, {} if full else pushed)
+    if not changed:
+        reason: SkipReason = "unchanged" if desired else "nothing_to_send"
+        return _PriceOutcome(OperationOutcome("prices", "skipped", reason))
+    try:
+        live = await client.get_bookings(
+            auth, user, item, plan.window.start, plan.window.end, with_unpaid=True
+        )
+    except TokenExpiredError:
+        raise
+    except AvitoError as err:
+        return _PriceOutcome(OperationOutcome("prices", "failed", error=err), api_calls=1)
+    pending = price_diff.unconfirmed_ranges(live)
+    held = price_diff.touched(changed, pending)
+    warnings = (
+        (
+            PlanWarning(
+                "prices_deferred_new_request",
+                "prices not sent over Avito requests that arrived during this sync",
+                held,
+            ),
+        )
+        if held
+        else ()
+    )
+    updates = price_diff.price_updates(desired, {} if full else pushed, pending)
+    if not updates:
+        return _PriceOutcome(
+            OperationOutcome("prices", "skipped", "deferred"), api_calls=1, warnings=warnings
+        )
+    accepted = price_diff.encode(item, price_diff.after_push(pushed, updates, plan.window.start))
+    nights = len(price_diff.price_nights(updates))
+    try:
+        await client.post_prices(auth, user, item, _price_items(updates))
+    except TokenExpiredError:
+        raise
+    except AvitoError as err:
+        if isinstance(err, _REFUSALS):
+            # The same nights would be refused again: wait for them to change.
+            await _record(pool, ctx.integration_id, {}, prices=accepted)
+        outcome = OperationOutcome("prices", "failed", error=err)
+        return _PriceOutcome(outcome, api_calls=2, warnings=warnings)
+    await _record(pool, ctx.integration_id, {}, prices=accepted)
+    return _PriceOutcome(
+        OperationOutcome("prices", "sent"), api_calls=2, nights=nights, warnings=warnings
+    )
 
 
 async def push_plan(
@@ -414,7 +507,17 @@ async def push_plan(
     outcomes: list[OperationOutcome] = []
     calls = 0
     intervals_sent = False
-    for request in _requests(client, auth, ctx, plan):
+    prices = _PriceOutcome(OperationOutcome("prices", "skipped", "unchanged"))
+    requests = _requests(client, auth, ctx, plan)
+    for operation in OPERATIONS:
+        if operation == "prices":
+            prices = await _push_prices(
+                pool, client, auth, ctx, plan, stored=state.prices, full=full
+            )
+            calls += prices.api_calls
+            outcomes.append(prices.outcome)
+            continue
+        request = requests[operation]
         # An intervals write also drops every closure on Avito: closures follow it.
         resend = full or (request.operation == "closures" and intervals_sent)
         if not resend and state.fingerprints.get(request.operation) == request.fingerprint:
@@ -447,7 +550,13 @@ async def push_plan(
         outcomes.append(OperationOutcome(request.operation, "sent"))
         intervals_sent = intervals_sent or request.operation == "intervals"
 
-    result = PushResult(tuple(outcomes), full=full, warnings=plan.warnings, api_calls=calls)
+    result = PushResult(
+        tuple(outcomes),
+        full=full,
+        warnings=plan.warnings + prices.warnings,
+        api_calls=calls,
+        price_nights=prices.nights,
+    )
     transient = [o for o in result.failed if not isinstance(o.error, _REFUSALS)]
     if full and not transient:
         await _record(pool, ctx.integration_id, {}, full_at=now)
@@ -460,9 +569,15 @@ async def _record(
     fingerprints: dict[str, str],
     *,
     full_at: dt.datetime | None = None,
+    prices: dict[str, Any] | None = None,
 ) -> None:
     async with pool.connection() as conn:
         await conn.execute(
-            "select avito_private.record_push(%s, %s::jsonb, %s)",
-            (integration_id, json.dumps(fingerprints), full_at),
+            "select avito_private.record_push(%s, %s::jsonb, %s, %s::jsonb)",
+            (
+                integration_id,
+                json.dumps(fingerprints),
+                full_at,
+                None if prices is None else json.dumps(prices),
+            ),
         )

@@ -1,7 +1,7 @@
 -- Queue functions: private, SECURITY DEFINER with an empty search_path, service_role only;
 -- claim takes a lease that nobody else can take, failure backs off, triggers mark rows due.
 begin;
-select plan(16);
+select plan(17);
 
 select is(
   (select count(*)::int from pg_proc p join pg_namespace n on n.oid = p.pronamespace
@@ -17,6 +17,15 @@ select is(
      and not has_function_privilege('authenticated', p.oid, 'execute')
      and not has_function_privilege('anon', p.oid, 'execute')),
   14, 'every queue and tick function is definer, search_path-pinned, service_role only');
+
+select ok(
+  (select not p.prosecdef and p.proconfig = array['search_path=""']
+          and not has_function_privilege('service_role', p.oid, 'execute')
+          and not has_function_privilege('authenticated', p.oid, 'execute')
+          and not has_function_privilege('anon', p.oid, 'execute')
+   from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+   where n.nspname = 'avito_private' and p.proname = 'catch_up_after_outage'),
+  'the outage catch-up runs only inside complete_sync_success');
 
 insert into auth.users (id, aud, role, email)
 values ('00000000-0000-4000-8000-000000000001', 'authenticated', 'authenticated', 'q@example.test');
