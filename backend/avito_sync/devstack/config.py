@@ -7,15 +7,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from avito_sync.db.config import StackConfig, project_dir
+from avito_sync.db.config import ENV_DIR, StackConfig, project_dir
 
 ENV_DEV_DIR = "AVITO_SYNC_DEV_DIR"
+ENV_FUNCTIONS_URL = "AVITO_SYNC_DEV_FUNCTIONS_URL"
 PORT_VARIABLES = {
     "api": ("AVITO_SYNC_DEV_API_PORT", 8000),
     "sandbox": ("AVITO_SYNC_DEV_SANDBOX_PORT", 8790),
     "realtime": ("AVITO_SYNC_DEV_REALTIME_PORT", 54340),
     "inbox": ("AVITO_SYNC_DEV_INBOX_PORT", 8791),
+    "app": ("AVITO_SYNC_DEV_APP_PORT", 5173),
 }
+APP_CALLBACK_PATH = "/auth/avito-callback"
 HOST = "127.0.0.1"
 
 
@@ -42,6 +45,10 @@ class DevConfig:
     sandbox_port: int
     realtime_port: int
     inbox_port: int
+    app_port: int = 5173
+    # Where the callback page calls `/functions/v1/<name>`: the service itself by default, the
+    # Supabase URL once the dev stack serves the Edge Function forwarders there.
+    functions_base_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DevConfig:
@@ -49,13 +56,21 @@ class DevConfig:
         raw_dir = env.get(ENV_DEV_DIR, "").strip()
         state_dir = Path(raw_dir).expanduser().absolute() if raw_dir else project_dir() / ".local"
         ports = {key: _port(env, name, default) for key, (name, default) in PORT_VARIABLES.items()}
+        database = StackConfig.from_env(env)
+        if raw_dir and not env.get(ENV_DIR, "").strip():
+            database = StackConfig(root=state_dir / "pg", port=database.port)
+        functions = env.get(ENV_FUNCTIONS_URL, "").strip().rstrip("/") or None
+        if functions is not None and not functions.startswith(("http://", "https://")):
+            raise DevConfigError(f"{ENV_FUNCTIONS_URL} must be an http(s) URL, got {functions!r}")
         config = cls(
-            database=StackConfig.from_env(env),
+            database=database,
             state_dir=state_dir,
             api_port=ports["api"],
             sandbox_port=ports["sandbox"],
             realtime_port=ports["realtime"],
             inbox_port=ports["inbox"],
+            app_port=ports["app"],
+            functions_base_url=functions,
         )
         taken = [config.database.port, *ports.values()]
         if len(set(taken)) != len(taken):
@@ -88,3 +103,21 @@ class DevConfig:
     @property
     def inbox_url(self) -> str:
         return f"http://{HOST}:{self.inbox_port}/notifications"
+
+    @property
+    def app_url(self) -> str:
+        return f"http://{HOST}:{self.app_port}"
+
+    @property
+    def app_callback_url(self) -> str:
+        """The Avito redirect URI in dev: the stand-in for the app's callback page."""
+        return self.app_url + APP_CALLBACK_PATH
+
+    @property
+    def functions_url(self) -> str:
+        return self.functions_base_url or self.api_url
+
+    @property
+    def ports(self) -> dict[str, int]:
+        """Every loopback port the dev stack serves itself, by its variable's name."""
+        return {PORT_VARIABLES[key][0]: getattr(self, f"{key}_port") for key in PORT_VARIABLES}
