@@ -13,10 +13,11 @@ TEST_ENV := AVITO_SYNC_PG_DIR=$(TEST_PG_DIR) AVITO_SYNC_PG_PORT=$(TEST_PG_PORT)
 NOT_OURS := 'pg_catalog','information_schema','pg_toast','extensions','auth','vault','net','cron','supabase_migrations'
 PGTAP_FILES := $(sort $(wildcard supabase/tests/database/*.sql))
 
-.PHONY: help dev bench test venv node lint typecheck sqlcheck pytest test-down
+.PHONY: help dev demo bench test venv node lint typecheck sqlcheck pytest test-down
 
 help:
 	@echo "make dev   - run the whole system locally"
+	@echo "make demo  - a guided walkthrough against it (another terminal)"
 	@echo "make test  - run every test"
 	@echo "make bench - run the benchmarks (bench/README.md)"
 
@@ -57,7 +58,11 @@ else
 	PGOPTIONS='-c search_path=public,extensions' pg_prove -h 127.0.0.1 -p $(TEST_PG_PORT) -U postgres -d postgres $(PGTAP_FILES)
 endif
 
+# The browser test drives Debian's chromium (installed here like Postgres); Playwright never
+# downloads a browser.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 pytest: venv
+	$(RUN) avito-sync db packages --browser
 	$(RUN) pytest
 
 test: lint typecheck sqlcheck pytest
@@ -70,6 +75,10 @@ test-down: venv
 # test one); ports and directories are overridable, see `avito-sync dev --help`.
 dev: venv
 	$(RUN) avito-sync dev
+
+# The guided walkthrough: reuses the running `make dev` (same variables), else starts one.
+demo: venv
+	$(RUN) avito-sync demo
 
 # Benchmarks, never part of `make test`: their own cluster (.local/pg-bench on 54332, recreated
 # each run; AVITO_SYNC_BENCH_PG_DIR/PORT move it) and a sandbox on a free port. BENCH picks
