@@ -60,7 +60,8 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    env, database = make_dev_env(tmp_path_factory.mktemp("dev"))
+    # Its own cluster: connecting here must not show in the other dev stack tests.
+    env, database = make_dev_env(tmp_path_factory.mktemp("dev"), cluster="devstack-connect")
     dev = DevProcess(env)
     try:
         dev.wait_ready(90)

@@ -91,11 +91,11 @@ class DevProcess:
                 raise AssertionError(f"dev stack did not come up:\n{self.output}")
 
 
-def make_dev_env(state_dir: Path) -> tuple[dict[str, str], StackConfig]:
+def make_dev_env(state_dir: Path, cluster: str = "devstack") -> tuple[dict[str, str], StackConfig]:
     """Unusual free ports, a cluster directory next to the test cluster's, a private state dir."""
     pg_port, api, sandbox, realtime, inbox, app = free_ports(6)
     test_root = cluster_config().root
-    database = StackConfig(root=test_root.with_name(test_root.name + "-devstack"), port=pg_port)
+    database = StackConfig(root=test_root.with_name(f"{test_root.name}-{cluster}"), port=pg_port)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AVITO_", "SUPABASE_"))}
     env.update(
         AVITO_SYNC_PG_DIR=str(database.root),

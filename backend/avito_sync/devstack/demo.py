@@ -212,11 +212,13 @@ class Demo:
             self.booked_at = time.monotonic()
             self.booking_id = int(made.json()["id"])
             note(f"guest booked {check_in} → {check_out} on Avito (booking {self.booking_id})")
+            # With the dates: a reset sandbox numbers its bookings from the start again.
             seconds = _wait(
                 lambda: (
                     conn.execute(
-                        "select 1 from public.bookings where source = 'avito' and external_id = %s",
-                        (str(self.booking_id),),
+                        "select 1 from public.bookings where source = 'avito'"
+                        " and external_id = %s and check_in = %s and check_out = %s",
+                        (str(self.booking_id), check_in, check_out),
                     ).fetchone()
                     is not None
                 ),
