@@ -325,7 +325,14 @@ class Demo:
 
                 try:
                     summary = step.run(note)
-                except (StepFailed, httpx.HTTPError, psycopg.Error, ValueError, KeyError) as exc:
+                except (
+                    StepFailed,
+                    secrets.DevEnvError,
+                    httpx.HTTPError,
+                    psycopg.Error,
+                    ValueError,
+                    KeyError,
+                ) as exc:
                     progress.remove_task(task)
                     progress.stop()
                     self.console.print(

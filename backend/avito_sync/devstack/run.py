@@ -134,11 +134,10 @@ async def run(config: DevConfig, output: Output) -> int:
         output.line("db", f"starting the cluster in {located.root}")
         ready = await asyncio.to_thread(stack.up, config.database)
         database = ready.config
-        if ready.started:
-            owned = True
-            pid = cluster.running_pid(database)
-            if pid is not None:
-                cluster_owner.remember(marker, pid)
+        owned = owned or ready.started
+        pid = cluster.running_pid(database)
+        if ready.started and pid is not None:
+            cluster_owner.remember(marker, pid)
         for line in ready.notes:
             output.line("db", line)
         output.line("db", f"ready on {database.url} ({len(ready.migrations)} migrations applied)")
@@ -158,6 +157,8 @@ async def run(config: DevConfig, output: Output) -> int:
         output.block(banner(config, database, seeded))
         return await _watch(supervisor, output, stop)
     finally:
+        if found.pid is None and cluster.running_pid(database) is not None:
+            owned = True  # we started it, even if `stack.up` failed after that
         await _stop(output, supervisor, servers, database if owned else None, marker)
 
 
