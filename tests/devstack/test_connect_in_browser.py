@@ -1,5 +1,6 @@
-"""The connect flow in a real browser (Playwright driving Debian's chromium, never a
-downloaded one) and `avito-sync demo`, both against one dev stack on free ports.
+"""`avito-sync demo` and the connect flow in a real browser (Playwright driving Debian's
+chromium, never a downloaded one), against dev stacks on free ports: the demo first starts
+its own and stops it, then the browser tests and a failing demo share one.
 
 Allow: `oauth-url` → the sandbox's consent page → Allow → the dev app's callback page, which
 exchanges the code through `avito-oauth-callback` with the user's session → "connected" with the
@@ -21,7 +22,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from avito_sync.db import stack
+from avito_sync.db import cluster, stack
 from avito_sync.db.config import project_dir
 from avito_sync.db.packages import BROWSER_BINARY, BROWSER_PACKAGES, ensure_packages
 from avito_sync.devstack import secrets
@@ -59,9 +60,42 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def dev_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, str], Any]]:
     # Its own cluster: connecting here must not show in the other dev stack tests.
     env, database = make_dev_env(tmp_path_factory.mktemp("dev"), cluster="devstack-connect")
+    yield env, database
+    stack.down(database)  # only matters when a test failed half-way
+
+
+def run_demo(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "avito_sync", "demo"],
+        check=False,
+        env={**env, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_demo_starts_a_dev_stack_walks_every_step_and_stops_it(
+    dev_env: tuple[dict[str, str], Any],
+) -> None:
+    """No dev stack running yet (this test comes first): the demo starts one and stops it."""
+    env, database = dev_env
+    done = run_demo(env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "started the dev stack" in done.stdout
+    for number in range(1, 8):
+        assert f"✓ [{number}/7]" in done.stdout, done.stdout
+    assert "arrived in" in done.stdout
+    assert "after the guest booked" in done.stdout
+    assert cluster.running_pid(stack.located(database)) is None, "the demo left its stack up"
+
+
+@pytest.fixture(scope="module")
+def dev_stack(dev_env: tuple[dict[str, str], Any]) -> Iterator[Stack]:
+    env, database = dev_env
     dev = DevProcess(env)
     try:
         dev.wait_ready(90)
@@ -138,37 +172,16 @@ def test_deny_shows_the_error_with_a_retry(dev_stack: Stack, page: Page) -> None
     expect(page.get_by_role("button", name="Разрешить")).to_be_visible()
 
 
-def test_demo_walks_every_step(dev_stack: Stack) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "avito_sync", "demo"],
-        check=False,
-        env={**dev_stack.env, "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "reusing the dev stack" in done.stdout
-    assert "[7/7] The host is notified" in done.stdout
-    assert "arrived in" in done.stdout
-
-
 def test_demo_names_the_failing_step_and_what_to_check(dev_stack: Stack) -> None:
     control = f"{dev_stack.sandbox}/_sandbox/faults"
     rule = {"target": "getAccessTokenAuthorizationCode", "error_rates": {"500": 1.0}}
     assert httpx.post(control, json=rule, trust_env=False).status_code == 201
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "avito_sync", "demo"],
-            check=False,
-            env={**dev_stack.env, "COLUMNS": "200"},
-            capture_output=True,
-            text=True,
-            timeout=240,
-        )
+        done = run_demo(dev_stack.env)
     finally:
         httpx.delete(control, trust_env=False)
     assert done.returncode == 1, done.stdout
+    assert "reusing the dev stack" in done.stdout
     assert "Step 2 (Connect the demo property to Avito) failed" in done.stdout
     assert "Check:" in done.stdout
     assert "/oauth" in done.stdout
