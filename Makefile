@@ -16,10 +16,11 @@ PGTAP_FILES := $(sort $(wildcard supabase/tests/database/*.sql))
 DENO := DENO_NO_UPDATE_CHECK=1 DENO_NO_PROMPT=1 NO_COLOR=1 node_modules/.bin/deno
 FUNCTIONS_TS := $(sort $(wildcard supabase/functions/*/*.ts))
 
-.PHONY: help dev bench test venv node lint typecheck sqlcheck pytest test-down
+.PHONY: help dev demo bench test venv node lint typecheck sqlcheck pytest test-down
 
 help:
 	@echo "make dev   - run the whole system locally"
+	@echo "make demo  - a guided walkthrough against it (another terminal)"
 	@echo "make test  - run every test"
 	@echo "make bench - run the benchmarks (bench/README.md)"
 
@@ -63,7 +64,11 @@ else
 	PGOPTIONS='-c search_path=public,extensions' pg_prove -h 127.0.0.1 -p $(TEST_PG_PORT) -U postgres -d postgres $(PGTAP_FILES)
 endif
 
+# The browser test drives Debian's chromium (installed here like Postgres); Playwright never
+# downloads a browser.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 pytest: venv node
+	$(RUN) avito-sync db packages --browser
 	$(RUN) pytest
 
 test: lint typecheck sqlcheck pytest
@@ -76,6 +81,10 @@ test-down: venv
 # test one); ports and directories are overridable, see `avito-sync dev --help`.
 dev: venv node
 	$(RUN) avito-sync dev
+
+# The guided walkthrough: reuses the running `make dev` (same variables), else starts one.
+demo: venv
+	$(RUN) avito-sync demo
 
 # Benchmarks, never part of `make test`: their own cluster (.local/pg-bench on 54332, recreated
 # each run; AVITO_SYNC_BENCH_PG_DIR/PORT move it) and a sandbox on a free port. BENCH picks

@@ -7,6 +7,7 @@ import typer
 from avito_sync.api.cli import serve_command
 from avito_sync.db.cli import app as db_app
 from avito_sync.devstack.cli import app as dev_app
+from avito_sync.devstack.cli import demo_command
 from avito_sync.notify.cli import notify_command
 from avito_sync.realtime_local.cli import realtime_local_command
 from avito_sync.sandbox.cli import sandbox_command
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(dev_app, name="dev")
+app.command("demo")(demo_command)
 app.command("notify")(notify_command)
 app.command("realtime-local")(realtime_local_command)
 app.command("sandbox")(sandbox_command)

@@ -4,6 +4,7 @@ by SIGTERM with every child gone."""
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -11,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import httpx
@@ -21,6 +23,7 @@ from avito_sync.db.config import StackConfig
 from avito_sync.devstack.run import READY_BANNER
 from avito_sync.devstack.seed import DEMO_PROPERTY_IDS
 from tests.fixtures.db import cluster_config
+from tests.support.net import serving
 
 DEV = [sys.executable, "-m", "avito_sync", "dev"]
 
@@ -88,23 +91,29 @@ class DevProcess:
                 raise AssertionError(f"dev stack did not come up:\n{self.output}")
 
 
-@pytest.fixture
-def dev_env(tmp_path: Path) -> Iterator[tuple[dict[str, str], StackConfig]]:
+def make_dev_env(state_dir: Path, cluster: str = "devstack") -> tuple[dict[str, str], StackConfig]:
     """Unusual free ports, a cluster directory next to the test cluster's, a private state dir."""
-    pg_port, api, sandbox, realtime, inbox, supabase = free_ports(6)
+    pg_port, api, sandbox, realtime, inbox, supabase, app = free_ports(7)
     test_root = cluster_config().root
-    database = StackConfig(root=test_root.with_name(test_root.name + "-devstack"), port=pg_port)
+    database = StackConfig(root=test_root.with_name(f"{test_root.name}-{cluster}"), port=pg_port)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AVITO_", "SUPABASE_"))}
     env.update(
         AVITO_SYNC_PG_DIR=str(database.root),
         AVITO_SYNC_PG_PORT=str(pg_port),
-        AVITO_SYNC_DEV_DIR=str(tmp_path / "dev"),
+        AVITO_SYNC_DEV_DIR=str(state_dir),
         AVITO_SYNC_DEV_API_PORT=str(api),
         AVITO_SYNC_DEV_SANDBOX_PORT=str(sandbox),
         AVITO_SYNC_DEV_REALTIME_PORT=str(realtime),
         AVITO_SYNC_DEV_INBOX_PORT=str(inbox),
         AVITO_SYNC_DEV_SUPABASE_PORT=str(supabase),
+        AVITO_SYNC_DEV_APP_PORT=str(app),
     )
+    return env, database
+
+
+@pytest.fixture
+def dev_env(tmp_path: Path) -> Iterator[tuple[dict[str, str], StackConfig]]:
+    env, database = make_dev_env(tmp_path / "dev")
     yield env, database
     stack.down(database)  # only matters when the test failed half-way
 
@@ -185,3 +194,85 @@ def test_a_dying_child_stops_the_whole_stack(
             dev.process.wait()
     assert "dev stack failed: sandbox exited with status -9" in dev.output
     assert_all_gone(children, database, dev.output)
+
+
+def test_a_foreign_service_on_a_dev_port_is_never_taken_for_ours(
+    dev_env: tuple[dict[str, str], StackConfig],
+) -> None:
+    """Anything answering `/readyz` on the service's port: refused before anything starts."""
+
+    class Foreign(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    env, database = dev_env
+    with serving(Foreign) as foreign:
+        env["AVITO_SYNC_DEV_API_PORT"] = foreign.rsplit(":", 1)[1]
+        done = subprocess.run(
+            DEV, env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"port {env['AVITO_SYNC_DEV_API_PORT']} (AVITO_SYNC_DEV_API_PORT)" in done.stdout
+    assert READY_BANNER not in done.stdout
+    assert cluster.running_pid(stack.located(database)) is None
+
+
+def _pipeline(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], int, int]:
+    """`avito-sync dev | tee log` as a developer runs it: (shell, dev pid, tee pid)."""
+    shell = subprocess.Popen(
+        ["bash", "-c", f"{shlex.join(DEV)} 2>&1 | tee {shlex.quote(str(log))} >/dev/null"],
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 90
+    while True:
+        text = log.read_text() if log.exists() else ""
+        if READY_BANNER in text:
+            break
+        assert shell.poll() is None, text
+        assert time.monotonic() < deadline, f"dev stack did not come up:\n{text}"
+        time.sleep(0.2)
+    members = {pid: command_line(pid) for pid in children_of(shell.pid)}
+    (dev,) = [pid for pid, line in members.items() if " avito_sync dev" in line]
+    (tee,) = [pid for pid, line in members.items() if line.startswith("tee ")]
+    return shell, dev, tee
+
+
+def _gone(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not alive(pid)
+
+
+def test_stopping_survives_a_dead_reader_and_a_left_behind_cluster_is_stopped(
+    dev_env: tuple[dict[str, str], StackConfig], tmp_path: Path
+) -> None:
+    env, database = dev_env
+    # A dev stack killed outright leaves its cluster running (nothing can run its stop step).
+    first, dev, _ = _pipeline(env, tmp_path / "first.log")
+    first_children = children_of(dev)
+    os.kill(dev, signal.SIGKILL)
+    first.wait(30)
+    assert all(_gone(pid, 15) for pid in first_children)
+    left = cluster.running_pid(stack.located(database))
+    assert left is not None
+
+    # The next one notices it; then `tee` dies first on Ctrl-C, as in a terminal.
+    second, dev, tee = _pipeline(env, tmp_path / "second.log")
+    output = (tmp_path / "second.log").read_text()
+    assert f"(postmaster {left}) an earlier dev stack left running" in output
+    children = children_of(dev)
+    os.kill(tee, signal.SIGKILL)
+    assert _gone(tee, 10)
+    os.kill(dev, signal.SIGINT)
+    assert _gone(dev, 60), "the dev stack did not stop with its reader gone"
+    second.wait(30)
+    assert_all_gone(children, database, output)
+    assert not (Path(env["AVITO_SYNC_DEV_DIR"]) / "dev-cluster.pid").exists()

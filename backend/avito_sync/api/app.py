@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from avito_sync.api import browser_callback, health, legacy, poll
@@ -40,7 +41,7 @@ from avito_sync.sync.settings import SyncSettings
 
 def build_app(settings: ServiceSettings, metrics: ServiceMetrics, **fastapi: Any) -> FastAPI:
     """Routes and middleware; `app.state.context` is set by the lifespan (or a test)."""
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc assets from the package: no CDN
         title="avito-sync",
         summary="Avito connect flow, sync and status for the property-management app",
         version="1",

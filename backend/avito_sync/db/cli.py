@@ -18,6 +18,7 @@ import typer
 from avito_sync.db import netdispatch, stack
 from avito_sync.db.config import StackConfig
 from avito_sync.db.errors import StackError
+from avito_sync.db.packages import BROWSER_PACKAGES, REQUIRED_PACKAGES, ensure_packages
 from avito_sync.logs import configure_logging
 from avito_sync.signals import on_stop_signals
 
@@ -51,6 +52,18 @@ def _report(ready: stack.Ready) -> None:
     for migration in ready.migrations:
         typer.echo(f"applied migration {migration.version}_{migration.name}", err=True)
     typer.echo(ready.config.url)
+
+
+@app.command()
+def packages(
+    browser: Annotated[
+        bool, typer.Option("--browser", help="Also Debian's chromium (the browser test).")
+    ] = False,
+) -> None:
+    """Install the missing Debian packages (as root on Debian; otherwise print the command)."""
+    wanted = REQUIRED_PACKAGES + (BROWSER_PACKAGES if browser else ())
+    installed = _guard(lambda: ensure_packages(wanted))
+    typer.echo(f"installed: {' '.join(installed)}" if installed else "all present", err=True)
 
 
 @app.command()

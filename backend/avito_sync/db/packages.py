@@ -25,6 +25,10 @@ REQUIRED_PACKAGES: tuple[str, ...] = (
     "postgresql-15-wal2json",
     "postgresql-plpython3-15",
 )
+# Only for the browser test (`make test` installs it before pytest): Playwright drives this
+# system browser and never downloads one of its own.
+BROWSER_PACKAGES: tuple[str, ...] = ("chromium",)
+BROWSER_BINARY = "/usr/bin/chromium"
 
 
 def parse_installed(dpkg_output: str) -> frozenset[str]:

@@ -64,5 +64,10 @@ async def start_gateway(supervisor: Supervisor, port: int, env: Mapping[str, str
     except DenoMissing as exc:
         raise ChildFailed(f"functions cannot start: {exc}") from None
     return await supervisor.start(
-        "functions", [], gateway_env(env), command=command, ready_line=READY_LINE
+        "functions",
+        [],
+        gateway_env(env),
+        command=command,
+        ready_line=READY_LINE,
+        listens_on=port,
     )

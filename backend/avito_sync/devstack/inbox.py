@@ -1,7 +1,8 @@
 """The dev inbox: a loopback webhook receiver that prints each notification it gets.
 
 It checks the signature with the dev webhook secret (as a real receiver must), so what it
-prints is exactly what a host's webhook would have accepted.
+prints is exactly what a host's webhook would have accepted. `GET /notifications` lists the
+latest accepted ones (for `avito-sync demo`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import hmac
 import json
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -22,6 +25,7 @@ from avito_sync.notify.channels.webhook import (
 
 PATH = "/notifications"
 MAX_BODY = 1_000_000
+KEPT = 100
 
 
 class Inbox:
@@ -30,6 +34,7 @@ class Inbox:
     def __init__(self, host: str, port: int, secret: str, emit: Callable[[str], None]) -> None:
         self._secret = secret
         self._emit = emit
+        self.received: deque[dict[str, object]] = deque(maxlen=KEPT)
         self._server = ThreadingHTTPServer((host, port), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -37,6 +42,17 @@ class Inbox:
         inbox = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path != PATH:
+                    self.send_error(404)
+                    return
+                body = json.dumps(list(inbox.received), ensure_ascii=False).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 if self.path != PATH or not 0 < length <= MAX_BODY:
@@ -69,6 +85,7 @@ class Inbox:
         except (ValueError, AttributeError):
             text = ""
         summary = " | ".join(line.strip() for line in text.splitlines() if line.strip())
+        self.received.append({"event": event, "text": text, "received_at": time.time()})
         self._emit(f"{event}: {summary}" if summary else event)
         return 204
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 import threading
 from typing import TextIO
@@ -30,8 +32,8 @@ class Output:
     """Thread-safe prefixed printing (the inbox answers on its own thread)."""
 
     def __init__(self, stream: TextIO | None = None, *, width: int = 9) -> None:
-        self._stream = stream or sys.stdout
-        self._color = self._stream.isatty()
+        self._stream: TextIO | None = stream or sys.stdout
+        self._color = sys.stdout.isatty() if stream is None else stream.isatty()
         self._width = width
         self._lock = threading.Lock()
         self._colors: dict[str, str] = {}
@@ -43,12 +45,23 @@ class Output:
         color = self._colors.setdefault(name, _COLORS[len(self._colors) % len(_COLORS)])
         return f"\x1b[{color}m{label}\x1b[0m"
 
-    def line(self, name: str, text: str) -> None:
+    def _write(self, text: str) -> None:
+        """Write, or go quiet for good when the reader is gone (`| tee` ended by Ctrl-C):
+        stopping the stack must never depend on stdout."""
         with self._lock:
-            self._stream.write(f"{self._prefix(name)} {compact(text.rstrip())}\n")
-            self._stream.flush()
+            if self._stream is None:
+                return
+            try:
+                self._stream.write(text)
+                self._stream.flush()
+            except (OSError, ValueError):
+                if self._stream is sys.stdout:  # nor the interpreter's last flush at exit
+                    with contextlib.suppress(OSError, ValueError):
+                        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                self._stream = None
+
+    def line(self, name: str, text: str) -> None:
+        self._write(f"{self._prefix(name)} {compact(text.rstrip())}\n")
 
     def block(self, text: str) -> None:
-        with self._lock:
-            self._stream.write(text.rstrip() + "\n")
-            self._stream.flush()
+        self._write(text.rstrip() + "\n")

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from avito_sync.devstack.output import Output, compact
+from avito_sync.devstack.ports import owns_listener
 
 READY_TIMEOUT_SECONDS = 90.0
 STOP_TIMEOUT_SECONDS = 10.0
@@ -95,16 +96,20 @@ class Supervisor:
         ready_check: Callable[[], Awaitable[bool]] | None = None,
         ready_within: float = READY_TIMEOUT_SECONDS,
         command: list[str] | None = None,
+        listens_on: int | None = None,
     ) -> Child:
-        """Start a long-running child and wait until it prints `ready_line` or passes the check;
-        `command` replaces the `avito-sync` command (e.g. for Deno)."""
+        """Start a long-running child and wait until it prints `ready_line` or passes the check
+        (and, with `listens_on`, holds that port's listening socket itself); `command` replaces
+        the `avito-sync` command (e.g. for Deno)."""
         child = await self._spawn(name, args, env, command)
         child.ready_line = ready_line
         child.pump = asyncio.create_task(self._pump(child))
         self.children.append(child)
         deadline = time.monotonic() + ready_within
         while True:
-            if child.seen_ready.is_set() or (ready_check is not None and await ready_check()):
+            if (
+                child.seen_ready.is_set() or (ready_check is not None and await ready_check())
+            ) and (listens_on is None or owns_listener(child.process.pid, listens_on)):
                 return child
             if not child.running:
                 await child.pump

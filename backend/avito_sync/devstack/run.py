@@ -8,22 +8,25 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from avito_sync.db import stack
-from avito_sync.db.config import StackConfig
-from avito_sync.devstack import secrets
+from avito_sync.db import cluster, stack
+from avito_sync.db.config import ENV_PORT, StackConfig
+from avito_sync.db.packages import ensure_packages
+from avito_sync.devstack import cluster_owner, ports, secrets
+from avito_sync.devstack.app_page import AppPage, PageConfig
 from avito_sync.devstack.config import HOST, DevConfig
 from avito_sync.devstack.functions import start_gateway
 from avito_sync.devstack.inbox import Inbox
 from avito_sync.devstack.output import Output
 from avito_sync.devstack.processes import ChildFailed, Supervisor
 from avito_sync.devstack.seed import DEMO_PROPERTY_IDS, DEMO_USER_EMAIL, DEMO_USER_ID, apply_seed
+from avito_sync.devstack.token import mint
 from avito_sync.sandbox.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEMO_ACCOUNT_ID
 
-APP_REDIRECT_URL = "http://127.0.0.1:5173/auth/avito-callback"
 READY_BANNER = "dev stack ready"
 # Inherited variables that could point a dev process at a real deployment are dropped.
 _FOREIGN_PREFIXES = ("AVITO_", "SUPABASE_", "TELEGRAM_")
@@ -44,10 +47,11 @@ def child_env(
         DATABASE_URL=database.url,
         AVITO_CLIENT_ID=DEFAULT_CLIENT_ID,
         AVITO_CLIENT_SECRET=DEFAULT_CLIENT_SECRET,
-        AVITO_REDIRECT_URI=f"{config.api_url}/oauth/avito/callback",
+        # Avito redirects to the app's callback page, as in production (app_page.py).
+        AVITO_REDIRECT_URI=config.app_callback_url,
         AVITO_API_BASE_URL=config.sandbox_url,
         AVITO_OAUTH_BASE_URL=config.sandbox_url,
-        AVITO_SYNC_APP_REDIRECT_URL=APP_REDIRECT_URL,
+        AVITO_SYNC_APP_REDIRECT_URL=config.app_callback_url,
         AVITO_SYNC_SERVICE_URL=config.api_url,
         AVITO_SYNC_REALTIME_URL=config.realtime_url,
         AVITO_SYNC_NOTIFY_WEBHOOK_HTTP_HOSTS=HOST,
@@ -71,7 +75,9 @@ def banner(config: DevConfig, database: StackConfig, seeded: list[str]) -> str:
     api, sandbox = config.api_url, config.sandbox_url
     return f"""
 ================================ {READY_BANNER} ================================
-  service      {api}   (/readyz, /metrics, POST /functions/v1/avito-sync)
+  open         {config.app_url}/   (the app's callback page stand-in: connect the demo property)
+  demo         make demo   (in another terminal: the whole flow, step by step)
+  service      {api}   (/readyz, /metrics, /docs, POST /functions/v1/avito-sync)
   functions    {config.supabase_url}/functions/v1/<name>   (SUPABASE_URL; forwarders under Deno)
   sandbox      {sandbox}   (consent page /oauth, control API {sandbox}/_sandbox/docs)
                demo app {DEFAULT_CLIENT_ID}, demo Avito account {DEMO_ACCOUNT_ID}
@@ -82,42 +88,65 @@ def banner(config: DevConfig, database: StackConfig, seeded: list[str]) -> str:
   demo host    {DEMO_USER_ID}  <{DEMO_USER_EMAIL}>
   properties   {", ".join(map(str, DEMO_PROPERTY_IDS))}
   dev secrets  {config.env_file}
-  dev JWT      TOKEN=$(uv run --frozen avito-sync dev token)   [--user-id UUID]
-  try          curl -s {api}/functions/v1/avito-sync -H "Authorization: Bearer $TOKEN" \\
+  shell        eval "$(uv run --frozen avito-sync dev env)"   (API, SANDBOX, TOKEN, … as below)
+  try          curl -s "$API/functions/v1/avito-sync" -H "Authorization: Bearer $TOKEN" \\
                  -H 'Content-Type: application/json' \\
                  -d '{{"action":"oauth-url","property_id":"{DEMO_PROPERTY_IDS[0]}"}}'
+  consent      POST {sandbox}/oauth/decision (form: client_id, scope, state, redirect_uri,
+                 account_id={DEMO_ACCOUNT_ID}, decision=allow|deny) -> 302 with code and state
+  booking      curl -s "$SANDBOX/_sandbox/listings/4012345678/bookings" \\
+                 -H 'Content-Type: application/json' \\
+                 -d '{{"check_in":"YYYY-MM-DD","check_out":"YYYY-MM-DD"}}'
   stop         Ctrl-C
 ==============================================================================="""
 
 
 async def run(config: DevConfig, output: Output) -> int:
-    """Bring everything up in order, then wait for a signal or a dying child; 0 on a signal."""
+    """Bring everything up in order, then wait for a signal or a dying child; 0 on a signal.
+
+    The stop step runs whatever happens to stdout (output.py) and however the stack ends; a
+    cluster an earlier dev stack left running is noticed and stopped too (cluster_owner.py).
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
+    installed = await asyncio.to_thread(ensure_packages)  # the postgres user comes with them
+    if installed:
+        output.line("db", f"installed Debian packages: {' '.join(installed)}")
+    located = await asyncio.to_thread(stack.located, config.database)
+    marker = cluster_owner.marker(config.state_dir)
+    found = cluster_owner.inspect(marker, cluster.running_pid(located))
+    wanted = dict(config.ports)
+    if found.pid is None:
+        wanted[ENV_PORT] = config.database.port
+    busy = ports.taken(wanted)
+    if busy:
+        output.block("dev stack not started:\n  " + "\n  ".join(busy))
+        return 1
     dev_env = secrets.ensure(config.env_file)
-    inbox = Inbox(
-        HOST,
-        config.inbox_port,
-        dev_env["AVITO_SYNC_NOTIFY_WEBHOOK_SECRET"],
-        lambda text: output.line("inbox", text),
-    )
+    servers = _in_process_servers(config, dev_env, output)
     supervisor = Supervisor(output, [sys.executable, "-m", "avito_sync"])
-    output.line("db", f"starting the cluster in {config.database.root}")
+    owned = found.left_behind
+    database = located
     try:
-        ready = await asyncio.to_thread(stack.up, config.database)
-    except BaseException:
-        inbox.close()
-        raise
-    database = ready.config
-    try:
-        for note in ready.notes:
+        note = found.note()
+        if note:
             output.line("db", note)
+        output.line("db", f"starting the cluster in {located.root}")
+        ready = await asyncio.to_thread(stack.up, config.database)
+        database = ready.config
+        owned = owned or ready.started
+        pid = cluster.running_pid(database)
+        if ready.started and pid is not None:
+            cluster_owner.remember(marker, pid)
+        for line in ready.notes:
+            output.line("db", line)
         output.line("db", f"ready on {database.url} ({len(ready.migrations)} migrations applied)")
         seeded = await asyncio.to_thread(apply_seed, database.url, config.inbox_url)
         output.line("seed", f"applied {', '.join(seeded) or 'nothing'}")
-        inbox.start()
+        for server in servers:
+            server.start()
         try:
             await _start_all(
                 config, database, child_env(config, database, dev_env), supervisor, stop
@@ -130,11 +159,51 @@ async def run(config: DevConfig, output: Output) -> int:
         output.block(banner(config, database, seeded))
         return await _watch(supervisor, output, stop)
     finally:
-        output.line("dev", "stopping")
-        await supervisor.stop_all()
+        if found.pid is None and cluster.running_pid(database) is not None:
+            owned = True  # we started it, even if `stack.up` failed after that
+        await _stop(output, supervisor, servers, database if owned else None, marker)
+
+
+def _in_process_servers(
+    config: DevConfig, dev_env: dict[str, str], output: Output
+) -> list[Inbox | AppPage]:
+    """The inbox and the app page: bound now (a taken port fails before anything starts)."""
+    inbox = Inbox(
+        HOST,
+        config.inbox_port,
+        dev_env["AVITO_SYNC_NOTIFY_WEBHOOK_SECRET"],
+        lambda text: output.line("inbox", text),
+    )
+    page = PageConfig(
+        functions_url=config.functions_url,
+        redirect_uri=config.app_callback_url,
+        property_id=str(DEMO_PROPERTY_IDS[0]),
+        session=lambda: mint(dev_env, DEMO_USER_ID, email=DEMO_USER_EMAIL),
+    )
+    try:
+        return [inbox, AppPage(HOST, config.app_port, page)]
+    except BaseException:
         inbox.close()
-        if ready.started:
-            await asyncio.to_thread(stack.down, database)
+        raise
+
+
+async def _stop(
+    output: Output,
+    supervisor: Supervisor,
+    servers: list[Inbox | AppPage],
+    owned: StackConfig | None,
+    marker: Path,
+) -> None:
+    """Every step runs even when an earlier one fails; the cluster is stopped last."""
+    output.line("dev", "stopping")
+    try:
+        await supervisor.stop_all()
+    finally:
+        for server in servers:
+            server.close()
+        if owned is not None:
+            await asyncio.to_thread(stack.down, owned)
+            cluster_owner.forget(marker)
             output.line("db", "cluster stopped")
 
 
@@ -157,6 +226,7 @@ async def _start_all(
                 sandbox_args,
                 env,
                 ready_check=http_ok(f"{config.sandbox_url}/_sandbox/clock"),
+                listens_on=config.sandbox_port,
             ),
             lambda: supervisor.start(
                 "net",
@@ -169,12 +239,14 @@ async def _start_all(
                 ["serve", "--host", HOST, "--port", str(config.api_port)],
                 env,
                 ready_check=http_ok(f"{config.api_url}/readyz"),
+                listens_on=config.api_port,
             ),
             lambda: supervisor.start(
                 "realtime",
                 ["realtime-local", "--host", HOST, "--port", str(config.realtime_port)],
                 env,
                 ready_line="realtime-local ready on",
+                listens_on=config.realtime_port,
             ),
             lambda: start_gateway(supervisor, config.supabase_port, env),
         ],

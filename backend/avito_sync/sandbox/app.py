@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from avito_sync.logs import get_logger
@@ -89,12 +90,15 @@ def create_app(config: SandboxConfig | None = None, *, log_requests: bool = Fals
     ``log_requests`` writes one structured line per API request (path only, never secrets).
     """
     state = SandboxState(config or SandboxConfig())
-    app = FastAPI(
+    # Swagger UI's assets come from the fastapi-offline package: the docs work with no internet.
+    app = FastAPIOffline(
         title="Avito sandbox",
         description="Emulates Avito's OAuth, token and short-term-rent API for development.",
         docs_url=f"{CONTROL_PREFIX}/docs",
+        redoc_url=f"{CONTROL_PREFIX}/redoc",
         openapi_url=f"{CONTROL_PREFIX}/openapi.json",
-        redoc_url=None,
+        static_url=f"{CONTROL_PREFIX}/docs-assets",
+        swagger_ui_oauth2_redirect_url=f"{CONTROL_PREFIX}/docs/oauth2-redirect",
     )
     app.state.sandbox = state
     app.add_exception_handler(ApiError, _api_error)

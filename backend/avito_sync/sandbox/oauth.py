@@ -119,9 +119,45 @@ async def consent(request: Request) -> HTMLResponse:
     return _page("Авторизация приложения", body)
 
 
-@router.post("/oauth/decision", response_model=None)
+# What the consent page's form posts (parsed by hand: the page is HTML, not a JSON API).
+DECISION_FORM: dict[str, object] = {
+    "type": "object",
+    "required": ["client_id", "scope", "decision"],
+    "properties": {
+        "client_id": {"type": "string", "description": "the application, as on /oauth"},
+        "scope": {"type": "string", "description": "comma-separated, as on /oauth"},
+        "state": {"type": "string", "description": "passed back unchanged"},
+        "redirect_uri": {"type": "string", "description": "must be the registered one"},
+        "account_id": {"type": "string", "description": "the account to grant (Allow only)"},
+        "decision": {"type": "string", "enum": ["allow", "deny"]},
+    },
+    "example": {
+        "client_id": "sandbox-demo-client-0001",
+        "scope": "user:read,short_term_rent:read,short_term_rent:write,items:info",
+        "state": "<state from the authorize URL>",
+        "redirect_uri": "http://127.0.0.1:5173/auth/avito-callback",
+        "account_id": "387654321",
+        "decision": "allow",
+    },
+}
+
+
+@router.post(
+    "/oauth/decision",
+    response_model=None,
+    status_code=302,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": DECISION_FORM}},
+        }
+    },
+)
 async def decision(request: Request) -> Response:
-    """Allow: 302 to the registered URI with ``code`` and the unchanged ``state``.
+    """The consent page's form (``application/x-www-form-urlencoded``): the hidden fields of
+    ``GET /oauth`` plus ``account_id`` and ``decision``.
+
+    Allow: 302 to the registered URI with ``code`` and the unchanged ``state``.
     Deny: 302 with ``error=access_denied`` and ``error_description``."""
     state = sandbox_state(request)
     field = await _form(request)

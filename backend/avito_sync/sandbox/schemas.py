@@ -46,7 +46,17 @@ class ListingIn(_In):
 
 
 class BookingIn(_In):
-    """A guest booking made on Avito: ``pending`` (unpaid request) or ``active`` (paid)."""
+    """A guest booking made on Avito: ``pending`` (unpaid request) or ``active`` (paid).
+
+    Only ``check_in`` and ``check_out`` are required."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"check_in": "2027-01-10", "check_out": "2027-01-13", "guest_name": "Иван"}
+            ]
+        }
+    )
 
     id: int | None = Field(default=None, ge=1, le=2**63 - 1)
     check_in: dt.date

@@ -1,0 +1,29 @@
+"""The service's API docs work offline: every asset they load is served by the service."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from avito_sync.api.app import build_app
+from avito_sync.api.metrics import ServiceMetrics
+from tests.api.conftest import service_settings
+from tests.api.jwt_tools import JwksServer
+
+
+async def test_docs_assets_come_from_the_service(
+    database_url: str, jwks_server: JwksServer
+) -> None:
+    app = build_app(service_settings(database_url, jwks_server), ServiceMetrics())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://service") as http:
+        for page_path in ("/docs", "/redoc"):
+            page = await http.get(page_path)
+            assert page.status_code == 200
+            assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page.text)
+            assert assets, page.text
+            for asset in assets:
+                assert asset.startswith("/"), f"{asset} is not served by the service"
+                fetched = await http.get(asset)
+                assert fetched.status_code == 200, asset
