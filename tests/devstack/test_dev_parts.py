@@ -46,19 +46,18 @@ def test_the_dev_dir_moves_the_cluster_unless_pg_dir_is_set(tmp_path: Path) -> N
 
 
 def test_callback_page_and_functions_url_are_configurable(tmp_path: Path) -> None:
-    base = {"AVITO_SYNC_DEV_DIR": str(tmp_path), "AVITO_SYNC_DEV_API_PORT": "18000"}
+    base = {"AVITO_SYNC_DEV_DIR": str(tmp_path), "AVITO_SYNC_DEV_SUPABASE_PORT": "15432"}
     config = DevConfig.from_env({**base, "AVITO_SYNC_DEV_APP_PORT": "15173"})
     assert config.app_callback_url == "http://127.0.0.1:15173/auth/avito-callback"
-    assert config.functions_url == "http://127.0.0.1:18000"
+    # By default the page calls the functions gateway, the route the deployed app takes.
+    assert config.functions_url == "http://127.0.0.1:15432"
     assert config.ports["AVITO_SYNC_DEV_APP_PORT"] == 15173
-    gateway = DevConfig.from_env(
-        {**base, "AVITO_SYNC_DEV_FUNCTIONS_URL": "http://127.0.0.1:54321/"}
-    )
-    assert gateway.functions_url == "http://127.0.0.1:54321"
+    direct = DevConfig.from_env({**base, "AVITO_SYNC_DEV_FUNCTIONS_URL": "http://127.0.0.1:8000/"})
+    assert direct.functions_url == "http://127.0.0.1:8000"
     with pytest.raises(DevConfigError, match="AVITO_SYNC_DEV_FUNCTIONS_URL"):
         DevConfig.from_env({**base, "AVITO_SYNC_DEV_FUNCTIONS_URL": "javascript:alert(1)"})
     with pytest.raises(DevConfigError, match="must differ"):
-        DevConfig.from_env({**base, "AVITO_SYNC_DEV_APP_PORT": "18000"})
+        DevConfig.from_env({**base, "AVITO_SYNC_DEV_APP_PORT": "15432"})
 
 
 def test_a_taken_port_is_named_and_ownership_is_per_process() -> None:
@@ -205,7 +204,11 @@ def test_inbox_lists_what_it_accepted_only() -> None:
 
 def test_env_command_prints_the_overridden_urls_and_a_token(tmp_path: Path) -> None:
     secrets.ensure(tmp_path / "dev.env")
-    env = {"AVITO_SYNC_DEV_DIR": str(tmp_path), "AVITO_SYNC_DEV_API_PORT": "18001"}
+    env = {
+        "AVITO_SYNC_DEV_DIR": str(tmp_path),
+        "AVITO_SYNC_DEV_API_PORT": "18001",
+        "AVITO_SYNC_DEV_SUPABASE_PORT": "18002",
+    }
     result = CliRunner().invoke(app, ["dev", "env"], env=env)
     assert result.exit_code == 0, result.output
     values = dict(
@@ -213,7 +216,7 @@ def test_env_command_prints_the_overridden_urls_and_a_token(tmp_path: Path) -> N
         for line in result.output.splitlines()
     )
     assert values["API"] == "http://127.0.0.1:18001"
-    assert values["FUNCTIONS"] == "http://127.0.0.1:18001/functions/v1"
+    assert values["FUNCTIONS"] == "http://127.0.0.1:18002/functions/v1"
     assert jwt.decode(values["TOKEN"], options={"verify_signature": False})["role"] == (
         "authenticated"
     )
