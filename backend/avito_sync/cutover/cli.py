@@ -136,7 +136,7 @@ async def _connect(url: str) -> psycopg.AsyncConnection[Any]:
 async def _facts(conn: psycopg.AsyncConnection[Any], read: Callable[[Any], Awaitable[Any]]) -> Any:
     try:
         return await read(conn)
-    except psycopg.errors.UndefinedFunction:
+    except (psycopg.errors.UndefinedFunction, psycopg.errors.InvalidSchemaName):
         raise CannotRunError(
             "avito_private.cutover_facts() is missing: apply the migrations first "
             "(`supabase db push`)"
