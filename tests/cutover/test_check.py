@@ -11,7 +11,7 @@ import pytest
 
 from tests.cutover.conftest import functions_handler, run_cutover
 from tests.cutover.test_apply import assert_schema
-from tests.fixtures.db import Conn
+from tests.fixtures.db import Conn, connect
 from tests.support.net import serving
 
 OLD_JOBS = {
@@ -196,3 +196,24 @@ def test_live_forwarders_with_unimported_tokens_is_urgent(
     assert legacy["status"] == "fail"
     assert "without sync until imported" in legacy["detail"]
     assert legacy["action"] == "Run `cutover apply` now."
+
+
+def test_setup_and_check_say_when_pg_net_is_missing(
+    legacy_database: Callable[..., str], service_url: str
+) -> None:
+    url = legacy_database([])
+    with connect(url) as conn:
+        conn.execute("drop schema net cascade")  # a project without pg_net
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from avito_sync.cli import app  # noqa: PLC0415
+
+    env = {"DATABASE_URL": url, "AVITO_SYNC_POLL_SECRET": "p" * 40, "AVITO_SYNC_SERVICE_URL": None}
+    setup = CliRunner().invoke(app, ["setup", "--service-url", service_url], env=env)
+    assert setup.exit_code == 0
+    assert "pg_net is not installed in this database" in setup.output
+    ran = run_cutover("check", "--json", database_url=url)
+    assert ran.finding("pg_net")["status"] == "fail"
+    assert ran.finding("service")["detail"].endswith("pg_net is not installed.")
+    refused = run_cutover("apply", "--json", database_url=url, service_url=service_url)
+    assert refused.json()["refused"] is True
