@@ -24,5 +24,14 @@ def test_every_command_is_listed_in_the_help() -> None:
         check=True,
         timeout=60,
     )
-    for command in ("db", "notify", "realtime-local", "sandbox", "serve", "setup", "worker"):
+    for command in (
+        "cutover",
+        "db",
+        "notify",
+        "realtime-local",
+        "sandbox",
+        "serve",
+        "setup",
+        "worker",
+    ):
         assert command in done.stdout

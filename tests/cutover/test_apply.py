@@ -319,3 +319,10 @@ def test_check_without_the_migrations_cannot_run(scratch_database: Callable[...,
         "check", "--json", database_url=f"postgresql://postgres@127.0.0.1:9/{uuid.uuid4().hex}"
     )
     assert unreachable.exit_code == 2
+
+
+def test_bad_urls_are_refused_before_anything_runs(database_url: str) -> None:
+    for args in (("--service-url", "ftp://x"), ("--supabase-url", "kvauq.supabase.co")):
+        ran = run_cutover("check", "--json", *args, database_url=database_url)
+        assert ran.exit_code == 2
+        assert ran.json()["error"] == f"{args[0]} must be an absolute http(s) URL"

@@ -11,6 +11,7 @@ import json
 import os
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from urllib.parse import urlsplit
 
 import psycopg
 import typer
@@ -61,6 +62,7 @@ def check_command(
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url:
         _cannot_run("check", "DATABASE_URL is not set", json_output)
+    _require_http_urls("check", json_output, service_url=service_url, supabase_url=supabase_url)
 
     async def run() -> Report:
         from avito_sync.cutover.checks import build_findings  # noqa: PLC0415
@@ -93,6 +95,7 @@ def apply_command(
     nothing) unless the database reaches the service through pg_net."""
     from avito_sync.sync.cli import setup_target  # noqa: PLC0415
 
+    _require_http_urls("apply", json_output, service_url=service_url, supabase_url=supabase_url)
     target = setup_target(service_url, "cutover apply")
 
     async def run() -> Report:
@@ -124,6 +127,17 @@ def apply_command(
         return Report("apply", build_findings(after, service, functions), applied=applied)
 
     _finish(_run("apply", run, json_output), json_output)
+
+
+def _require_http_urls(command: str, json_output: bool, **urls: str | None) -> None:
+    """Both URLs are called over HTTP (one by the database): absolute http(s) or nothing."""
+    for name, url in urls.items():
+        if url is None:
+            continue
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            option = "--" + name.replace("_", "-")
+            _cannot_run(command, f"{option} must be an absolute http(s) URL", json_output)
 
 
 async def _connect(url: str) -> psycopg.AsyncConnection[Any]:
