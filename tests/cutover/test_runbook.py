@@ -6,14 +6,15 @@ Each step's findings are what the runbook says they are. (Scratch databases have
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from typer.testing import CliRunner
 
 from avito_sync.cli import app
 from avito_sync.cutover.checks import APP_FUNCTIONS, FORWARDED_FUNCTIONS, REMOVED_FUNCTIONS
-from tests.cutover.conftest import POLL_SECRET, Ran, functions_handler, run_cutover
+from tests.cutover.conftest import OLD_KEY, POLL_SECRET, Ran, functions_handler, run_cutover
 from tests.cutover.test_apply import assert_schema
-from tests.fixtures.db import running_net_dispatcher
+from tests.fixtures.db import connect, running_net_dispatcher
 from tests.support.net import serving
 
 NO_PG_CRON = {"pg_cron", "setup"}
@@ -72,3 +73,34 @@ def test_the_runbook_in_order(legacy_database: Callable[..., str], service_url: 
         assert failing(final) == NO_PG_CRON
         warnings = {f["id"] for f in final.json()["findings"] if f["status"] == "warn"}
         assert warnings == {"legacy_reconnect", "function:avito-messenger"}
+
+
+def rollback_sql() -> str:
+    """The SQL of README "Rolling back", as a user would paste it."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Rolling back", 1)[1].split("\n## ", 1)[0]
+    return section.split("```sql", 1)[1].split("```", 1)[0]
+
+
+def test_the_rollback_gives_the_old_functions_the_current_tokens(
+    legacy_database: Callable[..., str], service_url: str
+) -> None:
+    url = legacy_database()
+    with running_net_dispatcher(url):
+        run_cutover("apply", "--json", database_url=url, service_url=service_url)
+    with connect(url) as conn:
+        conn.execute(rollback_sql().encode())
+        rows = conn.execute(
+            "select i.id, t.access_token, t.refresh_token,"
+            " avito_private.legacy_token_plaintext(i.access_token_encrypted, %s) as access,"
+            " avito_private.legacy_token_plaintext(i.refresh_token_encrypted, %s) as refresh,"
+            " i.refresh_token_encrypted like 'ww0E%%' as encrypted"
+            " from public.integrations i"
+            " cross join lateral avito_private.read_account_tokens(i.avito_account_id) t",
+            ([OLD_KEY], [OLD_KEY]),
+        ).fetchall()
+    assert len(rows) == 4  # every imported connection
+    for row in rows:
+        # Encrypted with the old app's key, as its functions expect, and decrypting to Vault's.
+        assert row["encrypted"]
+        assert (row["access"], row["refresh"]) == (row["access_token"], row["refresh_token"])
