@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -19,7 +19,7 @@ import typer
 from avito_sync.cutover.findings import ExitCode, Finding, Report, Status
 
 if TYPE_CHECKING:
-    from avito_sync.cutover.checks import FunctionProbe
+    from avito_sync.cutover.checks import DbFacts, FunctionProbe
 
 app = typer.Typer(
     help="Move a live app from the old Edge Functions to avito-sync (README: Deploying).",
@@ -58,7 +58,8 @@ def check_command(
     supabase_url: SupabaseUrlOption = None,
     timeout: TimeoutOption = 15.0,
 ) -> None:
-    """Read-only: report what the cutover still needs, each finding with what to do."""
+    """Report what the cutover still needs, each finding with what to do. Changes nothing (it
+    only queues one pg_net request to the service's /healthz)."""
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url:
         _cannot_run("check", "DATABASE_URL is not set", json_output)
@@ -66,10 +67,10 @@ def check_command(
 
     async def run() -> Report:
         from avito_sync.cutover.checks import build_findings  # noqa: PLC0415
-        from avito_sync.cutover.probe import probe_service, read_facts  # noqa: PLC0415
+        from avito_sync.cutover.probe import probe_service  # noqa: PLC0415
 
         async with await _connect(database_url) as conn:
-            facts = await _facts(conn, read_facts)
+            facts = await _facts(conn)
             url = service_url or facts.service_url or os.environ.get("AVITO_SYNC_SERVICE_URL")
             service = await probe_service(conn, facts, url, wait_seconds=timeout)
         functions = await _functions(supabase_url)
@@ -105,7 +106,7 @@ def apply_command(
         from avito_sync.sync.ticker import configure_tick  # noqa: PLC0415
 
         async with await _connect(target.database_url) as conn:
-            facts = await _facts(conn, read_facts)
+            facts = await _facts(conn)
             service = await probe_service(conn, facts, target.service_url, wait_seconds=timeout)
             if service.status_code != 200:
                 functions = await _functions(supabase_url)
@@ -147,9 +148,11 @@ async def _connect(url: str) -> psycopg.AsyncConnection[Any]:
         raise CannotRunError(f"cannot reach the database ({type(exc).__name__})") from None
 
 
-async def _facts(conn: psycopg.AsyncConnection[Any], read: Callable[[Any], Awaitable[Any]]) -> Any:
+async def _facts(conn: psycopg.AsyncConnection[Any]) -> DbFacts:
+    from avito_sync.cutover.probe import read_facts  # noqa: PLC0415
+
     try:
-        return await read(conn)
+        return await read_facts(conn)
     except (psycopg.errors.UndefinedFunction, psycopg.errors.InvalidSchemaName):
         raise CannotRunError(
             "avito_private.cutover_facts() is missing: apply the migrations first "

@@ -8,7 +8,7 @@ for `apply` an `applied` object; fields are only ever added.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -51,7 +51,6 @@ class Report:
     findings: tuple[Finding, ...]
     applied: dict[str, Any] | None = None
     refused: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> ExitCode:
@@ -68,4 +67,4 @@ class Report:
         if self.command == "apply":
             out["refused"] = self.refused
             out["applied"] = self.applied
-        return out | self.extra
+        return out
