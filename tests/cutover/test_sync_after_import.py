@@ -70,3 +70,38 @@ def test_an_imported_connection_syncs_on_the_sandbox_without_a_reconnect(
             ).fetchone()
         assert tokens is not None
         assert tokens["refresh_token"] != refresh  # rotated by the first sync's refresh
+
+
+def test_an_imported_token_avito_refuses_sends_the_host_to_reconnect(
+    scratch_database: Callable[..., str], sandbox: Sandbox, service_url: str
+) -> None:
+    """A refresh token the old app kept after Avito stopped honouring it: the first sync's
+    refresh is refused, and the existing reconnect path takes over (account, integration,
+    queue, one event for the host)."""
+    legacy = Legacy(
+        "plain", HOST_ONE, sandbox.account_id, sandbox.item_ids[1], "AT-stale", "RT-revoked"
+    )
+    url = scratch_database(local_layer=True)
+    build_legacy_database(url, [legacy])
+    with running_net_dispatcher(url):
+        run_cutover("apply", "--json", database_url=url, service_url=service_url)
+
+    outcome = asyncio.run(_sync(url, sandbox, legacy))
+
+    assert outcome.status == "needs_reconnect"
+    with connect(url) as conn:
+        row = conn.execute(
+            "select i.status, a.status as account_status, q.status as queue_status,"
+            " (select count(*) from public.notification_events e"
+            "   where e.kind = 'needs_reconnect' and e.owner_id = a.owner_id) as events"
+            " from public.integrations i join public.avito_accounts a"
+            "   on a.id = i.avito_account_id"
+            " join public.avito_sync_queue q on q.integration_id = i.id where i.id = %s",
+            (legacy.integration_id,),
+        ).fetchone()
+    assert row == {
+        "status": "needs_reconnect",
+        "account_status": "needs_reconnect",
+        "queue_status": "paused",
+        "events": 1,
+    }
