@@ -25,6 +25,7 @@ def test_every_command_is_listed_in_the_help() -> None:
         timeout=60,
     )
     for command in (
+        "cutover",
         "db",
         "demo",
         "dev",

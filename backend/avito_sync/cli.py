@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from avito_sync.api.cli import serve_command
+from avito_sync.cutover.cli import app as cutover_app
 from avito_sync.db.cli import app as db_app
 from avito_sync.devstack.cli import app as dev_app
 from avito_sync.devstack.cli import demo_command
@@ -19,6 +20,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(cutover_app, name="cutover")
 app.add_typer(db_app, name="db")
 app.add_typer(dev_app, name="dev")
 app.command("demo")(demo_command)

@@ -6,8 +6,8 @@
 --   * a text avito_item_id becomes bigint (the migration stops with a clear error when a value is
 --     not a number rather than guessing);
 --   * timestamps become timestamptz, read as UTC (the app appended "Z" to them by hand);
---   * rows without the new status get 'needs_reconnect' (no usable tokens: the legacy ones are
---     moved into Vault by a later migration) or 'disconnected' when inactive;
+--   * rows without the new status get 'needs_reconnect' (no usable tokens yet: the legacy ones are
+--     imported by `avito-sync cutover apply`) or 'disconnected' when inactive;
 --   * NULL markups become 0, which is what the old sync applied for them; NULL is_active becomes
 --     false (the app treated it as inactive);
 --   * markups outside 0–100 (a negative one meant a fixed RUB surcharge) move to a new column

@@ -12,7 +12,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from psycopg import errors
 
@@ -40,13 +39,6 @@ FLAT = "00000000-0000-4000-8000-0000000000b1"
 LOFT_INTEGRATION = "00000000-0000-4000-8000-0000000000d1"
 FLAT_INTEGRATION = "00000000-0000-4000-8000-0000000000d2"
 STUDIO_INTEGRATION = "00000000-0000-4000-8000-0000000000d3"
-LEGACY_PLAINTEXTS = (
-    "legacy-access-token-d1",
-    "legacy-refresh-token-d1",
-    "already-encrypted-d2",
-    "legacy-messenger-token-d3",
-)
-
 PUBLIC_TABLES = {
     "properties",
     "property_rates",
@@ -185,7 +177,7 @@ def test_empty_database_gets_every_table_with_rls(empty_url: str) -> None:
         ).fetchall()
         assert {r["relname"] for r in private} >= {
             "account_tokens",
-            "legacy_integration_secrets",
+            "legacy_token_imports",
         }
         assert all(r["relrowsecurity"] for r in private)
 
@@ -319,62 +311,47 @@ def test_adoption_collapses_duplicate_queue_rows_to_the_earliest_due(adopted: Co
         )
 
 
-def test_adoption_moves_legacy_tokens_into_vault(adopted: Conn) -> None:
+def test_adoption_keeps_legacy_tokens_readable_for_the_old_functions(adopted: Conn) -> None:
+    """The push must not stop the old functions: their token columns stay as the app wrote them
+    until `avito-sync cutover apply` imports them (tests/cutover)."""
     columns = ("access_token_encrypted", "refresh_token_encrypted", "messenger_token_json")
-    cleared = adopted.execute(f"select {', '.join(columns)} from public.integrations").fetchall()
-    assert all(v is None for row in cleared for v in row.values())
-    moved = adopted.execute(
-        "select l.integration_id::text, l.column_name, s.decrypted_secret"
-        " from avito_private.legacy_integration_secrets l"
-        " join vault.decrypted_secrets s on s.id = l.secret_id order by 1, 2"
+    rows = adopted.execute(
+        f"select id::text, {', '.join(columns)} from public.integrations order by id"
     ).fetchall()
-    assert [tuple(r.values()) for r in moved] == [
-        (LOFT_INTEGRATION, "access_token_encrypted", "ww0Elegacy-access-token-d1"),
-        (LOFT_INTEGRATION, "refresh_token_encrypted", "legacy-refresh-token-d1"),
-        (FLAT_INTEGRATION, "access_token_encrypted", "ww0Eww0Ealready-encrypted-d2"),
+    assert [tuple(r.values()) for r in rows] == [
+        (LOFT_INTEGRATION, "ww0Elegacy-access-token-d1", "legacy-refresh-token-d1", None),
+        (FLAT_INTEGRATION, "ww0Eww0Ealready-encrypted-d2", None, None),
         (
             STUDIO_INTEGRATION,
-            "messenger_token_json",
-            '{"access_token": "legacy-messenger-token-d3"}',
+            None,
+            None,
+            {"access_token": "legacy-messenger-token-d3"},
         ),
     ]
-    assert find_text(adopted, LEGACY_PLAINTEXTS) == []
-    # The columns stay empty, whoever writes.
-    with pytest.raises(errors.CheckViolation), adopted.transaction():
+    assert adopted.execute("select count(*) as n from vault.secrets").fetchone() == {"n": 0}
+    # An old function (service role) refreshes a token: it writes plain text, which stays plain
+    # now that the old re-encrypting trigger is gone.
+    with as_service_role(adopted):
+        adopted.execute(
+            "update public.integrations set access_token_encrypted = 'fresh-access',"
+            " refresh_token_encrypted = 'fresh-refresh' where id = %s",
+            (LOFT_INTEGRATION,),
+        )
+        row = adopted.execute(
+            "select access_token_encrypted, refresh_token_encrypted from public.integrations"
+            " where id = %s",
+            (LOFT_INTEGRATION,),
+        ).fetchone()
+    assert row == {
+        "access_token_encrypted": "fresh-access",
+        "refresh_token_encrypted": "fresh-refresh",
+    }
+    # The browser still cannot write them.
+    with pytest.raises(errors.InsufficientPrivilege), as_authenticated(adopted, HOST_ONE):
         adopted.execute(
             "update public.integrations set access_token_encrypted = 'x' where id = %s",
             (LOFT_INTEGRATION,),
         )
-    # Deleting the integration deletes its secrets.
-    adopted.execute("delete from public.integrations where id = %s", (LOFT_INTEGRATION,))
-    names = adopted.execute("select name from vault.secrets order by name").fetchall()
-    assert [r["name"] for r in names] == [
-        f"avito-legacy:{FLAT_INTEGRATION}:access_token_encrypted",
-        f"avito-legacy:{STUDIO_INTEGRATION}:messenger_token_json",
-    ]
-
-
-def find_text(conn: Conn, needles: tuple[str, ...]) -> list[str]:
-    """Every textual column outside the vault and catalogs that contains one of the needles."""
-    hits = []
-    columns = conn.execute(
-        "select table_schema, table_name, column_name from information_schema.columns c"
-        " join pg_class k on k.relname = c.table_name"
-        "  and k.relnamespace = c.table_schema::regnamespace and k.relkind = 'r'"
-        " where table_schema not in ('pg_catalog', 'information_schema', 'vault')"
-        "   and data_type in ('text', 'character varying', 'jsonb', 'json', 'ARRAY', 'bytea')"
-    ).fetchall()
-    for col in columns:
-        ident = psycopg.sql.SQL("{}.{}").format(
-            psycopg.sql.Identifier(col["table_schema"]), psycopg.sql.Identifier(col["table_name"])
-        )
-        query = psycopg.sql.SQL("select count(*) as n from {} where {}::text like any(%s)").format(
-            ident, psycopg.sql.Identifier(col["column_name"])
-        )
-        found = conn.execute(query, ([f"%{n}%" for n in needles],)).fetchone()
-        if found and found["n"]:
-            hits.append(f"{col['table_schema']}.{col['table_name']}.{col['column_name']}")
-    return hits
 
 
 def test_adoption_sets_statuses_and_keeps_out_of_range_markups_aside(adopted: Conn) -> None:

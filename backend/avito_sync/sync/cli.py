@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated
 
 import psycopg
@@ -10,7 +11,7 @@ import typer
 
 from avito_sync.logs import configure_logging, get_logger
 from avito_sync.signals import on_stop_signals
-from avito_sync.sync.ticker import TickSetup, configure_tick
+from avito_sync.sync.ticker import PG_NET_MISSING, TickSetup, configure_tick
 
 if TYPE_CHECKING:
     from avito_sync.avito.settings import AvitoSettings
@@ -42,6 +43,40 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+@dataclass(frozen=True, slots=True)
+class SetupTarget:
+    """Where `setup` points the tick; the secret is never printed."""
+
+    database_url: str
+    service_url: str
+    secret: str = field(repr=False)
+
+
+def setup_target(service_url: str | None, command: str = "setup") -> SetupTarget:
+    """The settings `setup` needs, or exit 2 naming what is missing."""
+    settings = _sync_settings(command)
+    url = service_url.rstrip("/") if service_url else settings.service_url
+    if not url or not url.startswith(("http://", "https://")):
+        raise _fail("AVITO_SYNC_SERVICE_URL (or --service-url) must be an http(s) URL")
+    if settings.poll_secret is None:
+        raise _fail("AVITO_SYNC_POLL_SECRET is required (at least 32 characters)")
+    return SetupTarget(settings.database_url, url, settings.poll_secret.get_secret_value())
+
+
+def setup_lines(target: SetupTarget, done: TickSetup) -> list[str]:
+    """What `setup` did, one line each (also printed by `cutover apply`)."""
+    lines = [f"poll target stored in Vault: {target.service_url}/v1/poll"]
+    if done.cron == "seconds":
+        lines.append("avito-poller scheduled every 10 seconds (pg_cron >= 1.5)")
+    elif done.cron == "minute":
+        lines.append("avito-poller scheduled every minute, six polls 10 s apart (pg_cron < 1.5)")
+    else:
+        lines.append("pg_cron is not installed in this database: no job scheduled")
+    if done.jobs:
+        lines.append("jobs: " + ", ".join(done.jobs))
+    return lines
+
+
 def setup_command(
     service_url: Annotated[
         str | None,
@@ -53,33 +88,22 @@ def setup_command(
     The secret is read from AVITO_SYNC_POLL_SECRET only (never a command-line argument, which
     would show in the process list); the service checks the same variable. Safe to repeat.
     """
-    settings = _sync_settings("setup")
-    url = service_url.rstrip("/") if service_url else settings.service_url
-    if not url or not url.startswith(("http://", "https://")):
-        raise _fail("AVITO_SYNC_SERVICE_URL (or --service-url) must be an http(s) URL")
-    if settings.poll_secret is None:
-        raise _fail("AVITO_SYNC_POLL_SECRET is required (at least 32 characters)")
-    secret = settings.poll_secret.get_secret_value()
+    target = setup_target(service_url)
 
     async def run() -> TickSetup:
         async with await psycopg.AsyncConnection.connect(
-            settings.database_url, autocommit=True
+            target.database_url, autocommit=True
         ) as conn:
-            return await configure_tick(conn, url, secret)
+            return await configure_tick(conn, target.service_url, target.secret)
 
     try:
         done = asyncio.run(run())
     except psycopg.Error as exc:
         raise _fail(f"setup failed: {type(exc).__name__}: {exc.diag.message_primary}") from None
-    typer.echo(f"poll target stored in Vault: {url}/v1/poll")
-    if done.cron == "seconds":
-        typer.echo("avito-poller scheduled every 10 seconds (pg_cron >= 1.5)")
-    elif done.cron == "minute":
-        typer.echo("avito-poller scheduled every minute, six polls 10 s apart (pg_cron < 1.5)")
-    else:
-        typer.echo("pg_cron is not installed in this database: no job scheduled")
-    if done.jobs:
-        typer.echo("jobs: " + ", ".join(done.jobs))
+    for line in setup_lines(target, done):
+        typer.echo(line)
+    if not done.pg_net:
+        typer.secho(PG_NET_MISSING, fg=typer.colors.RED, err=True)
 
 
 def worker_command() -> None:

@@ -12,12 +12,17 @@ from typing import Any, Literal
 from psycopg import AsyncConnection
 
 CronFlavour = Literal["seconds", "minute", "absent"]
+PG_NET_MISSING = (
+    "pg_net is not installed in this database: the tick cannot reach the service. Enable it "
+    "(Dashboard → Database → Extensions, or `create extension pg_net;`) and run setup again."
+)
 
 
 @dataclass(frozen=True, slots=True)
 class TickSetup:
     cron: CronFlavour
     jobs: tuple[str, ...]
+    pg_net: bool = True
 
 
 async def configure_tick(conn: AsyncConnection[Any], service_url: str, secret: str) -> TickSetup:
@@ -36,10 +41,15 @@ async def configure_tick(conn: AsyncConnection[Any], service_url: str, secret: s
                 " where jobname in ('avito-poller', 'avito-sync-prune') order by jobname"
             )
             jobs = tuple(str(_first(r)) for r in await cur.fetchall())
+        cur = await conn.execute(
+            "select to_regprocedure('net.http_post(text, jsonb, jsonb, jsonb, integer)')"
+            " is not null"
+        )
+        pg_net = bool(_first(await cur.fetchone()))
     cron: CronFlavour = (
         "seconds" if flavour == "seconds" else "minute" if flavour == "minute" else "absent"
     )
-    return TickSetup(cron=cron, jobs=jobs)
+    return TickSetup(cron=cron, jobs=jobs, pg_net=pg_net)
 
 
 def _first(row: Any) -> Any:

@@ -3,7 +3,7 @@
 -- as its owner, the private schema, tables and admin views, the public view and sequences.
 -- Privilege functions answer for the named role; nothing here asserts access as postgres.
 begin;
-select plan(131);
+select plan(136);
 
 -- EXECUTE for PUBLIC shows as an ACL entry with grantee 0; a NULL ACL means the default, which
 -- grants PUBLIC EXECUTE.
@@ -34,8 +34,8 @@ as $m$
      false, true),
     (5, 'avito_private.delete_account_token_secrets()',
      false, true),
-    (6, 'avito_private.delete_legacy_integration_secret()',
-     false, true),
+    (6, 'avito_private.import_legacy_tokens()',
+     true, true),
     (7, 'avito_private.ensure_constraint(regclass, text, text, boolean)',
      false, false),
     (8, 'avito_private.ensure_timestamptz(regclass, text)',
@@ -61,7 +61,9 @@ as $m$
     (18, 'avito_private.lease_sync_rows(text, text, integer, uuid[])',
      false, false),
     (19, 'avito_private.integration_owner(text, uuid)',
-     false, false)
+     false, false),
+    (20, 'avito_private.legacy_token_plaintext(text, text[])',
+     false, true)
 $m$;
 
 select ok(c.passed, format('%s: %s', p.proname, c.what))
@@ -109,12 +111,12 @@ select ok(not has_table_privilege('authenticated', 'avito_private.account_tokens
   'account_tokens: authenticated has no access');
 select ok(not has_table_privilege('service_role', 'avito_private.account_tokens', 'select, insert, update, delete'),
   'account_tokens: service_role has no direct access either');
-select ok(not has_table_privilege('anon', 'avito_private.legacy_integration_secrets', 'select, insert, update, delete'),
-  'legacy_integration_secrets: anon has no access');
-select ok(not has_table_privilege('authenticated', 'avito_private.legacy_integration_secrets', 'select, insert, update, delete'),
-  'legacy_integration_secrets: authenticated has no access');
-select ok(not has_table_privilege('service_role', 'avito_private.legacy_integration_secrets', 'select, insert, update, delete'),
-  'legacy_integration_secrets: service_role has no access');
+select ok(not has_table_privilege('anon', 'avito_private.legacy_token_imports', 'select, insert, update, delete'),
+  'legacy_token_imports: anon has no access');
+select ok(not has_table_privilege('authenticated', 'avito_private.legacy_token_imports', 'select, insert, update, delete'),
+  'legacy_token_imports: authenticated has no access');
+select ok(not has_table_privilege('service_role', 'avito_private.legacy_token_imports', 'select, insert, update, delete'),
+  'legacy_token_imports: service_role has no access');
 
 -- Admin views: the dashboard (postgres) and the service, nobody else.
 select ok(not has_table_privilege('anon', 'avito_private.sync_health', 'select'),
