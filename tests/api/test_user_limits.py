@@ -46,7 +46,8 @@ def test_retry_after_is_enough_and_never_zero(burst: int, window: float) -> None
     for _ in range(burst):
         assert limits.retry_after(USER, "oauth-url") is None
     wait = limits.retry_after(USER, "oauth-url")
-    assert wait is not None and wait >= 1
+    assert wait is not None
+    assert wait >= 1
     clock.now += wait
     assert limits.retry_after(USER, "oauth-url") is None
     assert limits.retry_after(uuid.UUID(int=2), "oauth-url") is None  # per user
@@ -69,7 +70,8 @@ def test_bad_limit_settings_are_refused(text: str) -> None:
 def test_clean_description_is_short_printable_and_unmarked(text: str) -> None:
     cleaned = clean_description(text)
     assert len(cleaned) <= MAX_DESCRIPTION
-    assert "<" not in cleaned and ">" not in cleaned
+    assert "<" not in cleaned
+    assert ">" not in cleaned
     assert cleaned == cleaned.strip()
     assert all(
         ch == " " or unicodedata.category(ch) not in {"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"}
