@@ -7,9 +7,14 @@ concurrent sync. And a worker whose lease was lost kept running and pushed.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
+from avito_sync.database import open_pool
 from avito_sync.sync import queue
+from avito_sync.sync.queue import ClaimedSync
+from avito_sync.sync.settings import SyncSettings
+from avito_sync.sync.worker import Worker
 from tests.api.conftest import Service
 from tests.fixtures.db import Conn, as_authenticated, create_user
 from tests.support.rows import create_avito_account, create_integration, create_property
@@ -93,3 +98,39 @@ async def test_a_sync_that_lost_its_lease_stops_before_it_pushes(service: Servic
         (item.integration_id,),
     ).fetchone()
     assert row == {"lease_owner": "worker-2"}
+
+
+async def test_a_worker_that_loses_its_lease_cancels_the_running_sync(
+    db: Conn, database_url: str
+) -> None:
+    owner = create_user(db)
+    prop = create_property(db, owner, base_price=3000)
+    account = create_avito_account(db, owner, 387654321)
+    integration = create_integration(db, prop, account, 387654321, 4012345678)
+    db.execute("select avito_private.enqueue_integration(%s, 'manual', false)", (integration,))
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def endless_sync(_item: ClaimedSync) -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    settings = SyncSettings.model_validate(
+        {"DATABASE_URL": database_url, "worker_id": "worker-1", "lease_seconds": 5}
+    )
+    pool = await open_pool(database_url, max_size=3)
+    try:
+        worker = Worker(pool, settings, endless_sync)
+        running = asyncio.create_task(worker.run_once())
+        await asyncio.wait_for(started.wait(), 30)
+        db.execute(
+            "update public.avito_sync_queue set lease_owner = 'worker-2' where integration_id = %s",
+            (integration,),
+        )
+        await asyncio.wait_for(running, 60)  # returns once its only sync has ended
+    finally:
+        await pool.close()
+    assert cancelled.is_set()
