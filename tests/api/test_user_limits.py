@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from avito_sync.api.browser_callback import MAX_DESCRIPTION, clean_description
+from avito_sync.api.settings import ServiceSettings
 from avito_sync.api.user_limits import Limit, UserLimits, parse_limits
 
 USER = uuid.UUID(int=1)
@@ -78,3 +79,17 @@ def test_clean_description_is_short_printable_and_unmarked(text: str) -> None:
         for ch in cleaned
     )
     assert "  " not in cleaned
+
+
+def test_a_configured_limit_keeps_the_other_defaults() -> None:
+    settings = ServiceSettings.model_validate(
+        {
+            "DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/postgres",
+            "SUPABASE_URL": "http://127.0.0.1:54321",
+            "AVITO_SYNC_STATE_SECRET": "s" * 40,
+            "AVITO_SYNC_USER_RATE_LIMITS": "sync=5/10",
+        }
+    )
+    assert settings.user_limits["sync"] == Limit(5, 10)
+    assert set(settings.user_limits) == {"sync", "oauth-url", "progress-save"}
+    assert settings.docs is False

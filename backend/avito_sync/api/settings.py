@@ -90,7 +90,10 @@ class ServiceSettings(BaseSettings):
     @field_validator("user_limits", mode="before")
     @classmethod
     def _user_limits(cls, value: object) -> object:
-        return parse_limits(value) if isinstance(value, str) else value
+        # Actions not named keep their default limit.
+        if not isinstance(value, str):
+            return value
+        return {**parse_limits(DEFAULT_LIMITS), **parse_limits(value)}
 
     @field_validator("jwt_secret")
     @classmethod
