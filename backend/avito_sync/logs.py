@@ -17,11 +17,12 @@ import structlog
 REDACTED = "[redacted]"
 
 _SENSITIVE_KEY = re.compile(
-    r"(token|secret|password|authorization|code|phone|email|apikey|api_key|cookie|jwt)",
+    r"(token|secret|password|authorization|phone|email|apikey|api_key|cookie|jwt)",
     re.IGNORECASE,
 )
-# Keys that contain "code" but carry protocol facts, never an OAuth code.
-_PUBLIC_KEYS = frozenset({"status_code", "http_status_code", "exit_code", "returncode"})
+# An OAuth code travels as `code` (or `auth_code`, `oauth_code`, `authorization_code`); other
+# keys ending in "code" (error_code, status_code, exit_code) are stable facts worth keeping.
+_OAUTH_CODE_KEY = re.compile(r"(?i)^(?:.*_)?(?:auth|oauth|authorization)_?code$|^code$")
 # Bearer tokens and JWT-looking strings inside free text (error messages, URLs).
 _BEARER = re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
@@ -37,7 +38,7 @@ _PHONE = re.compile(r"\+\d[\d\s()-]{8,}\d")
 
 
 def is_sensitive_key(key: str) -> bool:
-    return key.lower() not in _PUBLIC_KEYS and bool(_SENSITIVE_KEY.search(key))
+    return bool(_OAUTH_CODE_KEY.match(key) or _SENSITIVE_KEY.search(key))
 
 
 def scrub_text(text: str) -> str:

@@ -34,7 +34,8 @@ revoke all on table avito_private.avito_booking_imports from public, anon, authe
 grant select, insert, update, delete on table avito_private.avito_booking_imports to service_role;
 
 
--- One notification event, once per dedupe key.
+-- One notification event, once per dedupe key. Booking events' keys name the owner: an Avito
+-- booking id is only unique within one owner's bookings (20261127000500).
 create or replace function avito_private.emit_booking_event(
   p_kind text,
   p_owner_id uuid,
@@ -75,6 +76,7 @@ as $$
 declare
   v_property_id uuid;
   v_owner_id uuid;
+  v_item_id bigint;
   v_in record;
   v_row public.bookings%rowtype;
   v_merged public.bookings%rowtype;
@@ -102,6 +104,7 @@ begin
 
   select o.property_id, o.owner_id into v_property_id, v_owner_id
   from avito_private.integration_owner('apply_avito_bookings', p_integration_id) o;
+  select i.avito_item_id into v_item_id from public.integrations i where i.id = p_integration_id;
 
   -- One merge per integration at a time; our own writes do not re-trigger a sync.
   perform pg_advisory_xact_lock(hashtextextended('avito_sync.pull:' || p_integration_id, 0));
@@ -135,22 +138,28 @@ begin
       'guest_phone', v_in.guest_phone, 'guests_count', v_in.guests_count,
       'total_price', v_in.total_price, 'status', v_in.status);
 
+    -- Keyed by the listing within the owner's own properties: another owner's rows are never
+    -- looked at, so nothing anyone else holds can hide this booking (issue #10). Rows from
+    -- before avito_item_id was recorded match on this owner's properties too.
     select b.* into v_row
     from public.bookings b
+    join public.properties p on p.id = b.property_id
     where b.source = 'avito'
-      and (b.external_id = v_in.avito_booking_id::text
-           or b.avito_booking_id = v_in.avito_booking_id)
-    order by (b.external_id = v_in.avito_booking_id::text) desc nulls last
+      and p.owner_id = v_owner_id
+      and (b.avito_booking_id = v_in.avito_booking_id
+           or (b.avito_booking_id is null and b.external_id = v_in.avito_booking_id::text))
+      and (b.avito_item_id = v_item_id or b.avito_item_id is null)
+    order by (b.property_id = v_property_id) desc, (b.avito_item_id is not null) desc, b.id
     limit 1
-    for update;
+    for update of b;
 
-    -- Already recorded on another property (another owner's, typed by hand elsewhere, or
-    -- moved by the host): never overwritten or moved. The owner hears once per (Avito
-    -- booking, integration), without any data of the other property.
+    -- Already recorded on another of the owner's properties (the host moved it there):
+    -- never overwritten or moved. The owner hears once per (Avito booking, integration).
     if found and v_row.property_id is distinct from v_property_id then
       perform avito_private.emit_booking_event(
         'booking_conflict', v_owner_id, v_property_id, p_integration_id, null,
-        'avito-booking:' || v_in.avito_booking_id || ':foreign:' || p_integration_id,
+        'avito-booking:' || v_owner_id || ':' || v_in.avito_booking_id || ':foreign:'
+          || p_integration_id,
         jsonb_build_object(
           'reason', 'held_by_other_property', 'avito_booking_id', v_in.avito_booking_id,
           'check_in', v_in.check_in, 'check_out', v_in.check_out));
@@ -159,11 +168,11 @@ begin
 
     if not found then
       insert into public.bookings as b
-        (property_id, source, external_id, avito_booking_id, check_in, check_out, status,
-         avito_status, guest_name, guest_email, guest_phone, guests_count, total_price,
-         currency)
+        (property_id, source, external_id, avito_booking_id, avito_item_id, check_in,
+         check_out, status, avito_status, guest_name, guest_email, guest_phone, guests_count,
+         total_price, currency)
       values
-        (v_property_id, 'avito', v_in.avito_booking_id::text, v_in.avito_booking_id,
+        (v_property_id, 'avito', v_in.avito_booking_id::text, v_in.avito_booking_id, v_item_id,
          v_in.check_in, v_in.check_out, coalesce(v_in.status, 'pending'), v_in.avito_status,
          v_in.guest_name, v_in.guest_email, v_in.guest_phone, v_in.guests_count,
          v_in.total_price, 'RUB')
@@ -176,7 +185,7 @@ begin
 
       perform avito_private.emit_booking_event(
         'booking_created', v_owner_id, v_row.property_id, p_integration_id, v_row.id,
-        'avito-booking:' || v_in.avito_booking_id || ':created',
+        'avito-booking:' || v_owner_id || ':' || v_in.avito_booking_id || ':created',
         jsonb_build_object(
           'avito_booking_id', v_in.avito_booking_id, 'check_in', v_in.check_in,
           'check_out', v_in.check_out, 'status', v_row.status,
@@ -218,6 +227,7 @@ begin
     v_patch := v_patch || jsonb_build_object(
       'avito_status', v_in.avito_status,
       'avito_booking_id', v_in.avito_booking_id,
+      'avito_item_id', v_item_id,
       'avito_vanished_at', null);
 
     v_merged := jsonb_populate_record(v_row, v_patch);
@@ -235,6 +245,7 @@ begin
           status = v_merged.status,
           avito_status = v_merged.avito_status,
           avito_booking_id = v_merged.avito_booking_id,
+          avito_item_id = v_merged.avito_item_id,
           avito_vanished_at = v_merged.avito_vanished_at
       where b.id = v_row.id;
       v_updated := v_updated + 1;
@@ -258,7 +269,8 @@ begin
         case when v_in.status = 'cancelled' then 'booking_cancelled'
              else 'booking_status_changed' end,
         v_owner_id, v_row.property_id, p_integration_id, v_row.id,
-        'avito-booking:' || v_in.avito_booking_id || ':status:' || v_imp.status_changes,
+        'avito-booking:' || v_owner_id || ':' || v_in.avito_booking_id || ':status:'
+          || v_imp.status_changes,
         jsonb_build_object(
           'avito_booking_id', v_in.avito_booking_id, 'check_in', v_merged.check_in,
           'check_out', v_merged.check_out, 'status', v_merged.status,
@@ -304,7 +316,8 @@ begin
 
     perform avito_private.emit_booking_event(
       'booking_status_changed', v_owner_id, v_row.property_id, p_integration_id, v_row.id,
-      'avito-booking:' || v_row.avito_booking_id || ':status:' || v_imp.status_changes,
+      'avito-booking:' || v_owner_id || ':' || v_row.avito_booking_id || ':status:'
+        || v_imp.status_changes,
       jsonb_build_object(
         'avito_booking_id', v_row.avito_booking_id, 'check_in', v_row.check_in,
         'check_out', v_row.check_out, 'status', v_row.status,
@@ -342,7 +355,7 @@ begin
     if v_conf.current is not null then
       perform avito_private.emit_booking_event(
         'booking_conflict', v_owner_id, v_conf.property_id, p_integration_id, v_conf.id,
-        'avito-booking:' || v_conf.avito_booking_id || ':conflict:'
+        'avito-booking:' || v_owner_id || ':' || v_conf.avito_booking_id || ':conflict:'
           || md5(array_to_string(v_conf.current, ',')),
         jsonb_build_object(
           'avito_booking_id', v_conf.avito_booking_id, 'check_in', v_conf.check_in,

@@ -113,24 +113,31 @@ async def test_oauth_url_needs_the_callers_property(service: Service) -> None:
     assert missing.status_code == 403
 
 
-async def test_browser_callback_completes_and_redirects_to_the_app(service: Service) -> None:
+async def test_browser_callback_forwards_to_the_app_which_exchanges_with_its_jwt(
+    service: Service,
+) -> None:
     host = service.user()
     prop = service.property(host)
     redirect = await authorize(service, host, prop)
+    exchanges = token_exchanges(service)
     answer = await service.http.get("/oauth/avito/callback", params=redirect)
     assert answer.status_code == 303
     target = urlsplit(answer.headers["location"])
     assert f"{target.scheme}://{target.netloc}{target.path}" == APP_REDIRECT
-    query = parse_qs(target.query)
-    assert query["avito"] == ["connected"]
-    assert query["property_id"] == [str(prop)]
+    forwarded = {k: v[0] for k, v in parse_qs(target.query).items()}
+    assert forwarded == {"code": redirect["code"], "state": redirect["state"]}
+    assert token_exchanges(service) == exchanges  # nothing redeemed without a session
+    # The app's callback page: avito-oauth-callback with the user's JWT and its redirect_uri.
+    body = {**forwarded, "redirect_uri": APP_REDIRECT}
+    done = await service.http.post(
+        "/functions/v1/avito-oauth-callback", json=body, headers=service.headers(host)
+    )
+    assert done.json()["success"] is True, done.json()
     row = service.db.execute(
         "select owner_id, status from public.avito_accounts where id = %s",
-        (query["account_id"][0],),
+        (done.json()["accountId"],),
     ).fetchone()
     assert row == {"owner_id": host, "status": "active"}
-    replay = await service.http.get("/oauth/avito/callback", params=redirect)
-    assert parse_qs(urlsplit(replay.headers["location"]).query)["error"] == ["state_used"]
 
 
 async def test_browser_callback_keeps_avitos_error(service: Service) -> None:

@@ -29,6 +29,7 @@ def fuzz_target(
     # Redirects must never leave the machine, even if a client followed them.
     env["AVITO_SYNC_APP_REDIRECT_URL"] = "http://127.0.0.1:9/app"
     env["AVITO_SYNC_POLL_SECRET"] = POLL_SECRET
+    env["AVITO_SYNC_DOCS"] = "true"  # the schema is opt-in
     process, base = start_service(env, "--no-worker")
     try:
         yield base

@@ -157,7 +157,8 @@ async def test_a_transient_token_endpoint_failure_does_not_cost_the_connection(
     db: Conn, sandbox: Sandbox, client: AvitoClient, sync_pool: AsyncConnectionPool[Any]
 ) -> None:
     host = await connect_host(db, sandbox, client, expires_in=dt.timedelta(minutes=2))
-    sandbox.control.add_fault("/token", error_rates={503: 1.0}, times=1)
+    # Twice: the refresh is asked once more at once when its answer is lost.
+    sandbox.control.add_fault("/token", error_rates={503: 1.0}, times=2)
     tokens = AccountTokens(sync_pool, client)
     with pytest.raises(Exception, match="503"):
         await tokens.provider(host.account_id).access_token()

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from avito_sync.api import browser_callback, health, legacy, poll
 from avito_sync.api.actions import router as actions
 from avito_sync.api.auth import JwtVerifier
+from avito_sync.api.body_limit import BodyLimitMiddleware
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.cors import EdgeCorsMiddleware
 from avito_sync.api.errors import (
@@ -33,6 +34,7 @@ from avito_sync.api.jwks import JwksCache
 from avito_sync.api.metrics import CountingTransport, MetricsMiddleware, ServiceMetrics
 from avito_sync.api.settings import ServiceSettings
 from avito_sync.api.sync_result import sync_response
+from avito_sync.api.user_limits import UserLimits
 from avito_sync.avito.client import AvitoClient
 from avito_sync.avito.settings import AvitoSettings
 from avito_sync.sync.runtime import SyncRuntime
@@ -41,6 +43,8 @@ from avito_sync.sync.settings import SyncSettings
 
 def build_app(settings: ServiceSettings, metrics: ServiceMetrics, **fastapi: Any) -> FastAPI:
     """Routes and middleware; `app.state.context` is set by the lifespan (or a test)."""
+    if not settings.docs:  # opt-in (AVITO_SYNC_DOCS): not published in production
+        fastapi = {"docs_url": None, "redoc_url": None, "openapi_url": None, **fastapi}
     app = FastAPIOffline(  # /docs and /redoc assets from the package: no CDN
         title="avito-sync",
         summary="Avito connect flow, sync and status for the property-management app",
@@ -58,6 +62,8 @@ def build_app(settings: ServiceSettings, metrics: ServiceMetrics, **fastapi: Any
     app.add_exception_handler(Exception, unexpected_error_handler)
     if settings.forwarder_secret is not None:
         app.add_middleware(ForwarderSecretMiddleware, secret=settings.forwarder_secret)
+    # Outside the secret check: a refused body is still counted and still gets CORS headers.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(EdgeCorsMiddleware, origins=settings.cors_origins)
     return app
@@ -97,6 +103,7 @@ async def service_context(
             tokens=runtime.tokens.provider,
             run_sync=run_sync,
             metrics=metrics,
+            limits=UserLimits(settings.user_limits),
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
@@ -13,6 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 from avito_sync.api.auth import JwtVerifier
 from avito_sync.api.metrics import ServiceMetrics
 from avito_sync.api.settings import ServiceSettings
+from avito_sync.api.user_limits import DEFAULT_LIMITS, UserLimits, parse_limits
 from avito_sync.avito.auth import TokenProvider
 from avito_sync.avito.client import AvitoClient
 
@@ -34,3 +35,4 @@ class ServiceContext:
     run_sync: SyncRunner
     metrics: ServiceMetrics
     clock: Callable[[], dt.datetime] = utc_now
+    limits: UserLimits = field(default_factory=lambda: UserLimits(parse_limits(DEFAULT_LIMITS)))

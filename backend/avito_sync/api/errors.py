@@ -47,6 +47,8 @@ class ErrorCode(StrEnum):
     SYNC_FAILED = "SYNC_FAILED"
     PAID_CONFLICT = "PAID_CONFLICT"
     DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
+    RATE_LIMITED = "RATE_LIMITED"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
@@ -83,6 +85,8 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.SYNC_FAILED: "Синхронизация с Avito завершилась с ошибкой.",
     ErrorCode.PAID_CONFLICT: "Avito: Есть оплаченные брони — верните деньги вручную",
     ErrorCode.DATABASE_UNAVAILABLE: "Сервис временно недоступен. Попробуйте через минуту.",
+    ErrorCode.RATE_LIMITED: "Слишком много запросов. Подождите немного и попробуйте снова.",
+    ErrorCode.PAYLOAD_TOO_LARGE: "Слишком большой запрос.",
     ErrorCode.INTERNAL_ERROR: "Внутренняя ошибка сервиса. Попробуйте позже.",
 }
 
@@ -99,6 +103,8 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.DATABASE_UNAVAILABLE: 503,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.INTERNAL_ERROR: 500,
 }
 
@@ -129,6 +135,8 @@ class ApiError(Exception):
 
 def error_response(error: ApiError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    if error.code == ErrorCode.RATE_LIMITED:
+        headers = {"Retry-After": str(error.extra["retry_after"])}
     return JSONResponse(error.body(), status_code=error.status, headers=headers)
 
 

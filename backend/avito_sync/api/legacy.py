@@ -29,6 +29,7 @@ from avito_sync.api.models import (
     LegacySyncBody,
 )
 from avito_sync.api.oauth_state import STATE_TTL, OAuthState
+from avito_sync.api.user_limits import enforce
 
 router = APIRouter()
 
@@ -57,6 +58,7 @@ async def legacy_sync(
     """`sync` / `initial-sync` with the response fields `src/services/apiSync.ts` reads."""
     if body.action not in ("sync", "initial-sync"):
         raise ApiError(ErrorCode.ACTION_GONE)
+    enforce(context.limits, user.id, body.action)
     if body.integration_id is None and body.property_id is None:
         raise ApiError(ErrorCode.INVALID_REQUEST)
     try:
@@ -177,8 +179,11 @@ async def legacy_oauth_callback(
         return {"success": False, "reason": "invalid_redirect_uri", "error": "redirect_uri"}
     try:
         state = await _callback_state(context, body.state, user.id)
+        # A state the service issued went out with the service's own redirect URI (the
+        # callback forwards the code to this page), and Avito wants that one back.
+        redirect_uri = None if "." in body.state else body.redirect_uri
         connected = await connect.complete_exchange(
-            context, state, body.code, redirect_uri=body.redirect_uri
+            context, state, body.code, redirect_uri=redirect_uri
         )
     except ApiError as error:
         if error.status in (401, 403) and error.code != ErrorCode.NOT_OWNER:

@@ -130,6 +130,11 @@ class ProgressSaveBody(_Body):
     progress: ConnectProgress
 
 
+class AccountDetachBody(_Body):
+    action: Literal["account-detach"]
+    account_id: uuid.UUID
+
+
 class ProgressLoadBody(_Body):
     action: Literal["progress-load"]
     property_id: uuid.UUID
@@ -147,7 +152,8 @@ ActionBody = Annotated[
     | SyncBody
     | StatusBody
     | ProgressSaveBody
-    | ProgressLoadBody,
+    | ProgressLoadBody
+    | AccountDetachBody,
     Field(discriminator="action"),
 ]
 

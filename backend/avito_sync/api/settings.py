@@ -14,6 +14,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from avito_sync import env_settings
+from avito_sync.api.body_limit import DEFAULT_MAX_BODY_BYTES
+from avito_sync.api.user_limits import DEFAULT_LIMITS, Limit, parse_limits
 from avito_sync.env_settings import load_settings, postgres_url
 
 DEFAULT_APP_REDIRECT_URL = "https://app.roomi.pro/auth/avito-callback"
@@ -57,6 +59,17 @@ class ServiceSettings(BaseSettings):
     )
     run_worker: bool = Field(default=True, validation_alias="AVITO_SYNC_RUN_WORKER")
     accept_app_state: bool = Field(default=True, validation_alias="AVITO_SYNC_ACCEPT_APP_STATE")
+    max_body_bytes: int = Field(
+        default=DEFAULT_MAX_BODY_BYTES,
+        ge=1024,
+        le=16 * 1024 * 1024,
+        validation_alias="AVITO_SYNC_MAX_BODY_BYTES",
+    )
+    user_limits: Annotated[dict[str, Limit], NoDecode] = Field(
+        default_factory=lambda: parse_limits(DEFAULT_LIMITS),
+        validation_alias="AVITO_SYNC_USER_RATE_LIMITS",
+    )
+    docs: bool = Field(default=False, validation_alias="AVITO_SYNC_DOCS")
     migrations_dir: Path | None = Field(default=None, validation_alias="AVITO_SYNC_MIGRATIONS_DIR")
     log_level: str = Field(default="INFO", validation_alias="AVITO_SYNC_LOG_LEVEL")
 
@@ -76,6 +89,14 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _app_redirect_url(cls, value: str) -> str:
         return _http_url(value)
+
+    @field_validator("user_limits", mode="before")
+    @classmethod
+    def _user_limits(cls, value: object) -> object:
+        # Actions not named keep their default limit.
+        if not isinstance(value, str):
+            return value
+        return {**parse_limits(DEFAULT_LIMITS), **parse_limits(value)}
 
     @field_validator("jwt_secret")
     @classmethod

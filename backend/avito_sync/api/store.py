@@ -405,3 +405,23 @@ async def recent_run_outcomes(conn: Conn) -> list[Row]:
         " group by outcome",
         (),
     )
+
+
+async def detach_account(conn: Conn, owner: uuid.UUID, account_id: uuid.UUID) -> list[Row]:
+    """Disconnect every integration on the account, then delete the account: its Vault
+    secrets go with its token row (trigger), its listings cascade. Returns the integrations
+    it disconnected. Run inside a transaction."""
+    integrations = await _all(
+        conn,
+        "select i.id, i.property_id from public.integrations i"
+        " join public.avito_accounts a on a.id = i.avito_account_id"
+        " where a.id = %s and a.owner_id = %s and i.is_active for update of i",
+        (account_id, owner),
+    )
+    for row in integrations:
+        await deactivate(conn, row["id"])
+        await record_action_run(conn, row, "account_detach", {"account_id": str(account_id)})
+    await conn.execute(
+        "delete from public.avito_accounts where id = %s and owner_id = %s", (account_id, owner)
+    )
+    return integrations

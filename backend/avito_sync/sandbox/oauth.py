@@ -103,16 +103,29 @@ async def consent(request: Request) -> HTMLResponse:
         )
         if value is not None
     )
+    # The signed-in account (here: the one named by ?account_id=, else the first) is shown by
+    # name and profile id, as Avito does, so a host sees whose account they hand over.
+    listed = list(state.world.accounts.values())
+    chosen = next((a for a in listed if str(a.id) == query.get("account_id")), None)
+    chosen = chosen or (listed[0] if listed else None)
     accounts = "".join(
         f'<p><label><input type="radio" name="account_id" value="{a.id}"'
-        f"{' checked' if index == 0 else ''}> {html.escape(a.name)} (id {a.id})</label></p>"
-        for index, a in enumerate(state.world.accounts.values())
+        f"{' checked' if a is chosen else ''}> <b>{html.escape(a.name)}</b>,"
+        f" ID профиля {a.id}</label></p>"
+        for a in listed
+    )
+    signed_in = (
+        f'<p id="account">Вы подключаете аккаунт Avito <b>{html.escape(chosen.name)}</b>'
+        f" (ID профиля {chosen.id}). Приложение получит доступ к его объявлениям,"
+        " бронированиям и календарю.</p>"
+        if chosen is not None
+        else ""
     )
     scope_items = "".join(f"<li><code>{html.escape(s)}</code></li>" for s in scopes)
     body = (
-        f"<h1>{html.escape(app.name)} запрашивает доступ</h1><ul>{scope_items}</ul>"
+        f"<h1>{html.escape(app.name)} запрашивает доступ</h1>{signed_in}<ul>{scope_items}</ul>"
         f'<form method="post" action="/oauth/decision">{hidden}'
-        f"<fieldset><legend>Аккаунт</legend>{accounts}</fieldset><p>"
+        f"<fieldset><legend>Аккаунт Avito</legend>{accounts}</fieldset><p>"
         '<button type="submit" name="decision" value="allow">Разрешить</button>'
         '<button type="submit" name="decision" value="deny">Отклонить</button></p></form>'
     )

@@ -42,13 +42,19 @@ Outcome = Literal["success", "partial", "failed", "needs_reconnect"]
 Status = Literal[Outcome, "busy", "inactive"]
 
 
+class LeaseLostError(Exception):
+    """The queue row's lease is no longer this worker's (expired and taken, or the row was
+    removed): another sync may be running, so this one must not push."""
+
+
 @dataclass(frozen=True, slots=True)
 class SyncResult:
     """What one sync did, for the run log, the HTTP service and tests.
 
     `status` is the outcome of a sync that ran, or `busy` (another worker holds the
-    integration's lease) / `inactive` (disconnected, deleted property, or no queue row) when
-    none ran. `error_code` is stable: reconnect_required, avito_<class>, plan_invalid, internal.
+    integration's lease, or this one lost it before pushing: `error_code` lease_lost) /
+    `inactive` (disconnected, deleted property, or no queue row) when none ran. `error_code`
+    is stable: reconnect_required, avito_<class>, plan_invalid, internal, lease_lost.
     """
 
     integration_id: UUID
@@ -115,6 +121,11 @@ class SyncEngine:
                     error = "; ".join(f"{e['operation']}: {e['message']}" for e in failed)
                     code = "avito_push_failed"
                     failures = [o.error for o in push_result.failed if o.error is not None]
+            except LeaseLostError:
+                log.warning("sync_lease_lost_before_push", integration_id=str(item.integration_id))
+                return SyncResult(
+                    item.integration_id, item.trigger, "busy", error_code="lease_lost"
+                )
             except ReconnectRequiredError as exc:
                 outcome, error, code = "needs_reconnect", exc.reason, "reconnect_required"
             except TokenExpiredError as exc:
@@ -264,6 +275,13 @@ class SyncEngine:
             # Reload: the plan must see the bookings the pull has just written.
             sync_input = await load_sync_input(conn, integration_id)
         plan = build_plan(sync_input, today)
+        # Last moment to find out that another worker may have the row now: nothing pushed.
+        async with self._pool.connection() as conn:
+            held = await queue.extend_lease(
+                conn, integration_id, self.owner, self._settings.lease_seconds
+            )
+        if not held:
+            raise LeaseLostError(str(integration_id))
         pushed = await push_plan(
             self._pool,
             self._client,

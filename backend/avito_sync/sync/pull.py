@@ -4,9 +4,11 @@ The HTTP read happens first and outside any transaction; the merge is one call o
 function `avito_private.apply_avito_bookings` (migration 20261127200000), so a crash leaves
 either everything or nothing written. What the merge does and why:
 
-- Key: (`source='avito'`, `external_id` = Avito booking id as text); `avito_booking_id` is set
-  too. A new Avito booking is INSERTed with `source='avito'` (the frontend's Realtime toast
-  listens for inserts) and writes a `booking_created` event.
+- Key: Avito's booking id (`avito_booking_id`, also as text in `external_id`) and the listing
+  (`avito_item_id`), looked up only among the owner's own properties: another owner's rows
+  are never matched, so nobody can hide a real booking by holding its id (issue #10). A new
+  Avito booking is INSERTed with `source='avito'` (the frontend's Realtime toast listens for
+  inserts) and writes a `booking_created` event.
 - Status: pending → pending, active → confirmed, canceled/cancelled → cancelled. Any other
   value (e.g. `overbook`) is kept raw in `avito_status`, leaves the app status alone (a new row
   starts as pending) and is flagged with `unknown_status: true` in its event's payload.

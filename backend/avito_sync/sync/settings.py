@@ -53,6 +53,9 @@ class SyncSettings(BaseSettings):
     shutdown_grace_seconds: float = Field(default=30.0, ge=0, le=600)
 
     token_refresh_margin_seconds: int = Field(default=300, ge=0, le=86400)
+    # How long a request waits for a database connection (and a new connection for its
+    # handshake) before giving up: during an outage the API answers 503 in seconds, not 30.
+    db_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     # A complete push every so often repairs drift (a host editing the listing on Avito).
     full_push_hours: float = Field(default=6.0, gt=0, le=24 * 30)
 

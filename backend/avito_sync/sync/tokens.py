@@ -10,6 +10,11 @@ A refused refresh (`invalid_grant`, or 401 from the token endpoint) means the ho
 reconnect: the account and its integrations become `needs_reconnect`, their queue rows are
 paused and a notification event is written, in one transaction. There is never a fallback
 to client_credentials, which would act as the application owner instead of the host.
+
+A refresh whose answer is lost (timeout, 5xx, garbage) may already have rotated the token on
+Avito. It is asked once more at once, with the same token: either the token still works, or
+Avito refuses it and the host is told now (event → their channels, and an avito_logs row),
+instead of after the failure backoff.
 """
 
 from __future__ import annotations
@@ -23,7 +28,13 @@ from uuid import UUID
 
 from psycopg_pool import AsyncConnectionPool
 
-from avito_sync.avito.errors import InvalidGrantError, OAuthError
+from avito_sync.avito.errors import (
+    InvalidGrantError,
+    MalformedResponseError,
+    OAuthError,
+    ServerError,
+    TransportError,
+)
 from avito_sync.avito.models import TokenResponse
 from avito_sync.logs import get_logger
 
@@ -145,7 +156,7 @@ class AccountTokens:
                     refused = "no refresh token stored"
                 else:
                     try:
-                        return await self._refresh(conn, account_id, refresh_token)
+                        return await self._refresh_checked(conn, account_id, refresh_token)
                     except OAuthError as exc:
                         if not refused_refresh(exc):
                             raise
@@ -155,6 +166,18 @@ class AccountTokens:
             )
         log.warning("avito_account_needs_reconnect", account_id=str(account_id), reason=refused)
         raise ReconnectRequiredError(account_id, refused)
+
+    async def _refresh_checked(self, conn: Any, account_id: UUID, refresh_token: str) -> _Access:
+        """A refresh whose lost answer is settled at once by a second attempt."""
+        try:
+            return await self._refresh(conn, account_id, refresh_token)
+        except (TransportError, ServerError, MalformedResponseError) as exc:
+            log.warning(
+                "avito_token_refresh_answer_lost",
+                account_id=str(account_id),
+                error=type(exc).__name__,
+            )
+            return await self._refresh(conn, account_id, refresh_token)
 
     async def _refresh(self, conn: Any, account_id: UUID, refresh_token: str) -> _Access:
         received_at = self._clock()

@@ -196,7 +196,9 @@ class Worker:
         self._wake.set()
 
     async def _run_claimed(self, item: ClaimedSync) -> None:
-        heartbeat = asyncio.create_task(self._keep_lease(item.integration_id))
+        running = asyncio.current_task()
+        assert running is not None
+        heartbeat = asyncio.create_task(self._keep_lease(item.integration_id, running))
         try:
             async with self._accounts.hold(item.account_id):
                 await self._run_sync(item)
@@ -223,8 +225,10 @@ class Worker:
                     cap_seconds=self._settings.backoff_cap_seconds,
                 )
 
-    async def _keep_lease(self, integration_id: UUID) -> None:
-        """Extend the lease every third of its length while the sync runs."""
+    async def _keep_lease(self, integration_id: UUID, sync: asyncio.Task[Any]) -> None:
+        """Extend the lease every third of its length while the sync runs; a lost lease
+        cancels the sync, since another worker may be running it now (the engine also checks
+        right before it pushes)."""
         period = self._settings.lease_seconds / 3
         while True:
             await asyncio.sleep(period)
@@ -238,6 +242,7 @@ class Worker:
                 continue
             if not kept:
                 log.warning("lease_lost", integration_id=str(integration_id))
+                sync.cancel()
                 return
 
     async def _listen(self) -> None:

@@ -3,7 +3,7 @@
 -- pg_temp.attempt (outcome 'ok:<rows>' or the SQLSTATE; always undone). SQLSTATEs: 23505
 -- unique, 23514 check, 23503 foreign key, 23502 not null.
 begin;
-select plan(75);
+select plan(76);
 \ir fixtures/two_hosts.psql
 
 set local role service_role;
@@ -30,8 +30,8 @@ select is(pg_temp.attempt($$insert into public.bookings (property_id, check_in, 
   'bookings: check_out must be after check_in (exclusive)');
 select is(pg_temp.attempt($$insert into public.bookings (property_id, check_in, check_out) values ('10000000-0000-4000-a000-00000000000a', '2027-02-02', '2027-02-03')$$), 'ok:1',
   'bookings: one night (check_out = next day) is allowed');
-select is(pg_temp.attempt($$insert into public.bookings (property_id, source, external_id, check_in, check_out) values ('10000000-0000-4000-a000-00000000000a', 'avito', '5550001', '2027-02-02', '2027-02-03')$$), '23505',
-  'bookings: (source, external_id) is unique');
+select is(pg_temp.attempt($$insert into public.bookings (property_id, source, external_id, check_in, check_out) values ('10000000-0000-4000-a000-00000000000a', 'cian', '5550002', '2027-02-02', '2027-02-03'), ('10000000-0000-4000-a000-00000000000b', 'cian', '5550002', '2027-02-04', '2027-02-05')$$), '23505',
+  'bookings: (source, external_id) is unique for sources other than avito');
 select is(pg_temp.attempt($$insert into public.bookings (property_id, source, external_id, check_in, check_out) values ('10000000-0000-4000-a000-00000000000a', 'cian', '5550001', '2027-02-02', '2027-02-03')$$), 'ok:1',
   'bookings: the same external id from another source is fine');
 select is(pg_temp.attempt($$insert into public.bookings (property_id, source, check_in, check_out) values ('10000000-0000-4000-a000-00000000000a', 'manual', '2027-02-02', '2027-02-03'), ('10000000-0000-4000-a000-00000000000a', 'manual', '2027-02-04', '2027-02-05')$$), 'ok:2',
@@ -39,7 +39,9 @@ select is(pg_temp.attempt($$insert into public.bookings (property_id, source, ch
 select is(pg_temp.attempt($$insert into public.bookings (property_id, source, avito_booking_id, check_in, check_out) values ('10000000-0000-4000-a000-00000000000a', 'avito', 0, '2027-02-02', '2027-02-03')$$), '23514',
   'bookings: avito_booking_id must be positive');
 select is(pg_temp.attempt($$insert into public.bookings (property_id, source, external_id, avito_booking_id, check_in, check_out) values ('10000000-0000-4000-a000-00000000000a', 'avito', '77', 77, '2027-02-02', '2027-02-03'), ('10000000-0000-4000-a000-00000000000a', 'avito', '77b', 77, '2027-02-04', '2027-02-05')$$), '23505',
-  'bookings: one avito row per avito_booking_id (the partial index of the app)');
+  'bookings: one avito row per avito_booking_id and property');
+select is(pg_temp.attempt($$insert into public.bookings (property_id, source, external_id, avito_booking_id, check_in, check_out) values ('10000000-0000-4000-a000-00000000000a', 'avito', '78', 78, '2027-02-02', '2027-02-03'), ('10000000-0000-4000-a000-00000000000b', 'avito', '78', 78, '2027-02-04', '2027-02-05')$$), 'ok:2',
+  'bookings: an Avito booking id held on one property never blocks another property');
 select is(pg_temp.attempt($$insert into public.avito_accounts (owner_id, avito_user_id, name) values ('00000000-0000-4000-a000-00000000000a', 0, 'x')$$), '23514',
   'avito_accounts: avito_user_id must be positive');
 select is(pg_temp.attempt($$insert into public.avito_accounts (owner_id, avito_user_id, name, status) values ('00000000-0000-4000-a000-00000000000a', 1009, 'x', 'paused')$$), '23514',

@@ -8,11 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse
 
-from avito_sync.api.actions import connect, integrations, listings
+from avito_sync.api.actions import accounts, connect, integrations, listings
 from avito_sync.api.auth import User
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.deps import Context, CurrentUser
 from avito_sync.api.models import ActionBody
+from avito_sync.api.user_limits import enforce
 
 router = APIRouter()
 
@@ -32,6 +33,7 @@ HANDLERS: dict[str, Handler] = {
     "sync": integrations.sync,
     "initial-sync": integrations.sync,
     "status": integrations.status,
+    "account-detach": accounts.account_detach,
 }
 
 
@@ -42,6 +44,8 @@ HANDLERS: dict[str, Handler] = {
         401: {"description": "Missing or invalid JWT"},
         403: {"description": "Not an authenticated user, or not the owner"},
         409: {"description": "validate-item: the listing is used by another integration"},
+        413: {"description": "Body larger than AVITO_SYNC_MAX_BODY_BYTES"},
+        429: {"description": "sync, oauth-url, progress-save: per-user limit (Retry-After)"},
     },
 )
 async def avito_sync_action(
@@ -50,4 +54,5 @@ async def avito_sync_action(
     body: Annotated[ActionBody, Body()],
 ) -> Any:
     """Every step of the connect modal, the badges, markup, sync and disconnect."""
+    enforce(context.limits, user.id, body.action)
     return await HANDLERS[body.action](context, user, body)
