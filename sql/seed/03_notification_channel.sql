@@ -8,3 +8,8 @@ values ('d0000000-0000-4000-8000-000000000201', 'd0000000-0000-4000-8000-0000000
                            'label', 'dev inbox'))
 on conflict (id) do update set config = excluded.config
  where notification_channels.config is distinct from excluded.config;
+
+-- Its signing secret (the dev inbox checks it) from `avito_sync_dev.inbox_secret`, when given.
+select avito_private.channel_secret_put('d0000000-0000-4000-8000-000000000201',
+                                        current_setting('avito_sync_dev.inbox_secret', true))
+where coalesce(current_setting('avito_sync_dev.inbox_secret', true), '') <> '';

@@ -91,7 +91,7 @@ class DevProcess:
 @pytest.fixture
 def dev_env(tmp_path: Path) -> Iterator[tuple[dict[str, str], StackConfig]]:
     """Unusual free ports, a cluster directory next to the test cluster's, a private state dir."""
-    pg_port, api, sandbox, realtime, inbox = free_ports(5)
+    pg_port, api, sandbox, realtime, inbox, telegram, push = free_ports(7)
     test_root = cluster_config().root
     database = StackConfig(root=test_root.with_name(test_root.name + "-devstack"), port=pg_port)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AVITO_", "SUPABASE_"))}
@@ -103,6 +103,8 @@ def dev_env(tmp_path: Path) -> Iterator[tuple[dict[str, str], StackConfig]]:
         AVITO_SYNC_DEV_SANDBOX_PORT=str(sandbox),
         AVITO_SYNC_DEV_REALTIME_PORT=str(realtime),
         AVITO_SYNC_DEV_INBOX_PORT=str(inbox),
+        AVITO_SYNC_DEV_TELEGRAM_PORT=str(telegram),
+        AVITO_SYNC_DEV_PUSH_PORT=str(push),
     )
     yield env, database
     stack.down(database)  # only matters when the test failed half-way
@@ -116,7 +118,8 @@ def test_dev_stack_serves_and_stops_on_sigterm(
     try:
         dev.wait_ready(90)
         children = children_of(dev.process.pid)
-        assert len(children) == 5, dev.output  # sandbox, net, api, realtime, notify
+        # sandbox, net, api, realtime, telegram, push, notify
+        assert len(children) == 7, dev.output
 
         api = f"http://127.0.0.1:{env['AVITO_SYNC_DEV_API_PORT']}"
         sandbox = f"http://127.0.0.1:{env['AVITO_SYNC_DEV_SANDBOX_PORT']}"

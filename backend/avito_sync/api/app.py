@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from avito_sync.api import browser_callback, health, legacy, poll
+from avito_sync.api import browser_callback, health, legacy, poll, telegram_webhook
 from avito_sync.api.actions import router as actions
 from avito_sync.api.auth import JwtVerifier
 from avito_sync.api.context import ServiceContext
@@ -33,6 +33,8 @@ from avito_sync.api.settings import ServiceSettings
 from avito_sync.api.sync_result import sync_response
 from avito_sync.avito.client import AvitoClient
 from avito_sync.avito.settings import AvitoSettings
+from avito_sync.notify.channel_settings import load_channel_settings
+from avito_sync.notify.kit import open_kit
 from avito_sync.sync.runtime import SyncRuntime
 from avito_sync.sync.settings import SyncSettings
 
@@ -50,6 +52,7 @@ def build_app(settings: ServiceSettings, metrics: ServiceMetrics, **fastapi: Any
     app.include_router(browser_callback.router)
     app.include_router(health.router)
     app.include_router(poll.router)
+    app.include_router(telegram_webhook.router)
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
@@ -72,7 +75,10 @@ async def service_context(
     metrics: ServiceMetrics,
 ) -> AsyncIterator[ServiceContext]:
     """The per-process context on top of an open sync runtime (closed by the caller)."""
-    async with httpx.AsyncClient(trust_env=False) as http:
+    async with (
+        httpx.AsyncClient(trust_env=False) as http,
+        open_kit(load_channel_settings()) as channels,
+    ):
         jwks = JwksCache(settings.effective_jwks_url, http, ttl_seconds=settings.jwks_cache_seconds)
 
         async def run_sync(integration_id: uuid.UUID, trigger: str) -> dict[str, Any]:
@@ -93,6 +99,7 @@ async def service_context(
             tokens=runtime.tokens.provider,
             run_sync=run_sync,
             metrics=metrics,
+            channels=channels,
         )
 
 

@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from avito_sync.api.channel_models import ChannelBody
+
 MAX_ITEM_ID = 10**12 - 1
 DEFAULT_MARKUP = Decimal(15)
 
@@ -147,7 +149,8 @@ ActionBody = Annotated[
     | SyncBody
     | StatusBody
     | ProgressSaveBody
-    | ProgressLoadBody,
+    | ProgressLoadBody
+    | ChannelBody,
     Field(discriminator="action"),
 ]
 

@@ -15,6 +15,8 @@ PORT_VARIABLES = {
     "sandbox": ("AVITO_SYNC_DEV_SANDBOX_PORT", 8790),
     "realtime": ("AVITO_SYNC_DEV_REALTIME_PORT", 54340),
     "inbox": ("AVITO_SYNC_DEV_INBOX_PORT", 8791),
+    "telegram": ("AVITO_SYNC_DEV_TELEGRAM_PORT", 8792),
+    "push": ("AVITO_SYNC_DEV_PUSH_PORT", 8793),
 }
 HOST = "127.0.0.1"
 
@@ -42,6 +44,8 @@ class DevConfig:
     sandbox_port: int
     realtime_port: int
     inbox_port: int
+    telegram_port: int
+    push_port: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DevConfig:
@@ -56,6 +60,8 @@ class DevConfig:
             sandbox_port=ports["sandbox"],
             realtime_port=ports["realtime"],
             inbox_port=ports["inbox"],
+            telegram_port=ports["telegram"],
+            push_port=ports["push"],
         )
         taken = [config.database.port, *ports.values()]
         if len(set(taken)) != len(taken):

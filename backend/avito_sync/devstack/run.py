@@ -14,7 +14,7 @@ import httpx
 
 from avito_sync.db import stack
 from avito_sync.db.config import StackConfig
-from avito_sync.devstack import secrets
+from avito_sync.devstack import channels, secrets
 from avito_sync.devstack.config import HOST, DevConfig
 from avito_sync.devstack.inbox import Inbox
 from avito_sync.devstack.output import Output
@@ -22,6 +22,7 @@ from avito_sync.devstack.processes import ChildFailed, Supervisor
 from avito_sync.devstack.seed import DEMO_PROPERTY_IDS, DEMO_USER_EMAIL, DEMO_USER_ID, apply_seed
 from avito_sync.sandbox.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEMO_ACCOUNT_ID
 
+INBOX_SECRET = "AVITO_SYNC_DEV_INBOX_SECRET"  # noqa: S105 - a variable name
 APP_REDIRECT_URL = "http://127.0.0.1:5173/auth/avito-callback"
 READY_BANNER = "dev stack ready"
 # Inherited variables that could point a dev process at a real deployment are dropped.
@@ -50,6 +51,7 @@ def child_env(
         AVITO_SYNC_SERVICE_URL=config.api_url,
         AVITO_SYNC_REALTIME_URL=config.realtime_url,
         AVITO_SYNC_NOTIFY_WEBHOOK_HTTP_HOSTS=HOST,
+        **channels.channel_env(config),
     )
     env.update(dev_env)
     return env
@@ -76,6 +78,8 @@ def banner(config: DevConfig, database: StackConfig, seeded: list[str]) -> str:
   database     {database.url}   (cluster {database.root})
   realtime     {config.realtime_url}
   inbox        {config.inbox_url}   (webhook channel of the demo host; printed as 'inbox')
+  telegram     http://{HOST}:{config.telegram_port}   (Bot API stand-in; control /_telegram/…)
+  push         http://{HOST}:{config.push_port}   (Web Push stand-in; POST /_push/subscriptions)
   seed         {", ".join(seeded) or "-"}
   demo host    {DEMO_USER_ID}  <{DEMO_USER_EMAIL}>
   properties   {", ".join(map(str, DEMO_PROPERTY_IDS))}
@@ -98,7 +102,7 @@ async def run(config: DevConfig, output: Output) -> int:
     inbox = Inbox(
         HOST,
         config.inbox_port,
-        dev_env["AVITO_SYNC_NOTIFY_WEBHOOK_SECRET"],
+        dev_env[INBOX_SECRET],
         lambda text: output.line("inbox", text),
     )
     supervisor = Supervisor(output, [sys.executable, "-m", "avito_sync"])
@@ -113,7 +117,9 @@ async def run(config: DevConfig, output: Output) -> int:
         for note in ready.notes:
             output.line("db", note)
         output.line("db", f"ready on {database.url} ({len(ready.migrations)} migrations applied)")
-        seeded = await asyncio.to_thread(apply_seed, database.url, config.inbox_url)
+        seeded = await asyncio.to_thread(
+            apply_seed, database.url, config.inbox_url, inbox_secret=dev_env[INBOX_SECRET]
+        )
         output.line("seed", f"applied {', '.join(seeded) or 'nothing'}")
         inbox.start()
         try:
@@ -174,6 +180,7 @@ async def _start_all(
                 env,
                 ready_line="realtime-local ready on",
             ),
+            *channels.starters(config, env, supervisor),
         ],
         [
             lambda: supervisor.run_once("setup", ["setup"], env),

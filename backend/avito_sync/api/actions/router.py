@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse
 
-from avito_sync.api.actions import connect, integrations, listings
+from avito_sync.api.actions import channels, connect, integrations, listings
 from avito_sync.api.auth import User
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.deps import Context, CurrentUser
@@ -32,6 +32,14 @@ HANDLERS: dict[str, Handler] = {
     "sync": integrations.sync,
     "initial-sync": integrations.sync,
     "status": integrations.status,
+    "channels-list": channels.channels_list,
+    "channel-add-webhook": channels.channel_add_webhook,
+    "channel-add-push": channels.channel_add_push,
+    "channel-telegram-link": channels.channel_telegram_link,
+    "channel-rotate-secret": channels.channel_rotate_secret,
+    "channel-test": channels.channel_test,
+    "channel-update": channels.channel_update,
+    "channel-remove": channels.channel_remove,
 }
 
 
