@@ -138,13 +138,13 @@ async def channel_add_webhook(
     except netguard.UnsafeUrlError as error:
         raise ApiError(ErrorCode.WEBHOOK_URL_INVALID, reason=error.reason) from None
     secret = new_secret()
-    events = list(dict.fromkeys(body.events)) if body.events is not None else None
+    events = list(dict.fromkeys(body.events if body.events is not None else EVENT_CATEGORIES))
     async with ctx.pool.connection() as conn, conn.transaction():
         await _room_for_one_more(conn, user.id)
         cur = await conn.execute(
             "insert into public.notification_channels (owner_id, kind, config, label, events)"
-            " values (%s, 'webhook', %s, %s, coalesce(%s, array[%s]::text[])) returning id",
-            (user.id, Jsonb({"url": body.url}), body.label, events, list(EVENT_CATEGORIES)),
+            " values (%s, 'webhook', %s, %s, %s::text[]) returning id",
+            (user.id, Jsonb({"url": body.url}), body.label, events),
         )
         row = await cur.fetchone()
         assert row is not None
@@ -163,7 +163,7 @@ async def channel_add_push(
 ) -> dict[str, Any]:
     if ctx.channels.settings.vapid_private_key is None:
         raise ApiError(ErrorCode.PUSH_NOT_CONFIGURED)
-    events = list(dict.fromkeys(body.events)) if body.events is not None else None
+    events = list(dict.fromkeys(body.events if body.events is not None else EVENT_CATEGORIES))
     async with ctx.pool.connection() as conn, conn.transaction():
         await _room_for_one_more(conn, user.id)
         cur = await conn.execute(
@@ -175,10 +175,10 @@ async def channel_add_push(
         cur = await conn.execute(
             "insert into public.notification_channels"
             " (owner_id, kind, config, label, events, push_subscription_id)"
-            " values (%s, 'web_push', '{}', %s, coalesce(%s, array[%s]::text[]), %s)"
+            " values (%s, 'web_push', '{}', %s, %s::text[], %s)"
             " on conflict (push_subscription_id) where push_subscription_id is not null"
             " do update set is_active = true returning id, owner_id",
-            (user.id, body.label, events, list(EVENT_CATEGORIES), body.subscription_id),
+            (user.id, body.label, events, body.subscription_id),
         )
         row = await cur.fetchone()
     assert row is not None
