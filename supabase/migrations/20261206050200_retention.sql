@@ -53,7 +53,8 @@ declare
 begin
   delete from public.notification_deliveries d
   where d.status in ('delivered', 'failed')
-    and d.updated_at < now() - avito_private.retention_period('deliveries');
+    and coalesce(d.delivered_at, d.updated_at)
+        < now() - avito_private.retention_period('deliveries');
   get diagnostics v_deliveries = row_count;
 
   delete from public.notification_events e

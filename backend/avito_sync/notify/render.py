@@ -14,10 +14,11 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from avito_sync.logs import scrub_text
 
@@ -34,6 +35,7 @@ AVITO_STATUS_RU: Mapping[str, str] = {
 }
 
 
+MOSCOW = ZoneInfo("Europe/Moscow")
 CURRENCY_SIGN: Mapping[str, str] = {"RUB": "₽", "USD": "$", "EUR": "€"}
 BOOKING_STATUS_RU: Mapping[str, str] = {
     "confirmed": "подтверждена",
@@ -282,9 +284,12 @@ def _token_expiring(view: EventView) -> Rendered:
     if isinstance(expires, str):
         try:
             moment = datetime.fromisoformat(expires)
-            when = moment.strftime("%d.%m.%Y %H:%M") + (" UTC" if moment.utcoffset() else "")
         except ValueError:
-            when = DASH
+            moment = None
+        if moment is not None:
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            when = moment.astimezone(MOSCOW).strftime("%d.%m.%Y %H:%M") + " (МСК)"
     return Rendered(
         "⏳ Доступ к Avito скоро истечёт",
         (
