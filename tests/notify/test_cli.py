@@ -10,6 +10,8 @@ import signal
 import subprocess
 import sys
 
+from tests.fixtures.standins import BOT_TOKEN as STANDIN_BOT_TOKEN
+from tests.fixtures.standins import TELEGRAM_WEBHOOK_SECRET, TelegramStandin
 from tests.notify.conftest import (
     BOT_TOKEN,
     GUEST_EMAIL,
@@ -136,3 +138,30 @@ def test_the_standin_refuses_non_loopback_addresses(database_url: str) -> None:
 
     assert done.returncode == 2
     assert "loopback only" in done.stderr
+
+
+def test_setup_registers_the_bot_webhook_when_a_bot_token_is_set(
+    database_url: str, telegram_standin: TelegramStandin
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AVITO_", "TELEGRAM_"))}
+    env.update(
+        DATABASE_URL=database_url,
+        AVITO_SYNC_POLL_SECRET="p" * 40,
+        TELEGRAM_BOT_TOKEN=STANDIN_BOT_TOKEN,
+        AVITO_SYNC_TELEGRAM_API_URL=telegram_standin.base_url,
+    )
+    refused = run_cli("setup", "--service-url", "https://service.example", env=env)
+    assert refused.returncode == 2
+    assert "TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_BOT_TOKEN" in refused.stderr
+    assert STANDIN_BOT_TOKEN not in refused.stderr + refused.stdout
+
+    env["TELEGRAM_WEBHOOK_SECRET"] = TELEGRAM_WEBHOOK_SECRET
+    done = run_cli("setup", "--service-url", "https://service.example", env=env)
+
+    assert done.returncode == 0, done.stderr
+    assert (
+        "Telegram bot webhook registered: https://service.example/telegram/webhook" in done.stdout
+    )
+    assert telegram_standin.state.webhook_url == "https://service.example/telegram/webhook"
+    assert telegram_standin.state.webhook_secret == TELEGRAM_WEBHOOK_SECRET
+    assert STANDIN_BOT_TOKEN not in done.stderr + done.stdout
