@@ -35,9 +35,10 @@ IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 class UnsafeUrlError(Exception):
     """The URL may not be called. `reason` is ours, short and safe to show and store."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, retryable: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.retryable = retryable  # only "does not resolve" may be a passing DNS failure
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ async def resolve(target: Target) -> list[IpAddress]:
                 target.host, target.port, type=socket.SOCK_STREAM
             )
         except (OSError, UnicodeError):
-            raise UnsafeUrlError("host does not resolve") from None
+            raise UnsafeUrlError("host does not resolve", retryable=True) from None
         addresses = []
         for info in infos:
             address = _address(str(info[4][0]).split("%")[0])

@@ -136,9 +136,9 @@ class WebhookSender:
                 self._client, url, self._http_hosts, content=body, headers=headers
             )
         except netguard.UnsafeUrlError as exc:
-            # A name may resolve elsewhere later (and a refusal now must not be retried into
-            # the same address): give up on this delivery, the next event checks again.
-            raise DeliveryError(f"webhook: {exc.reason}", retryable=False) from None
+            # Refused addresses are final for this delivery (the next event checks again); a
+            # name that did not resolve may be a passing DNS failure.
+            raise DeliveryError(f"webhook: {exc.reason}", retryable=exc.retryable) from None
         except httpx.TimeoutException:
             raise DeliveryError("webhook: timeout", retryable=True) from None
         except (httpx.HTTPError, httpx.InvalidURL) as exc:

@@ -121,7 +121,7 @@ class WebPushSender:
                 self._client, subscription.endpoint, self._http_hosts, content=body, headers=headers
             )
         except netguard.UnsafeUrlError as exc:
-            raise DeliveryError(f"web_push: {exc.reason}", retryable=False) from None
+            raise DeliveryError(f"web_push: {exc.reason}", retryable=exc.retryable) from None
         except httpx.TimeoutException:
             raise DeliveryError("web_push: timeout", retryable=True) from None
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
