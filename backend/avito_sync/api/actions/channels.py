@@ -167,11 +167,16 @@ async def channel_add_push(
     async with ctx.pool.connection() as conn, conn.transaction():
         await _room_for_one_more(conn, user.id)
         cur = await conn.execute(
-            "select 1 from public.push_subscriptions where id = %s and user_id = %s",
+            "select endpoint from public.push_subscriptions where id = %s and user_id = %s",
             (body.subscription_id, user.id),
         )
-        if await cur.fetchone() is None:
+        subscription = await cur.fetchone()
+        if subscription is None:
             raise ApiError(ErrorCode.PUSH_SUBSCRIPTION_NOT_FOUND)
+        try:  # the endpoint was written by the app's client: checked like a webhook URL
+            netguard.check_url(subscription["endpoint"], ctx.channels.settings.webhook_http_hosts)
+        except netguard.UnsafeUrlError:
+            raise ApiError(ErrorCode.PUSH_SUBSCRIPTION_NOT_FOUND) from None
         cur = await conn.execute(
             "insert into public.notification_channels"
             " (owner_id, kind, config, label, events, push_subscription_id)"
