@@ -47,7 +47,6 @@ def message_for(delivery: Delivery, app_url: str | None) -> Message:
         app_url=app_url,
         property_id=None if delivery.property_id is None else str(delivery.property_id),
         booking_id=None if delivery.booking_id is None else str(delivery.booking_id),
-        created_at=delivery.event_created_at,
     )
     return Message(delivery, render(view))
 

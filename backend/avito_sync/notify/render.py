@@ -57,7 +57,6 @@ class EventView:
     app_url: str | None = None
     property_id: str | None = None
     booking_id: str | None = None
-    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
