@@ -13,10 +13,9 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
-from pydantic import SecretStr
-
 from avito_sync.database import open_pool
+from avito_sync.notify import netguard
+from avito_sync.notify.channel_store import ChannelStore
 from avito_sync.notify.channels.webhook import WebhookSender
 from avito_sync.notify.notifier import LoopSettings, Notifier
 from avito_sync.notify.outbox import Outbox
@@ -81,10 +80,14 @@ def _owner_with_webhook(env: BenchEnv, url: str) -> uuid.UUID:
             "insert into auth.users (email) values ('notify@bench.local') returning id"
         ).fetchone()
         assert owner is not None
-        conn.execute(
+        channel = conn.execute(
             "insert into public.notification_channels (owner_id, kind, config)"
-            " values (%s, 'webhook', jsonb_build_object('url', %s::text))",
+            " values (%s, 'webhook', jsonb_build_object('url', %s::text)) returning id",
             (owner["id"], url),
+        ).fetchone()
+        assert channel is not None
+        conn.execute(
+            "select avito_private.channel_secret_put(%s, %s)", (channel["id"], WEBHOOK_SECRET)
         )
         return uuid.UUID(str(owner["id"]))
 
@@ -95,8 +98,8 @@ async def _latencies(
     pool = await open_pool(env.database_url, min_size=1, max_size=4)
     stop = asyncio.Event()
     try:
-        async with httpx.AsyncClient(timeout=5, trust_env=False) as http:
-            sender = WebhookSender(http, SecretStr(WEBHOOK_SECRET), frozenset({"127.0.0.1"}))
+        async with netguard.guarded_client(5) as http:
+            sender = WebhookSender(http, ChannelStore(pool), frozenset({"127.0.0.1"}))
             notifier = Notifier(
                 Outbox(pool),
                 {"webhook": sender},

@@ -12,6 +12,7 @@ from avito_sync.devstack.cli import demo_command
 from avito_sync.notify.cli import notify_command
 from avito_sync.realtime_local.cli import realtime_local_command
 from avito_sync.sandbox.cli import sandbox_command
+from avito_sync.standins.cli import push_local_command, telegram_local_command
 from avito_sync.sync.cli import setup_command, worker_command
 
 app = typer.Typer(
@@ -25,8 +26,10 @@ app.add_typer(db_app, name="db")
 app.add_typer(dev_app, name="dev")
 app.command("demo")(demo_command)
 app.command("notify")(notify_command)
+app.command("push-local")(push_local_command)
 app.command("realtime-local")(realtime_local_command)
 app.command("sandbox")(sandbox_command)
 app.command("serve")(serve_command)
 app.command("setup")(setup_command)
+app.command("telegram-local")(telegram_local_command)
 app.command("worker")(worker_command)

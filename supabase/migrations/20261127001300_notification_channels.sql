@@ -2,7 +2,9 @@
 -- be shown back to the host (chat id, URL, labels); a check refuses the usual secret keys, and
 -- any channel secret belongs in Vault. Channels are created by the service, which validates
 -- them (a client-chosen webhook URL would let anyone make the server call anywhere); owners
--- read their own and may switch one on or off.
+-- read their own and may switch one on or off. `events` is the host's choice of event
+-- categories (avito_private.notify_event_category); a webhook's signing secret is a Vault secret
+-- whose id is in secret_id (no foreign key into vault is possible on Supabase).
 
 create table if not exists public.notification_channels (
   id uuid primary key default gen_random_uuid(),
@@ -10,6 +12,10 @@ create table if not exists public.notification_channels (
   kind text not null,
   config jsonb not null default '{}'::jsonb,
   is_active boolean not null default true,
+  label text,
+  events text[] not null default array['new_booking', 'booking_changed', 'sync_failing',
+                                       'reconnect_needed', 'token_expiring', 'import_summary'],
+  secret_id uuid,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
@@ -22,6 +28,14 @@ select avito_private.ensure_constraint(
   $$check (jsonb_typeof(config) = 'object'
            and not config ?| array['token', 'secret', 'password', 'api_key', 'bot_token',
                                    'access_token', 'refresh_token', 'signing_secret'])$$);
+
+select avito_private.ensure_constraint(
+  'public.notification_channels', 'notification_channels_label_check',
+  'check (char_length(label) <= 80)');
+select avito_private.ensure_constraint(
+  'public.notification_channels', 'notification_channels_events_check',
+  $$check (events <@ array['new_booking', 'booking_changed', 'sync_failing', 'reconnect_needed',
+                           'token_expiring', 'import_summary']::text[])$$);
 
 create index if not exists notification_channels_owner_id_idx
   on public.notification_channels (owner_id);

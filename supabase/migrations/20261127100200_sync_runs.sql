@@ -37,15 +37,6 @@ as $$
 $$;
 
 
--- Consecutive failures after which the host is notified (sync_failing).
-create or replace function avito_private.sync_failing_after()
-returns integer
-language sql
-immutable
-set search_path = ''
-as $$ select 5 $$;
-
-
 -- The property and owner of an integration, for the functions that record what a sync did.
 -- Raises P0002, naming the calling function, when the integration does not exist.
 create or replace function avito_private.integration_owner(
@@ -99,7 +90,6 @@ declare
   v_held boolean;
   v_property_id uuid;
   v_owner_id uuid;
-  v_attempts integer;
 begin
   if p_outcome not in ('success', 'partial', 'failed', 'needs_reconnect') then
     raise exception 'record_sync_result: unknown outcome %', p_outcome using errcode = '22023';
@@ -129,24 +119,17 @@ begin
 
   if p_outcome = 'success' then
     v_held := avito_private.complete_sync_success(p_integration_id, p_owner, p_interval_seconds);
+    perform avito_private.note_sync_health(
+      p_integration_id, v_owner_id, v_property_id, true, null);
   elsif p_outcome = 'needs_reconnect' then
     v_held := true;
   else
     v_held := avito_private.complete_sync_failure(
       p_integration_id, p_owner, coalesce(v_error, p_outcome),
       p_backoff_base_seconds, p_backoff_cap_seconds);
-    -- Tell the host once per failure streak, when it is clearly not a blip.
-    select q.attempts into v_attempts
-    from public.avito_sync_queue q where q.integration_id = p_integration_id;
-    if v_held and v_attempts = avito_private.sync_failing_after() then
-      insert into public.notification_events
-        (owner_id, property_id, integration_id, kind, dedupe_key, payload)
-      values (
-        v_owner_id, v_property_id, p_integration_id, 'sync_failing',
-        'sync_failing:' || p_integration_id || ':' || (extract(epoch from now()) * 1000)::bigint,
-        jsonb_build_object('attempts', v_attempts, 'error', left(v_error, 500)))
-      on conflict (dedupe_key) do nothing;
-    end if;
+    -- One alert once the streak is older than sync_failing_minutes (20261206050100).
+    perform avito_private.note_sync_health(
+      p_integration_id, v_owner_id, v_property_id, false, coalesce(v_error, p_outcome));
   end if;
   return v_held;
 end;
@@ -211,7 +194,6 @@ $$;
 select avito_private.revoke_execute(
   'avito_private.integration_owner(text, uuid)');
 select avito_private.grant_execute_to_service(
-  'avito_private.sync_failing_after()',
   'avito_private.claim_integration(uuid, text, integer)',
   'avito_private.record_sync_result(uuid, text, text, text, jsonb, integer, timestamptz, text, integer, integer, integer)',
   'avito_private.mark_account_needs_reconnect(uuid, text)');

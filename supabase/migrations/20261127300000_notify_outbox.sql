@@ -1,8 +1,8 @@
 -- The notifier's side of the outbox (design.md §2.8).
 --
 -- Fan-out happens in the same transaction as the event: an AFTER INSERT trigger on
--- notification_events writes one pending delivery per active Telegram/webhook channel of the
--- owner. A committed event therefore always has its deliveries, whether or not a notifier runs,
+-- notification_events writes one pending delivery per active Telegram/webhook/web-push channel
+-- of the owner that chose the event's category. A committed event therefore always has its deliveries, whether or not a notifier runs,
 -- and an id cursor (which could skip an event whose transaction commits after a later one) is
 -- not needed: "catching up" is claiming every due delivery. The trigger also sends
 -- NOTIFY avito_notify (the local wake-up source); on Supabase the notifier is woken by Realtime.
@@ -15,6 +15,49 @@
 --   being sent --lease expires (notifier died)--> claimable again
 -- The attempt number returned by the claim is a fencing token: a notifier whose lease expired
 -- and whose row was claimed again cannot overwrite the newer claim's outcome.
+
+-- Which host-facing category an event kind belongs to (notification_channels.events).
+-- channel_test has none: a test goes to one channel, never through the fan-out.
+create or replace function avito_private.notify_event_category(p_kind text)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  select case
+    when p_kind = 'booking_created' then 'new_booking'
+    when p_kind in ('booking_cancelled', 'booking_status_changed', 'booking_conflict')
+      then 'booking_changed'
+    when p_kind in ('sync_failing', 'sync_recovered') then 'sync_failing'
+    when p_kind = 'needs_reconnect' then 'reconnect_needed'
+    when p_kind = 'token_expiring' then 'token_expiring'
+    when p_kind = 'bookings_imported' then 'import_summary'
+  end
+$$;
+
+-- What a message may show besides the event: the booking's guest name, guest count, total and
+-- status, and the integration's Avito listing. Never the guest's phone or e-mail.
+create or replace function avito_private.notify_event_details(
+  p_booking_id uuid,
+  p_integration_id uuid
+)
+returns jsonb
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select jsonb_strip_nulls(jsonb_build_object(
+    'guest_name', b.guest_name,
+    'guests_count', b.guests_count,
+    'total_price', b.total_price,
+    'currency', b.currency,
+    'booking_status', b.status,
+    'avito_item_id', i.avito_item_id))
+  from (select 1) one
+  left join public.bookings b on b.id = p_booking_id
+  left join public.integrations i on i.id = p_integration_id
+$$;
 
 create or replace function avito_private.notify_fan_out(p_event_id bigint)
 returns integer
@@ -31,7 +74,9 @@ begin
   join public.notification_channels c on c.owner_id = e.owner_id
   where e.id = p_event_id
     and c.is_active
-    and c.kind in ('telegram', 'webhook')
+    and (c.kind in ('telegram', 'webhook')
+         or (c.kind = 'web_push' and c.push_subscription_id is not null))
+    and avito_private.notify_event_category(e.kind) = any(c.events)
   order by c.id
   on conflict (event_id, channel_id) do nothing;
   get diagnostics v_count = row_count;
@@ -43,7 +88,7 @@ end;
 $$;
 
 comment on function avito_private.notify_fan_out(bigint) is
-  'One pending delivery per active telegram/webhook channel of the event''s owner; '
+  'One pending delivery per active channel of the event''s owner that chose its category; '
   'idempotent (unique event_id, channel_id). Returns how many deliveries were added.';
 
 
@@ -85,7 +130,8 @@ returns table (
   booking_id uuid,
   channel_id uuid,
   channel_kind text,
-  channel_config jsonb
+  channel_config jsonb,
+  details jsonb
 )
 language plpgsql
 security definer
@@ -129,7 +175,7 @@ begin
   )
   select cl.id, cl.attempts, e.id, e.kind, e.payload, e.created_at,
          e.property_id, p.name, e.integration_id, e.booking_id,
-         c.id, c.kind, c.config
+         c.id, c.kind, c.config, avito_private.notify_event_details(e.booking_id, e.integration_id)
   from claimed cl
   join public.notification_events e on e.id = cl.event_id
   join public.notification_channels c on c.id = cl.channel_id
@@ -217,7 +263,10 @@ $$;
 
 select avito_private.revoke_execute(
   'avito_private.notify_fan_out_trigger()');
+select avito_private.revoke_execute(
+  'avito_private.notify_event_details(uuid, uuid)');
 select avito_private.grant_execute_to_service(
+  'avito_private.notify_event_category(text)',
   'avito_private.notify_fan_out(bigint)',
   'avito_private.notify_claim_deliveries(integer, integer)',
   'avito_private.notify_delivery_succeeded(bigint, integer)',

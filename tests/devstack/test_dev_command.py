@@ -93,7 +93,7 @@ class DevProcess:
 
 def make_dev_env(state_dir: Path, cluster: str = "devstack") -> tuple[dict[str, str], StackConfig]:
     """Unusual free ports, a cluster directory next to the test cluster's, a private state dir."""
-    pg_port, api, sandbox, realtime, inbox, supabase, app = free_ports(7)
+    pg_port, api, sandbox, realtime, inbox, supabase, app, telegram, push = free_ports(9)
     test_root = cluster_config().root
     database = StackConfig(root=test_root.with_name(f"{test_root.name}-{cluster}"), port=pg_port)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AVITO_", "SUPABASE_"))}
@@ -107,6 +107,8 @@ def make_dev_env(state_dir: Path, cluster: str = "devstack") -> tuple[dict[str, 
         AVITO_SYNC_DEV_INBOX_PORT=str(inbox),
         AVITO_SYNC_DEV_SUPABASE_PORT=str(supabase),
         AVITO_SYNC_DEV_APP_PORT=str(app),
+        AVITO_SYNC_DEV_TELEGRAM_PORT=str(telegram),
+        AVITO_SYNC_DEV_PUSH_PORT=str(push),
     )
     return env, database
 
@@ -126,7 +128,8 @@ def test_dev_stack_serves_and_stops_on_sigterm(
     try:
         dev.wait_ready(90)
         children = children_of(dev.process.pid)
-        assert len(children) == 6, dev.output  # sandbox, net, api, realtime, functions, notify
+        # sandbox, net, api, realtime, functions, telegram, push, notify
+        assert len(children) == 8, dev.output
 
         api = f"http://127.0.0.1:{env['AVITO_SYNC_DEV_API_PORT']}"
         sandbox = f"http://127.0.0.1:{env['AVITO_SYNC_DEV_SANDBOX_PORT']}"

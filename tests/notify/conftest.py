@@ -18,6 +18,8 @@ from psycopg_pool import AsyncConnectionPool
 from pydantic import SecretStr
 
 from avito_sync.database import open_pool
+from avito_sync.notify import netguard
+from avito_sync.notify.channel_store import ChannelStore
 from avito_sync.notify.channels.telegram import TelegramSender
 from avito_sync.notify.channels.webhook import WebhookSender
 from avito_sync.notify.notifier import LoopSettings, Notifier
@@ -57,6 +59,8 @@ def add_channel(
         (owner, kind, json.dumps(config), active),
     ).fetchone()
     assert row is not None
+    if kind == "webhook":
+        db.execute("select avito_private.channel_secret_put(%s, %s)", (row["id"], WEBHOOK_SECRET))
     return UUID(str(row["id"]))
 
 
@@ -170,12 +174,21 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+@pytest.fixture
+async def guarded() -> AsyncIterator[httpx.AsyncClient]:
+    async with netguard.guarded_client(5.0) as client:
+        yield client
+
+
 MakeNotifier = Callable[..., Notifier]
 
 
 @pytest.fixture
 def make_notifier(
-    pool: AsyncConnectionPool[Any], http: httpx.AsyncClient, telegram: Receiver
+    pool: AsyncConnectionPool[Any],
+    http: httpx.AsyncClient,
+    guarded: httpx.AsyncClient,
+    telegram: Receiver,
 ) -> MakeNotifier:
     def make(
         *,
@@ -190,7 +203,9 @@ def make_notifier(
             Outbox(pool_ or pool),
             {
                 "telegram": TelegramSender(http, telegram.url, SecretStr(BOT_TOKEN)),
-                "webhook": WebhookSender(http, SecretStr(WEBHOOK_SECRET), frozenset({"127.0.0.1"})),
+                "webhook": WebhookSender(
+                    guarded, ChannelStore(pool_ or pool), frozenset({"127.0.0.1"})
+                ),
             },
             RetryPolicy(max_attempts, base, cap),
             LoopSettings(

@@ -10,6 +10,8 @@ import signal
 import subprocess
 import sys
 
+from tests.fixtures.standins import BOT_TOKEN as STANDIN_BOT_TOKEN
+from tests.fixtures.standins import TELEGRAM_WEBHOOK_SECRET, TelegramStandin
 from tests.notify.conftest import (
     BOT_TOKEN,
     GUEST_EMAIL,
@@ -32,7 +34,6 @@ def notify_env(database_url: str, telegram: Receiver, **extra: str) -> dict[str,
         DATABASE_URL=database_url,
         TELEGRAM_BOT_TOKEN=BOT_TOKEN,
         AVITO_SYNC_TELEGRAM_API_URL=telegram.url,
-        AVITO_SYNC_NOTIFY_WEBHOOK_SECRET=WEBHOOK_SECRET,
         AVITO_SYNC_NOTIFY_WEBHOOK_HTTP_HOSTS="127.0.0.1",
         AVITO_SYNC_NOTIFY_BACKOFF_BASE_SECONDS="0.05",
         AVITO_SYNC_NOTIFY_BACKOFF_CAP_SECONDS="0.2",
@@ -105,11 +106,11 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 def test_bad_configuration_is_refused_naming_each_variable(
     database_url: str, telegram: Receiver
 ) -> None:
-    short_secret = "too-short-secret"
+    bad_secret = "not a valid secret token!"
     env = notify_env(
         database_url,
         telegram,
-        AVITO_SYNC_NOTIFY_WEBHOOK_SECRET=short_secret,
+        TELEGRAM_WEBHOOK_SECRET=bad_secret,
         AVITO_SYNC_NOTIFY_WEBHOOK_HTTP_HOSTS="hooks.example.com",
         AVITO_SYNC_NOTIFY_MAX_ATTEMPTS="0",
     )
@@ -117,10 +118,10 @@ def test_bad_configuration_is_refused_naming_each_variable(
     done = run_cli("notify", "--source", "listen", env=env)
 
     assert done.returncode == 2
-    assert "AVITO_SYNC_NOTIFY_WEBHOOK_SECRET: must be at least 32 characters" in done.stderr
+    assert "TELEGRAM_WEBHOOK_SECRET: must be 16-256 characters" in done.stderr
     assert "AVITO_SYNC_NOTIFY_WEBHOOK_HTTP_HOSTS" in done.stderr
     assert "AVITO_SYNC_NOTIFY_MAX_ATTEMPTS" in done.stderr
-    assert short_secret not in done.stderr
+    assert bad_secret not in done.stderr
 
 
 def test_the_realtime_source_needs_a_url(database_url: str, telegram: Receiver) -> None:
@@ -137,3 +138,30 @@ def test_the_standin_refuses_non_loopback_addresses(database_url: str) -> None:
 
     assert done.returncode == 2
     assert "loopback only" in done.stderr
+
+
+def test_setup_registers_the_bot_webhook_when_a_bot_token_is_set(
+    database_url: str, telegram_standin: TelegramStandin
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AVITO_", "TELEGRAM_"))}
+    env.update(
+        DATABASE_URL=database_url,
+        AVITO_SYNC_POLL_SECRET="p" * 40,
+        TELEGRAM_BOT_TOKEN=STANDIN_BOT_TOKEN,
+        AVITO_SYNC_TELEGRAM_API_URL=telegram_standin.base_url,
+    )
+    refused = run_cli("setup", "--service-url", "https://service.example", env=env)
+    assert refused.returncode == 2
+    assert "TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_BOT_TOKEN" in refused.stderr
+    assert STANDIN_BOT_TOKEN not in refused.stderr + refused.stdout
+
+    env["TELEGRAM_WEBHOOK_SECRET"] = TELEGRAM_WEBHOOK_SECRET
+    done = run_cli("setup", "--service-url", "https://service.example", env=env)
+
+    assert done.returncode == 0, done.stderr
+    assert (
+        "Telegram bot webhook registered: https://service.example/telegram/webhook" in done.stdout
+    )
+    assert telegram_standin.state.webhook_url == "https://service.example/telegram/webhook"
+    assert telegram_standin.state.webhook_secret == TELEGRAM_WEBHOOK_SECRET
+    assert STANDIN_BOT_TOKEN not in done.stderr + done.stdout

@@ -45,8 +45,10 @@ async def test_telegram_gets_the_rendered_message_in_the_configured_chat(
     assert request.path == f"/bot{BOT_TOKEN}/sendMessage"
     body = request.json()
     assert body["chat_id"] == -100123456
-    assert body["text"].startswith("🏠 Новое бронирование с Avito")
+    assert body["parse_mode"] == "HTML"
+    assert body["text"].startswith("<b>🏠 Новое бронирование с Avito</b>")
     assert PROPERTY_NAME in body["text"]
+    assert "Гость: Иван Гость" in body["text"]
     assert GUEST_PHONE not in request.body.decode()
     assert GUEST_EMAIL not in request.body.decode()
     [row] = deliveries(db)
@@ -54,7 +56,7 @@ async def test_telegram_gets_the_rendered_message_in_the_configured_chat(
     assert row["attempts"] == 1
 
 
-async def test_webhook_is_signed_and_carries_ids_and_dates_only(
+async def test_webhook_is_signed_with_the_channels_own_secret_and_versioned(
     db: Conn, make_notifier: MakeNotifier, webhook: Receiver
 ) -> None:
     host = make_host(db)
@@ -83,17 +85,23 @@ async def test_webhook_is_signed_and_carries_ids_and_dates_only(
     ).hexdigest()
     assert request.headers["X-Avito-Sync-Signature"] == f"sha256={expected}"
     assert request.headers["X-Avito-Sync-Event"] == "booking_cancelled"
+    assert request.headers["X-Avito-Sync-Event-Id"] == str(event)
+    assert request.headers["X-Avito-Sync-Version"] == "1"
     doc = json.loads(request.body)
+    assert doc["version"] == 1
     assert doc["event_id"] == event
     assert doc["booking_id"] == str(booking)
-    assert doc["property_name"] == PROPERTY_NAME
+    assert doc["property"] == {"id": str(host.property_id), "name": PROPERTY_NAME}
     assert doc["data"] == {
         "avito_booking_id": 9,
         "check_in": "2026-12-10",
         "check_out": "2026-12-13",
         "avito_status": "canceled",
+        "guest_name": "Иван Гость",
+        "currency": "RUB",
     }
-    assert doc["text"].startswith("❌ Бронирование с Avito отменено")
+    assert doc["message"]["title"] == "❌ Бронирование с Avito отменено"
+    assert doc["message"]["text"].startswith("❌ Бронирование с Avito отменено")
     assert GUEST_PHONE not in request.body.decode()
 
 

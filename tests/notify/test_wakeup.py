@@ -101,7 +101,10 @@ async def test_events_missed_while_realtime_was_down_are_caught_up_after_resubsc
     assert source.reasons.count("subscribed") >= 2
     assert "event" not in source.reasons  # the new slot never saw those inserts
     texts = sorted(r.json()["text"].splitlines()[0] for r in telegram.received())
-    assert texts == ["❌ Бронирование с Avito отменено", "🏠 Новое бронирование с Avito"]
+    assert texts == [
+        "<b>❌ Бронирование с Avito отменено</b>",
+        "<b>🏠 Новое бронирование с Avito</b>",
+    ]
 
 
 async def test_listen_notify_wakes_the_notifier(

@@ -344,19 +344,61 @@ def test_sync_runs_are_recorded_with_the_queue_row_moved_on(db: Conn) -> None:
     assert row(db, seeded.integration_id)["attempts"] == 1
 
 
-def test_the_fifth_failure_in_a_row_notifies_the_host_once(db: Conn) -> None:
+def _record(db: Conn, integration_id: uuid.UUID, outcome: str) -> None:
+    make_due(db, integration_id)
+    assert claim(db, "w") == [integration_id]
+    db.execute(
+        "select avito_private.record_sync_result(%s, 'w', 'tick', %s, '{}', 1,"
+        " now(), 'HTTP 503', 10, 1, 1)",
+        (integration_id, outcome),
+    )
+
+
+def test_failing_longer_than_30_minutes_alerts_once_and_recovery_once(db: Conn) -> None:
     seeded = connected(db)
-    for _ in range(7):
-        make_due(db, seeded.integration_id)
-        assert claim(db, "w") == [seeded.integration_id]
-        db.execute(
-            "select avito_private.record_sync_result(%s, 'w', 'tick', 'failed', '{}', 1,"
-            " now(), 'HTTP 503', 10, 1, 1)",
-            (seeded.integration_id,),
-        )
+    for _ in range(7):  # a burst of failures within the window: no alert
+        _record(db, seeded.integration_id, "failed")
+    assert events(db, "sync_failing") == []
+
+    # The streak began 31 minutes ago: the next failure alerts, the ones after it do not.
+    db.execute(
+        "update avito_private.sync_failure_streaks set failing_since = now() - interval"
+        " '31 minutes' where integration_id = %s",
+        (seeded.integration_id,),
+    )
+    for _ in range(4):
+        _record(db, seeded.integration_id, "failed")
     [event] = events(db, "sync_failing")
     assert event["integration_id"] == seeded.integration_id
-    assert event["payload"]["attempts"] == 5
+    assert event["payload"]["failing_minutes"] == 31
+    assert event["payload"]["error"] == "HTTP 503"
+
+    _record(db, seeded.integration_id, "success")
+    _record(db, seeded.integration_id, "success")
+    [recovered] = events(db, "sync_recovered")
+    assert recovered["payload"]["failing_minutes"] >= 31
+    assert len(events(db, "sync_failing")) == 1
+
+
+def test_a_failure_streak_that_never_alerted_recovers_silently(db: Conn) -> None:
+    seeded = connected(db)
+    _record(db, seeded.integration_id, "failed")
+    _record(db, seeded.integration_id, "success")
+    assert events(db, "sync_recovered") == []
+    assert db.execute(
+        "select count(*) as n from avito_private.sync_failure_streaks"
+    ).fetchone() == {"n": 0}
+
+
+def test_the_alert_threshold_is_a_database_setting(db: Conn) -> None:
+    seeded = connected(db)
+    db.execute("select set_config('avito_sync.sync_failing_minutes', '0', false)")
+    try:
+        _record(db, seeded.integration_id, "failed")
+        _record(db, seeded.integration_id, "failed")
+    finally:
+        db.execute("select set_config('avito_sync.sync_failing_minutes', '', false)")
+    assert len(events(db, "sync_failing")) == 1
 
 
 def test_queue_functions_are_for_the_service_role_only(db: Conn) -> None:

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from avito_sync.api import browser_callback, health, legacy, poll
+from avito_sync.api import browser_callback, health, legacy, poll, telegram_webhook
 from avito_sync.api.actions import router as actions
 from avito_sync.api.auth import JwtVerifier
 from avito_sync.api.body_limit import BodyLimitMiddleware
@@ -37,6 +37,8 @@ from avito_sync.api.sync_result import sync_response
 from avito_sync.api.user_limits import UserLimits
 from avito_sync.avito.client import AvitoClient
 from avito_sync.avito.settings import AvitoSettings
+from avito_sync.notify.channel_settings import load_channel_settings
+from avito_sync.notify.kit import open_kit
 from avito_sync.sync.runtime import SyncRuntime
 from avito_sync.sync.settings import SyncSettings
 
@@ -56,6 +58,7 @@ def build_app(settings: ServiceSettings, metrics: ServiceMetrics, **fastapi: Any
     app.include_router(browser_callback.router)
     app.include_router(health.router)
     app.include_router(poll.router)
+    app.include_router(telegram_webhook.router)
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
@@ -82,7 +85,10 @@ async def service_context(
     metrics: ServiceMetrics,
 ) -> AsyncIterator[ServiceContext]:
     """The per-process context on top of an open sync runtime (closed by the caller)."""
-    async with httpx.AsyncClient(trust_env=False) as http:
+    async with (
+        httpx.AsyncClient(trust_env=False) as http,
+        open_kit(load_channel_settings()) as channels,
+    ):
         jwks = JwksCache(settings.effective_jwks_url, http, ttl_seconds=settings.jwks_cache_seconds)
 
         async def run_sync(integration_id: uuid.UUID, trigger: str) -> dict[str, Any]:
@@ -104,6 +110,7 @@ async def service_context(
             run_sync=run_sync,
             metrics=metrics,
             limits=UserLimits(settings.user_limits),
+            channels=channels,
         )
 
 

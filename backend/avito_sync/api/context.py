@@ -16,6 +16,7 @@ from avito_sync.api.settings import ServiceSettings
 from avito_sync.api.user_limits import DEFAULT_LIMITS, UserLimits, parse_limits
 from avito_sync.avito.auth import TokenProvider
 from avito_sync.avito.client import AvitoClient
+from avito_sync.notify.kit import ChannelKit
 
 SyncRunner = Callable[[uuid.UUID, str], Awaitable[dict[str, Any]]]
 """Run one sync of an integration now (trigger: initial | manual); returns its summary."""
@@ -34,5 +35,6 @@ class ServiceContext:
     tokens: Callable[[uuid.UUID], TokenProvider]
     run_sync: SyncRunner
     metrics: ServiceMetrics
+    channels: ChannelKit
     clock: Callable[[], dt.datetime] = utc_now
     limits: UserLimits = field(default_factory=lambda: UserLimits(parse_limits(DEFAULT_LIMITS)))

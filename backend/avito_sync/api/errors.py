@@ -50,6 +50,13 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    CHANNEL_NOT_FOUND = "CHANNEL_NOT_FOUND"
+    CHANNEL_LIMIT = "CHANNEL_LIMIT"
+    CHANNEL_NO_SECRET = "CHANNEL_NO_SECRET"  # noqa: S105 - an error code, not a secret
+    WEBHOOK_URL_INVALID = "WEBHOOK_URL_INVALID"
+    TELEGRAM_NOT_CONFIGURED = "TELEGRAM_NOT_CONFIGURED"
+    PUSH_NOT_CONFIGURED = "PUSH_NOT_CONFIGURED"
+    PUSH_SUBSCRIPTION_NOT_FOUND = "PUSH_SUBSCRIPTION_NOT_FOUND"
 
 
 MESSAGES: dict[ErrorCode, str] = {
@@ -88,6 +95,19 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.RATE_LIMITED: "Слишком много запросов. Подождите немного и попробуйте снова.",
     ErrorCode.PAYLOAD_TOO_LARGE: "Слишком большой запрос.",
     ErrorCode.INTERNAL_ERROR: "Внутренняя ошибка сервиса. Попробуйте позже.",
+    ErrorCode.CHANNEL_NOT_FOUND: "Канал уведомлений не найден.",
+    ErrorCode.CHANNEL_LIMIT: "Можно подключить не больше 20 каналов уведомлений.",
+    ErrorCode.CHANNEL_NO_SECRET: "Секрет подписи есть только у вебхуков.",
+    ErrorCode.WEBHOOK_URL_INVALID: (
+        "Этот адрес нельзя использовать для вебхука: нужен https-адрес в интернете "
+        "(не локальный и не внутренний)."
+    ),
+    ErrorCode.TELEGRAM_NOT_CONFIGURED: "Уведомления в Telegram пока не настроены на сервере.",
+    ErrorCode.PUSH_NOT_CONFIGURED: "Push-уведомления пока не настроены на сервере.",
+    ErrorCode.PUSH_SUBSCRIPTION_NOT_FOUND: (
+        "Подписка на push-уведомления не найдена. Разрешите уведомления в браузере и "
+        "попробуйте снова."
+    ),
 }
 
 STATUS: dict[ErrorCode, int] = {

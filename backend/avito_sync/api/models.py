@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from avito_sync.api.channel_models import ChannelBody
+
 MAX_ITEM_ID = 10**12 - 1
 DEFAULT_MARKUP = Decimal(15)
 
@@ -153,7 +155,8 @@ ActionBody = Annotated[
     | StatusBody
     | ProgressSaveBody
     | ProgressLoadBody
-    | AccountDetachBody,
+    | AccountDetachBody
+    | ChannelBody,
     Field(discriminator="action"),
 ]
 

@@ -18,6 +18,8 @@ PORT_VARIABLES = {
     "inbox": ("AVITO_SYNC_DEV_INBOX_PORT", 8791),
     "supabase": ("AVITO_SYNC_DEV_SUPABASE_PORT", 54321),  # the functions gateway (SUPABASE_URL)
     "app": ("AVITO_SYNC_DEV_APP_PORT", 5173),
+    "telegram": ("AVITO_SYNC_DEV_TELEGRAM_PORT", 8792),
+    "push": ("AVITO_SYNC_DEV_PUSH_PORT", 8793),
 }
 APP_CALLBACK_PATH = "/auth/avito-callback"
 HOST = "127.0.0.1"
@@ -46,6 +48,8 @@ class DevConfig:
     sandbox_port: int
     realtime_port: int
     inbox_port: int
+    telegram_port: int
+    push_port: int
     supabase_port: int = 54321
     app_port: int = 5173
     # Where the callback page calls `/functions/v1/<name>`: by default the functions gateway
@@ -74,6 +78,8 @@ class DevConfig:
             supabase_port=ports["supabase"],
             app_port=ports["app"],
             functions_base_url=functions,
+            telegram_port=ports["telegram"],
+            push_port=ports["push"],
         )
         taken = [config.database.port, *ports.values()]
         if len(set(taken)) != len(taken):

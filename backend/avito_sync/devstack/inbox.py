@@ -81,7 +81,7 @@ class Inbox:
             self._emit(f"rejected a {event} delivery: bad signature")
             return 401
         try:
-            text = str(json.loads(body).get("text", ""))
+            text = str(json.loads(body).get("message", {}).get("text", ""))
         except (ValueError, AttributeError):
             text = ""
         summary = " | ".join(line.strip() for line in text.splitlines() if line.strip())

@@ -16,7 +16,7 @@ import httpx
 from avito_sync.db import cluster, stack
 from avito_sync.db.config import ENV_PORT, StackConfig
 from avito_sync.db.packages import ensure_packages
-from avito_sync.devstack import cluster_owner, ports, secrets
+from avito_sync.devstack import channels, cluster_owner, ports, secrets
 from avito_sync.devstack.app_page import AppPage, PageConfig
 from avito_sync.devstack.config import HOST, DevConfig
 from avito_sync.devstack.functions import start_gateway
@@ -27,6 +27,7 @@ from avito_sync.devstack.seed import DEMO_PROPERTY_IDS, DEMO_USER_EMAIL, DEMO_US
 from avito_sync.devstack.token import mint
 from avito_sync.sandbox.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEMO_ACCOUNT_ID
 
+INBOX_SECRET = "AVITO_SYNC_DEV_INBOX_SECRET"  # noqa: S105 - a variable name
 READY_BANNER = "dev stack ready"
 # Inherited variables that could point a dev process at a real deployment are dropped.
 _FOREIGN_PREFIXES = ("AVITO_", "SUPABASE_", "TELEGRAM_")
@@ -56,6 +57,7 @@ def child_env(
         AVITO_SYNC_SERVICE_URL=config.api_url,
         AVITO_SYNC_REALTIME_URL=config.realtime_url,
         AVITO_SYNC_NOTIFY_WEBHOOK_HTTP_HOSTS=HOST,
+        **channels.channel_env(config),
     )
     env.update(dev_env)
     return env
@@ -85,6 +87,8 @@ def banner(config: DevConfig, database: StackConfig, seeded: list[str]) -> str:
   database     {database.url}   (cluster {database.root})
   realtime     {config.realtime_url}
   inbox        {config.inbox_url}   (webhook channel of the demo host; printed as 'inbox')
+  telegram     http://{HOST}:{config.telegram_port}   (Bot API stand-in; control /_telegram/…)
+  push         http://{HOST}:{config.push_port}   (Web Push stand-in; POST /_push/subscriptions)
   seed         {", ".join(seeded) or "-"}
   demo host    {DEMO_USER_ID}  <{DEMO_USER_EMAIL}>
   properties   {", ".join(map(str, DEMO_PROPERTY_IDS))}
@@ -144,7 +148,9 @@ async def run(config: DevConfig, output: Output) -> int:
         for line in ready.notes:
             output.line("db", line)
         output.line("db", f"ready on {database.url} ({len(ready.migrations)} migrations applied)")
-        seeded = await asyncio.to_thread(apply_seed, database.url, config.inbox_url)
+        seeded = await asyncio.to_thread(
+            apply_seed, database.url, config.inbox_url, inbox_secret=dev_env[INBOX_SECRET]
+        )
         output.line("seed", f"applied {', '.join(seeded) or 'nothing'}")
         for server in servers:
             server.start()
@@ -172,7 +178,7 @@ def _in_process_servers(
     inbox = Inbox(
         HOST,
         config.inbox_port,
-        dev_env["AVITO_SYNC_NOTIFY_WEBHOOK_SECRET"],
+        dev_env[INBOX_SECRET],
         lambda text: output.line("inbox", text),
     )
     page = PageConfig(
@@ -250,6 +256,7 @@ async def _start_all(
                 listens_on=config.realtime_port,
             ),
             lambda: start_gateway(supervisor, config.supabase_port, env),
+            *channels.starters(config, env, supervisor),
         ],
         [
             lambda: supervisor.run_once("setup", ["setup"], env),

@@ -12,6 +12,8 @@ import re
 import secrets
 from pathlib import Path
 
+from avito_sync.devstack import channels
+
 DEFAULT_SUPABASE_URL = "http://127.0.0.1:54321"
 _NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _HEADER = (
@@ -30,7 +32,8 @@ def _generated() -> dict[str, str]:
         "SUPABASE_JWT_SECRET": secrets.token_urlsafe(48),
         "AVITO_SYNC_STATE_SECRET": secrets.token_urlsafe(48),
         "AVITO_SYNC_POLL_SECRET": secrets.token_urlsafe(48),
-        "AVITO_SYNC_NOTIFY_WEBHOOK_SECRET": secrets.token_urlsafe(48),
+        "AVITO_SYNC_DEV_INBOX_SECRET": secrets.token_urlsafe(48),
+        **channels.generated_secrets(),
     }
 
 

@@ -18,10 +18,11 @@ def notify_command(
         typer.Option(help="Wake-up source (AVITO_SYNC_NOTIFY_SOURCE): realtime or listen."),
     ] = None,
 ) -> None:
-    """Send Telegram/webhook notifications for outbox events, woken by Realtime or LISTEN.
+    """Send Telegram/webhook/Web Push notifications for outbox events, woken by Realtime or
+    LISTEN.
 
-    Secrets come from the environment only (TELEGRAM_BOT_TOKEN,
-    AVITO_SYNC_NOTIFY_WEBHOOK_SECRET, SUPABASE_SERVICE_ROLE_KEY), never from arguments.
+    Secrets come from the environment only (TELEGRAM_BOT_TOKEN, AVITO_SYNC_VAPID_PRIVATE_KEY,
+    SUPABASE_SERVICE_ROLE_KEY) or Vault (each webhook's signing secret), never from arguments.
     """
     # Imported here: the Realtime client would slow down every other `avito-sync` command.
     from avito_sync.env_settings import exit_on_settings_error  # noqa: PLC0415

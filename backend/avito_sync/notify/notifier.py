@@ -20,7 +20,7 @@ from avito_sync.logs import get_logger
 from avito_sync.notify.channels.base import DeliveryError, Message, Sender
 from avito_sync.notify.metrics import DELIVERIES, WAKEUPS
 from avito_sync.notify.outbox import Delivery, Outbox
-from avito_sync.notify.render import EventView, render_message
+from avito_sync.notify.render import EventView, render
 from avito_sync.notify.retry import RetryPolicy
 from avito_sync.notify.sources import WakeSource
 
@@ -38,6 +38,19 @@ class LoopSettings:
     sweep_seconds: float = 30.0
 
 
+def message_for(delivery: Delivery, app_url: str | None) -> Message:
+    view = EventView(
+        delivery.event_kind,
+        delivery.event_payload,
+        delivery.property_name,
+        details=delivery.details,
+        app_url=app_url,
+        property_id=None if delivery.property_id is None else str(delivery.property_id),
+        booking_id=None if delivery.booking_id is None else str(delivery.booking_id),
+    )
+    return Message(delivery, render(view))
+
+
 class Notifier:
     def __init__(
         self,
@@ -47,12 +60,14 @@ class Notifier:
         loop: LoopSettings,
         *,
         jitter: Callable[[], float] = random.random,
+        app_url: str | None = None,
     ) -> None:
         self._outbox = outbox
         self._senders = senders
         self._policy = policy
         self._loop = loop
         self._jitter = jitter
+        self._app_url = app_url
         self._wakes: asyncio.Queue[str] = asyncio.Queue()
         self._slots = asyncio.Semaphore(loop.concurrency)
         self.idle_count = 0  # times the loop went to sleep (lets tests see it idle)
@@ -146,13 +161,10 @@ class Notifier:
             raise DeliveryError(
                 f"channel kind {delivery.channel_kind} is not supported", retryable=False
             )
-        text = render_message(
-            EventView(delivery.event_kind, delivery.event_payload, delivery.property_name)
-        )
         # Well inside the lease, so that no other notifier can claim the row while it is sent.
         try:
             await asyncio.wait_for(
-                sender.send(Message(delivery, text)), self._loop.lease_seconds / 2
+                sender.send(message_for(delivery, self._app_url)), self._loop.lease_seconds / 2
             )
         except TimeoutError:
             raise DeliveryError(f"{delivery.channel_kind}: timeout", retryable=True) from None

@@ -32,6 +32,7 @@ class Delivery:
     channel_id: UUID
     channel_kind: str
     channel_config: dict[str, Any]
+    details: dict[str, Any]
 
 
 class Outbox:
@@ -66,6 +67,13 @@ class Outbox:
         )
         status: str | None = rows[0]["status"]
         return status
+
+    async def claim_test(self, channel_id: UUID, lease_seconds: int) -> Delivery:
+        """A test event and its delivery to one channel, already claimed (`channel-test`)."""
+        rows = await self._rows(
+            "select * from avito_private.notify_channel_test(%s, %s)", (channel_id, lease_seconds)
+        )
+        return Delivery(**rows[0])
 
     async def seconds_until_due(self) -> float | None:
         """None when nothing is pending; 0 when something is due now."""

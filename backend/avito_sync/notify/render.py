@@ -1,17 +1,24 @@
-"""Russian message text for each outbox event kind: pure functions of the event and context.
+"""Russian messages for each outbox event kind: pure functions of the event and context.
 
-Events carry ids, dates and statuses only (never guest contacts), and the renderer reads
-nothing else, so no message can carry a guest's phone or e-mail. Payloads come from the
-database and are rendered defensively: a missing or malformed field becomes a dash, never an
-exception, because a notification with a gap beats no notification.
+Events carry ids, dates and statuses; `details` adds the booking's guest name, guest count,
+total and status and the Avito listing (never a guest's phone or e-mail, which the database
+never hands over). Payloads are rendered defensively: a missing or malformed field becomes a
+dash or is left out, never an exception, because a notification with a gap beats none.
+
+A message is structured (`Rendered`: title, lines, link) so that each channel formats it its
+own way: plain text (webhooks, push) or Telegram HTML, where every piece of data is escaped.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from avito_sync.logs import scrub_text
 
@@ -28,13 +35,55 @@ AVITO_STATUS_RU: Mapping[str, str] = {
 }
 
 
+MOSCOW = ZoneInfo("Europe/Moscow")
+CURRENCY_SIGN: Mapping[str, str] = {"RUB": "₽", "USD": "$", "EUR": "€"}
+BOOKING_STATUS_RU: Mapping[str, str] = {
+    "confirmed": "подтверждена",
+    "paid": "оплачена",
+    "pending": "ожидает подтверждения",
+    "cancelled": "отменена",
+}
+
+
 @dataclass(frozen=True)
 class EventView:
-    """What a message may show: the event and the property's display name."""
+    """What a message may show: the event, the property's display name, booking details
+    (`avito_private.notify_event_details`) and the app's base URL for links."""
 
     kind: str
     payload: Mapping[str, Any]
     property_name: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+    app_url: str | None = None
+    property_id: str | None = None
+    booking_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Rendered:
+    title: str
+    lines: tuple[str, ...]
+    link: str | None = None
+    link_label: str = "Открыть в приложении"
+
+    @property
+    def text(self) -> str:
+        """Plain text: title, lines, then the link on its own line."""
+        parts = [self.title, *self.lines]
+        if self.link:
+            parts.append(f"{self.link_label}: {self.link}")
+        return "\n".join(parts)
+
+    def telegram_html(self) -> str:
+        """Telegram `parse_mode=HTML`: the title in bold, every piece of text escaped."""
+        parts = [f"<b>{html.escape(self.title, quote=False)}</b>"]
+        parts += [html.escape(line, quote=False) for line in self.lines]
+        if self.link:
+            parts.append(
+                f'<a href="{html.escape(self.link, quote=True)}">'
+                f"{html.escape(self.link_label, quote=False)}</a>"
+            )
+        return "\n".join(parts)
 
 
 def plural_ru(n: int, one: str, few: str, many: str) -> str:
@@ -93,27 +142,99 @@ def _booking_ref(payload: Mapping[str, Any]) -> str:
     return f"Бронь Avito № {_text(payload.get('avito_booking_id'), 40)}"
 
 
-def _booking_created(view: EventView) -> str:
-    lines = ["🏠 Новое бронирование с Avito", _property_line(view), stay_line(view.payload)]
-    if view.payload.get("avito_status") == "pending":
-        lines.append("Ожидает вашего подтверждения на Avito.")
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def money(amount: Any, currency: Any) -> str | None:
+    """'12 500 ₽' (whole units, thin grouping); None when the amount is unusable."""
+    try:
+        value = Decimal(str(amount))
+    except (InvalidOperation, ValueError):
+        return None
+    if not value.is_finite() or value < 0:
+        return None
+    whole = f"{value.quantize(Decimal(1)):,}".replace(",", "\u00a0")
+    code = currency.upper() if isinstance(currency, str) and currency.strip() else "RUB"
+    return f"{whole} {CURRENCY_SIGN.get(code, _text(code, 8))}"
+
+
+def app_link(view: EventView, **params: str | None) -> str | None:
+    """A link into the app; the deployed app has one route, so context goes in the query."""
+    if not view.app_url:
+        return None
+    query = {k: v for k, v in params.items() if v}
+    return view.app_url.rstrip("/") + "/" + (f"?{urlencode(query)}" if query else "")
+
+
+def _listing_line(view: EventView) -> str | None:
+    item = _int(view.details.get("avito_item_id"))
+    return f"Объявление Avito № {item}" if item else None
+
+
+def _guest_lines(view: EventView) -> list[str]:
+    lines = []
+    name = view.details.get("guest_name")
+    guests = _int(view.details.get("guests_count"))
+    if isinstance(name, str) and name.strip():
+        who = f"Гость: {_text(name, 80)}"
+        if guests:
+            who += f", {guests} {plural_ru(guests, 'гость', 'гостя', 'гостей')}"
+        lines.append(who)
+    elif guests:
+        lines.append(f"Гостей: {guests}")
+    total = money(view.details.get("total_price"), view.details.get("currency"))
+    if total:
+        lines.append(f"Сумма: {total}")
+    return lines
+
+
+def _booking_link(view: EventView) -> str | None:
+    return app_link(view, property=view.property_id, booking=view.booking_id)
+
+
+def _booking(view: EventView, title: str, *extra: str) -> Rendered:
+    lines = [_property_line(view)]
+    listing = _listing_line(view)
+    if listing:
+        lines.append(listing)
+    lines.append(stay_line(view.payload))
+    lines += _guest_lines(view)
+    lines += [x for x in extra if x]
     lines.append(_booking_ref(view.payload))
-    return "\n".join(lines)
+    return Rendered(title, tuple(lines), _booking_link(view))
 
 
-def _booking_cancelled(view: EventView) -> str:
-    return "\n".join(
-        [
-            "❌ Бронирование с Avito отменено",
-            _property_line(view),
-            stay_line(view.payload),
-            "Даты снова открыты для бронирования.",
-            _booking_ref(view.payload),
-        ]
+def _status_line(view: EventView) -> str:
+    if view.payload.get("avito_status") == "pending":
+        # Avito's API gives no deadline; the request lapses if the host does not answer.
+        return (
+            "Ожидает вашего подтверждения на Avito. Ответьте как можно скорее: "
+            "без ответа запрос отменится."
+        )
+    status = view.details.get("booking_status") or view.payload.get("status")
+    if isinstance(status, str) and status in BOOKING_STATUS_RU:
+        return f"Статус: {BOOKING_STATUS_RU[status]}"
+    return ""
+
+
+def _booking_created(view: EventView) -> Rendered:
+    return _booking(view, "🏠 Новое бронирование с Avito", _status_line(view))
+
+
+def _booking_cancelled(view: EventView) -> Rendered:
+    return _booking(
+        view, "❌ Бронирование с Avito отменено", "Даты снова открыты для бронирования."
     )
 
 
-def _booking_conflict(view: EventView) -> str:
+def _booking_conflict(view: EventView) -> Rendered:
     others = view.payload.get("conflicting_booking_ids")
     count = len(others) if isinstance(others, list) else 0
     overlap = (
@@ -122,49 +243,83 @@ def _booking_conflict(view: EventView) -> str:
         if count
         else "Пересекается с другой бронью."
     )
-    return "\n".join(
-        [
-            "⚠️ Конфликт бронирований",
-            _property_line(view),
-            stay_line(view.payload),
-            overlap,
-            "Проверьте календарь и свяжитесь с гостем через Avito.",
-            _booking_ref(view.payload),
-        ]
+    return _booking(
+        view,
+        "⚠️ Конфликт бронирований",
+        overlap,
+        "Проверьте календарь и свяжитесь с гостем через Avito.",
     )
 
 
-def _booking_status_changed(view: EventView) -> str:
+def _booking_status_changed(view: EventView) -> Rendered:
     before = avito_status_ru(view.payload.get("previous_avito_status"))
     after = avito_status_ru(view.payload.get("avito_status"))
-    return "\n".join(
-        [
-            "🔄 Статус брони на Avito изменился",
-            _property_line(view),
-            stay_line(view.payload),
-            f"Было: {before}. Стало: {after}.",
-            _booking_ref(view.payload),
-        ]
-    )
+    return _booking(view, "🔄 Статус брони на Avito изменился", f"Было: {before}. Стало: {after}.")
 
 
-def _needs_reconnect(view: EventView) -> str:
+def _needs_reconnect(view: EventView) -> Rendered:
     ids = view.payload.get("integration_ids")
     count = len(ids) if isinstance(ids, list) else 0
-    lines = ["🔌 Нужно заново подключить аккаунт Avito", "Доступ к аккаунту отозван или истёк."]
+    lines = ["Доступ к аккаунту отозван или истёк."]
+    if view.property_name:
+        lines.insert(0, _property_line(view))
     if count:
         objects = plural_ru(count, "объекта", "объектов", "объектов")
         lines.append(f"Синхронизация приостановлена для {count} {objects}.")
     else:
         lines.append("Синхронизация приостановлена.")
-    lines.append("Откройте приложение и подключите Avito снова.")
-    return "\n".join(lines)
+    lines.append("Откройте объект в приложении и подключите Avito снова.")
+    return Rendered(
+        "🔌 Нужно заново подключить аккаунт Avito",
+        tuple(lines),
+        app_link(view, property=view.property_id, avito="reconnect"),
+        "Подключить заново",
+    )
 
 
-def _sync_failing(view: EventView) -> str:
-    attempts = view.payload.get("attempts")
-    lines = ["⚠️ Синхронизация с Avito не работает", _property_line(view)]
-    if isinstance(attempts, int) and not isinstance(attempts, bool) and attempts > 0:
+def _token_expiring(view: EventView) -> Rendered:
+    expires = view.payload.get("expires_at")
+    when = DASH
+    if isinstance(expires, str):
+        try:
+            moment = datetime.fromisoformat(expires)
+        except ValueError:
+            moment = None
+        if moment is not None:
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            when = moment.astimezone(MOSCOW).strftime("%d.%m.%Y %H:%M") + " (МСК)"
+    return Rendered(
+        "⏳ Доступ к Avito скоро истечёт",
+        (
+            f"Доступ к аккаунту Avito действует до {when}, продлить его автоматически нельзя.",
+            "Подключите Avito заново, чтобы синхронизация не остановилась.",
+        ),
+        app_link(view, property=view.property_id, avito="reconnect"),
+        "Подключить заново",
+    )
+
+
+def _minutes(value: Any) -> str | None:
+    minutes = _int(value)
+    if minutes is None:
+        return None
+    if minutes >= 120:
+        hours = minutes // 60
+        return f"{hours} {plural_ru(hours, 'час', 'часа', 'часов')}"
+    return f"{minutes} {plural_ru(minutes, 'минуту', 'минуты', 'минут')}"
+
+
+def _sync_failing(view: EventView) -> Rendered:
+    lines = [_property_line(view)]
+    listing = _listing_line(view)
+    if listing:
+        lines.append(listing)
+    duration = _minutes(view.payload.get("failing_minutes"))
+    attempts = _int(view.payload.get("attempts"))
+    if duration:
+        lines.append(f"Синхронизация не проходит уже {duration}.")
+    elif attempts and attempts > 0:
         word = plural_ru(
             attempts,
             "попытка подряд завершилась",
@@ -176,22 +331,72 @@ def _sync_failing(view: EventView) -> str:
     if isinstance(error, str) and error.strip():
         lines.append(f"Последняя ошибка: {scrub_text(_text(error, MAX_ERROR_CHARS))}")
     lines.append("Мы продолжаем попытки; цены и календарь на Avito могут быть неактуальны.")
-    return "\n".join(lines)
+    lines.append("Когда синхронизация восстановится, мы сообщим.")
+    return Rendered(
+        "⚠️ Синхронизация с Avito не работает",
+        tuple(lines),
+        app_link(view, property=view.property_id),
+    )
 
 
-RENDERERS: Mapping[str, Callable[[EventView], str]] = {
+def _sync_recovered(view: EventView) -> Rendered:
+    lines = [_property_line(view)]
+    duration = _minutes(view.payload.get("failing_minutes"))
+    lines.append(
+        f"Синхронизация снова работает (перерыв {duration})."
+        if duration
+        else "Синхронизация снова работает."
+    )
+    return Rendered("✅ Синхронизация с Avito восстановлена", tuple(lines))
+
+
+def _bookings_imported(view: EventView) -> Rendered:
+    count = _int(view.payload.get("count")) or 0
+    listing = _int(view.payload.get("item_id"))
+    lines = [_property_line(view)]
+    if listing:
+        lines.append(f"Объявление Avito № {listing}")
+    imported = plural_ru(
+        count, "бронь импортирована", "брони импортировано", "броней импортировано"
+    )
+    lines.append(f"{count} {imported} из Avito." if count else "Броней на Avito не найдено.")
+    lines.append("Дальше новые брони будут приходить отдельными уведомлениями.")
+    return Rendered(
+        "📥 Объявление подключено",
+        tuple(lines),
+        app_link(view, property=view.property_id or _text(view.payload.get("property_id"), 40)),
+    )
+
+
+def _channel_test(_view: EventView) -> Rendered:
+    return Rendered(
+        "🔔 Проверка уведомлений",
+        ("Этот канал подключён: сюда будут приходить уведомления о бронях с Avito.",),
+    )
+
+
+RENDERERS: Mapping[str, Callable[[EventView], Rendered]] = {
     "booking_created": _booking_created,
     "booking_cancelled": _booking_cancelled,
     "booking_conflict": _booking_conflict,
     "booking_status_changed": _booking_status_changed,
     "needs_reconnect": _needs_reconnect,
+    "token_expiring": _token_expiring,
     "sync_failing": _sync_failing,
+    "sync_recovered": _sync_recovered,
+    "bookings_imported": _bookings_imported,
+    "channel_test": _channel_test,
 }
 
 
-def render_message(view: EventView) -> str:
+def render(view: EventView) -> Rendered:
     """The message for an event; an unknown kind still says something happened."""
     renderer = RENDERERS.get(view.kind)
     if renderer is None:
-        return "\n".join(["ℹ️ Событие Avito", _property_line(view), f"Тип: {_text(view.kind, 60)}"])
+        return Rendered("ℹ️ Событие Avito", (_property_line(view), f"Тип: {_text(view.kind, 60)}"))
     return renderer(view)
+
+
+def render_message(view: EventView) -> str:
+    """Plain text of `render(view)`."""
+    return render(view).text

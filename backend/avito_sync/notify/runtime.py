@@ -9,9 +9,9 @@ import httpx
 from prometheus_client import start_http_server
 
 from avito_sync.database import open_pool
-from avito_sync.notify.channels.base import Sender
-from avito_sync.notify.channels.telegram import TelegramSender
-from avito_sync.notify.channels.webhook import WebhookSender
+from avito_sync.notify import netguard
+from avito_sync.notify.channel_store import ChannelStore
+from avito_sync.notify.kit import build_senders
 from avito_sync.notify.notifier import LoopSettings, Notifier
 from avito_sync.notify.outbox import Outbox
 from avito_sync.notify.retry import RetryPolicy
@@ -34,13 +34,6 @@ def build_source(settings: NotifySettings) -> WakeSource:
     )
 
 
-def build_senders(settings: NotifySettings, http: httpx.AsyncClient) -> dict[str, Sender]:
-    return {
-        "telegram": TelegramSender(http, settings.telegram_api_url, settings.telegram_bot_token),
-        "webhook": WebhookSender(http, settings.webhook_secret, settings.webhook_http_hosts),
-    }
-
-
 async def run_notifier(settings: NotifySettings, stop: asyncio.Event) -> None:
     """Run until `stop` is set; every resource is closed on the way out."""
     # httpx logs each request line at INFO, and a Telegram URL carries the bot token.
@@ -50,12 +43,15 @@ async def run_notifier(settings: NotifySettings, stop: asyncio.Event) -> None:
         start_http_server(settings.metrics_port, addr=settings.metrics_host)
     pool = await open_pool(settings.database_url, min_size=1, max_size=settings.concurrency + 2)
     try:
-        async with httpx.AsyncClient(
-            timeout=settings.http_timeout_seconds, follow_redirects=False, trust_env=False
-        ) as http:
+        async with (
+            httpx.AsyncClient(
+                timeout=settings.http_timeout_seconds, follow_redirects=False, trust_env=False
+            ) as http,
+            netguard.guarded_client(settings.http_timeout_seconds) as guarded,
+        ):
             notifier = Notifier(
                 Outbox(pool),
-                build_senders(settings, http),
+                build_senders(settings, http, guarded, ChannelStore(pool)),
                 RetryPolicy(
                     settings.max_attempts,
                     settings.backoff_base_seconds,
@@ -67,6 +63,7 @@ async def run_notifier(settings: NotifySettings, stop: asyncio.Event) -> None:
                     lease_seconds=settings.lease_seconds,
                     sweep_seconds=settings.sweep_seconds,
                 ),
+                app_url=settings.app_url,
             )
             await notifier.run(build_source(settings), stop)
     finally:

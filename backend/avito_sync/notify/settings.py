@@ -1,21 +1,21 @@
 """Notifier configuration from the environment, checked before anything starts.
 
-Secrets (the Telegram bot token, the webhook signing secret, the Supabase key) come only from
+Secrets (the Telegram bot token, the VAPID key, the Supabase key) come only from
 the environment and are held as `SecretStr`, so a settings object printed or logged shows
 `**********` instead of the value.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from avito_sync.env_settings import SettingsError, load_settings, postgres_url
-from avito_sync.loopback import is_loopback_host
 from avito_sync.notify import Source
+from avito_sync.notify.channel_settings import ChannelSettings
 
 
 class NotifySettingsError(SettingsError):
@@ -29,8 +29,9 @@ def _absolute_url(value: str, schemes: set[str]) -> str:
     return value.rstrip("/")
 
 
-class NotifySettings(BaseSettings):
-    """What `avito-sync notify` reads; variable names are the aliases."""
+class NotifySettings(ChannelSettings):
+    """What `avito-sync notify` reads; variable names are the aliases. The channel settings
+    (Telegram, VAPID, http hosts, app URL) are shared with the service."""
 
     model_config = SettingsConfigDict(
         extra="ignore", frozen=True, hide_input_in_errors=True, populate_by_name=True
@@ -84,21 +85,6 @@ class NotifySettings(BaseSettings):
         default=5.0, gt=0, le=60, validation_alias="AVITO_SYNC_NOTIFY_HTTP_TIMEOUT_SECONDS"
     )
 
-    # Channels
-    telegram_bot_token: SecretStr | None = Field(
-        default=None, validation_alias="TELEGRAM_BOT_TOKEN"
-    )
-    telegram_api_url: str = Field(
-        default="https://api.telegram.org", validation_alias="AVITO_SYNC_TELEGRAM_API_URL"
-    )
-    webhook_secret: SecretStr | None = Field(
-        default=None, validation_alias="AVITO_SYNC_NOTIFY_WEBHOOK_SECRET"
-    )
-    # Hosts a webhook may be called on over plain http (dev/tests); loopback only.
-    webhook_http_hosts: Annotated[frozenset[str], NoDecode] = Field(
-        default=frozenset(), validation_alias="AVITO_SYNC_NOTIFY_WEBHOOK_HTTP_HOSTS"
-    )
-
     metrics_port: int | None = Field(
         default=None, ge=1024, le=65535, validation_alias="AVITO_SYNC_NOTIFY_METRICS_PORT"
     )
@@ -109,9 +95,9 @@ class NotifySettings(BaseSettings):
 
     _database_url = field_validator("database_url")(postgres_url)
 
-    @field_validator("supabase_url", "telegram_api_url")
+    @field_validator("supabase_url")
     @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
+    def _supabase_url(cls, value: str | None) -> str | None:
         return None if not value else _absolute_url(value, {"http", "https"})
 
     @field_validator("realtime_url")
@@ -119,27 +105,10 @@ class NotifySettings(BaseSettings):
     def _realtime_url(cls, value: str | None) -> str | None:
         return None if not value else _absolute_url(value, {"http", "https", "ws", "wss"})
 
-    @field_validator("telegram_bot_token", "webhook_secret", "realtime_key")
+    @field_validator("realtime_key")
     @classmethod
-    def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+    def _blank_key_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         return None if value is None or not value.get_secret_value().strip() else value
-
-    @field_validator("webhook_secret")
-    @classmethod
-    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value()) < 32:
-            raise ValueError("must be at least 32 characters")
-        return value
-
-    @field_validator("webhook_http_hosts", mode="before")
-    @classmethod
-    def _loopback_hosts(cls, value: Any) -> frozenset[str]:
-        items = value.split(",") if isinstance(value, str) else list(value or [])
-        hosts = frozenset(str(h).strip().lower() for h in items if str(h).strip())
-        for host in hosts:
-            if not is_loopback_host(host):
-                raise ValueError(f"{host!r} is not a loopback host (plain http is for dev only)")
-        return hosts
 
     @model_validator(mode="after")
     def _consistent(self) -> NotifySettings:

@@ -104,6 +104,26 @@ def setup_command(
         typer.echo(line)
     if not done.pg_net:
         typer.secho(PG_NET_MISSING, fg=typer.colors.RED, err=True)
+    _register_telegram(target.service_url)
+
+
+def _register_telegram(service_url: str) -> None:
+    """The bot's webhook, when TELEGRAM_BOT_TOKEN is set (imports only then: lazy CLI)."""
+    from avito_sync.env_settings import exit_on_settings_error  # noqa: PLC0415
+    from avito_sync.notify.channel_settings import load_channel_settings  # noqa: PLC0415
+    from avito_sync.notify.telegram_setup import (  # noqa: PLC0415
+        TelegramSetupError,
+        register_webhook,
+    )
+
+    with exit_on_settings_error("setup"):
+        settings = load_channel_settings()
+    try:
+        registered = asyncio.run(register_webhook(settings, service_url))
+    except TelegramSetupError as exc:
+        raise _fail(str(exc)) from None
+    if registered:
+        typer.echo(f"Telegram bot webhook registered: {registered}")
 
 
 def worker_command() -> None:

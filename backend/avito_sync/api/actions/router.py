@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse
 
-from avito_sync.api.actions import accounts, connect, integrations, listings
+from avito_sync.api.actions import accounts, channels, connect, integrations, listings
 from avito_sync.api.auth import User
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.deps import Context, CurrentUser
@@ -34,6 +34,14 @@ HANDLERS: dict[str, Handler] = {
     "initial-sync": integrations.sync,
     "status": integrations.status,
     "account-detach": accounts.account_detach,
+    "channels-list": channels.channels_list,
+    "channel-add-webhook": channels.channel_add_webhook,
+    "channel-add-push": channels.channel_add_push,
+    "channel-telegram-link": channels.channel_telegram_link,
+    "channel-rotate-secret": channels.channel_rotate_secret,
+    "channel-test": channels.channel_test,
+    "channel-update": channels.channel_update,
+    "channel-remove": channels.channel_remove,
 }
 
 

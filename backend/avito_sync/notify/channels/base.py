@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
+from uuid import UUID
 
 from avito_sync.notify.outbox import Delivery
+from avito_sync.notify.render import Rendered
 
 
 class DeliveryError(Exception):
@@ -26,7 +28,29 @@ class DeliveryError(Exception):
 @dataclass(frozen=True)
 class Message:
     delivery: Delivery
-    text: str
+    rendered: Rendered
+
+    @property
+    def text(self) -> str:
+        return self.rendered.text
+
+
+@dataclass(frozen=True)
+class PushSubscription:
+    id: UUID
+    endpoint: str
+    p256dh: str
+    auth: str
+
+
+class ChannelData(Protocol):
+    """What senders read besides the delivery: secrets and subscriptions (service role)."""
+
+    async def webhook_secret(self, channel_id: UUID) -> str | None: ...
+
+    async def push_subscription(self, channel_id: UUID) -> PushSubscription | None: ...
+
+    async def drop_push_subscription(self, subscription_id: UUID) -> None: ...
 
 
 class Sender(Protocol):

@@ -1,4 +1,4 @@
-"""Telegram channel: Bot API `sendMessage` to the chat in the channel's config.
+"""Telegram channel: Bot API `sendMessage` (HTML parse mode) to the chat in the channel's config.
 
 The bot token belongs to the deployment (env `TELEGRAM_BOT_TOKEN`), never to a channel row,
 and appears only in the request path; nothing here logs or stores the URL.
@@ -49,15 +49,29 @@ class TelegramSender:
         chat_id = parse_config(message.delivery.channel_config)
         if self._token is None:
             raise DeliveryError("telegram: TELEGRAM_BOT_TOKEN is not set", retryable=True)
-        url = f"{self._api_url}/bot{self._token.get_secret_value()}/sendMessage"
-        body = {"chat_id": chat_id, "text": message.text, "disable_web_page_preview": True}
-        try:
-            response = await self._client.post(url, json=body)
-        except httpx.TimeoutException:
-            raise DeliveryError("telegram: timeout", retryable=True) from None
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise DeliveryError(f"telegram: {type(exc).__name__}", retryable=True) from None
-        _check(response)
+        await send_text(
+            self._client, self._api_url, self._token, chat_id, message.rendered.telegram_html()
+        )
+
+
+async def send_text(
+    client: httpx.AsyncClient, api_url: str, token: SecretStr, chat_id: int | str, html: str
+) -> None:
+    """One `sendMessage` in HTML parse mode (the caller escaped every piece of data)."""
+    url = f"{api_url.rstrip('/')}/bot{token.get_secret_value()}/sendMessage"
+    body = {
+        "chat_id": chat_id,
+        "text": html,
+        "parse_mode": "HTML",
+        "link_preview_options": {"is_disabled": True},
+    }
+    try:
+        response = await client.post(url, json=body)
+    except httpx.TimeoutException:
+        raise DeliveryError("telegram: timeout", retryable=True) from None
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        raise DeliveryError(f"telegram: {type(exc).__name__}", retryable=True) from None
+    _check(response)
 
 
 def _check(response: httpx.Response) -> None:

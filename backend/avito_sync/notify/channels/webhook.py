@@ -1,35 +1,48 @@
-"""Webhook channel: POST a signed JSON document to the URL in the channel's config.
+"""Webhook channel: POST a signed, versioned JSON document to the URL in the channel's config.
 
-Signature: `X-Avito-Sync-Signature: sha256=<hex>` where hex is HMAC-SHA256 with the
-deployment's secret (env `AVITO_SYNC_NOTIFY_WEBHOOK_SECRET`) over `<timestamp>.<body>`, and
-`X-Avito-Sync-Timestamp` is that Unix timestamp, so a receiver can reject replays. Delivery is
-at least once: `X-Avito-Sync-Delivery` lets a receiver drop duplicates. Only https URLs are
-called, except plain http on the loopback hosts an operator allows for development; local and
-private addresses are refused (the URL is the host's choice). Redirects are not followed.
+Body (version 1, `application/json`, UTF-8):
+    {"version": 1, "event_id", "delivery_id", "kind", "created_at",
+     "property": {"id", "name"}, "integration_id", "booking_id",
+     "data": {...ids, dates, statuses, guest name and count, total...},
+     "message": {"title", "text", "link"}}
+Headers: `X-Avito-Sync-Version: 1`, `X-Avito-Sync-Event` (kind), `X-Avito-Sync-Event-Id` (same
+on every retry: the idempotence key), `X-Avito-Sync-Delivery`, `X-Avito-Sync-Timestamp` (Unix
+seconds) and `X-Avito-Sync-Signature: sha256=<hex>`, HMAC-SHA256 with the channel's own secret
+(created in Vault when the channel is added, shown once, rotatable) over `<timestamp>.<body>`.
+A receiver checks the signature and rejects old timestamps. Delivery is at least once.
+
+The URL is a host's choice, so every send goes through `netguard` (canonical host, every
+resolved address global, connect to the checked address, no redirects).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
-from pydantic import SecretStr
 
-from avito_sync.notify.channels.base import DeliveryError, Message, retry_after_header
+from avito_sync.notify import netguard
+from avito_sync.notify.channels.base import (
+    ChannelData,
+    DeliveryError,
+    Message,
+    retry_after_header,
+)
 
+VERSION = 1
 SIGNATURE_HEADER = "X-Avito-Sync-Signature"
 TIMESTAMP_HEADER = "X-Avito-Sync-Timestamp"
 DELIVERY_HEADER = "X-Avito-Sync-Delivery"
 EVENT_HEADER = "X-Avito-Sync-Event"
+EVENT_ID_HEADER = "X-Avito-Sync-Event-Id"
+VERSION_HEADER = "X-Avito-Sync-Version"
 
-# Payload fields a receiver may see: ids, dates and statuses (never guest details).
+# Payload and detail fields a receiver may see (never guest phone or e-mail).
 PUBLIC_FIELDS = (
     "avito_booking_id",
     "check_in",
@@ -41,7 +54,14 @@ PUBLIC_FIELDS = (
     "avito_account_id",
     "integration_ids",
     "attempts",
+    "failing_since",
+    "failing_minutes",
+    "expires_at",
+    "count",
+    "item_id",
+    "account_id",
 )
+DETAIL_FIELDS = ("guest_name", "guests_count", "total_price", "currency", "avito_item_id")
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -49,51 +69,34 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return "sha256=" + digest.hexdigest()
 
 
-def checked_url(config: Mapping[str, Any], http_hosts: frozenset[str]) -> str:
-    """The channel's URL if we may call it; otherwise a permanent delivery error."""
+def config_url(config: Mapping[str, Any]) -> str:
     url = config.get("url")
-    if not isinstance(url, str) or len(url) > 2000:
+    if not isinstance(url, str):
         raise DeliveryError("webhook: config has no url", retryable=False)
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        _ = parts.port
-    except ValueError:
-        raise DeliveryError("webhook: malformed url", retryable=False) from None
-    if not host or parts.username is not None or parts.password is not None:
-        raise DeliveryError("webhook: url needs a host and no credentials", retryable=False)
-    if parts.scheme not in ("https", "http") or (parts.scheme == "http" and host not in http_hosts):
-        raise DeliveryError("webhook: only https urls are allowed", retryable=False)
-    if host not in http_hosts and _internal(host):
-        # A host picks the URL: without this the notifier would post into our own network.
-        raise DeliveryError("webhook: local and private addresses are not allowed", retryable=False)
     return url
-
-
-def _internal(host: str) -> bool:
-    """Loopback, private, link-local and similar addresses, and local-only names. Names that
-    resolve to such addresses are not caught here (that needs the resolver)."""
-    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-        return True
-    try:
-        return not ipaddress.ip_address(host.strip("[]")).is_global
-    except ValueError:
-        return False
 
 
 def document(message: Message) -> dict[str, Any]:
     d = message.delivery
+    data = {k: d.event_payload[k] for k in PUBLIC_FIELDS if k in d.event_payload}
+    data.update({k: d.details[k] for k in DETAIL_FIELDS if d.details.get(k) is not None})
     return {
-        "delivery_id": d.delivery_id,
+        "version": VERSION,
         "event_id": d.event_id,
+        "delivery_id": d.delivery_id,
         "kind": d.event_kind,
         "created_at": d.event_created_at.isoformat(),
-        "property_id": None if d.property_id is None else str(d.property_id),
-        "property_name": d.property_name,
+        "property": (
+            None if d.property_id is None else {"id": str(d.property_id), "name": d.property_name}
+        ),
         "integration_id": None if d.integration_id is None else str(d.integration_id),
         "booking_id": None if d.booking_id is None else str(d.booking_id),
-        "data": {k: d.event_payload[k] for k in PUBLIC_FIELDS if k in d.event_payload},
-        "text": message.text,
+        "data": json.loads(json.dumps(data, default=str)),
+        "message": {
+            "title": message.rendered.title,
+            "text": message.text,
+            "link": message.rendered.link,
+        },
     }
 
 
@@ -101,34 +104,41 @@ class WebhookSender:
     def __init__(
         self,
         client: httpx.AsyncClient,
-        secret: SecretStr | None,
+        channels: ChannelData,
         http_hosts: frozenset[str],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._client = client
-        self._secret = secret
+        self._channels = channels
         self._http_hosts = http_hosts
         self._clock = clock
 
     async def send(self, message: Message) -> None:
-        url = checked_url(message.delivery.channel_config, self._http_hosts)
-        if self._secret is None:
-            raise DeliveryError(
-                "webhook: AVITO_SYNC_NOTIFY_WEBHOOK_SECRET is not set", retryable=True
-            )
+        delivery = message.delivery
+        url = config_url(delivery.channel_config)
+        secret = await self._channels.webhook_secret(delivery.channel_id)
+        if not secret:
+            raise DeliveryError("webhook: channel has no signing secret", retryable=False)
         body = json.dumps(document(message), ensure_ascii=False, separators=(",", ":")).encode()
         timestamp = int(self._clock())
         headers = {
-            "Content-Type": "application/json",
-            EVENT_HEADER: message.delivery.event_kind,
-            DELIVERY_HEADER: str(message.delivery.delivery_id),
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": f"avito-sync-webhook/{VERSION}",
+            VERSION_HEADER: str(VERSION),
+            EVENT_HEADER: delivery.event_kind,
+            EVENT_ID_HEADER: str(delivery.event_id),
+            DELIVERY_HEADER: str(delivery.delivery_id),
             TIMESTAMP_HEADER: str(timestamp),
-            SIGNATURE_HEADER: sign(self._secret.get_secret_value(), timestamp, body),
+            SIGNATURE_HEADER: sign(secret, timestamp, body),
         }
         try:
-            response = await self._client.post(
-                url, content=body, headers=headers, follow_redirects=False
+            response = await netguard.post(
+                self._client, url, self._http_hosts, content=body, headers=headers
             )
+        except netguard.UnsafeUrlError as exc:
+            # Refused addresses are final for this delivery (the next event checks again); a
+            # name that did not resolve may be a passing DNS failure.
+            raise DeliveryError(f"webhook: {exc.reason}", retryable=exc.retryable) from None
         except httpx.TimeoutException:
             raise DeliveryError("webhook: timeout", retryable=True) from None
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
