@@ -1,4 +1,5 @@
-"""The service's API docs work offline: every asset they load is served by the service."""
+"""The service's API docs (opt-in, AVITO_SYNC_DOCS) work offline: every asset they load is
+served by the service."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from tests.api.jwt_tools import JwksServer
 async def test_docs_assets_come_from_the_service(
     database_url: str, jwks_server: JwksServer
 ) -> None:
-    app = build_app(service_settings(database_url, jwks_server), ServiceMetrics())
+    settings = service_settings(database_url, jwks_server).model_copy(update={"docs": True})
+    app = build_app(settings, ServiceMetrics())
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://service") as http:
         for page_path in ("/docs", "/redoc"):

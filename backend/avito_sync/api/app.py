@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -45,9 +45,12 @@ from avito_sync.sync.settings import SyncSettings
 
 def build_app(settings: ServiceSettings, metrics: ServiceMetrics, **fastapi: Any) -> FastAPI:
     """Routes and middleware; `app.state.context` is set by the lifespan (or a test)."""
-    if not settings.docs:  # opt-in (AVITO_SYNC_DOCS): not published in production
+    if settings.docs:  # opt-in (AVITO_SYNC_DOCS); assets served from the package, no CDN
+        make_app: Callable[..., FastAPI] = FastAPIOffline
+    else:  # not published in production
+        make_app = FastAPI
         fastapi = {"docs_url": None, "redoc_url": None, "openapi_url": None, **fastapi}
-    app = FastAPIOffline(  # /docs and /redoc assets from the package: no CDN
+    app = make_app(
         title="avito-sync",
         summary="Avito connect flow, sync and status for the property-management app",
         version="1",
