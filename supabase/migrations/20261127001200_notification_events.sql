@@ -18,7 +18,8 @@ create table if not exists public.notification_events (
 select avito_private.ensure_constraint(
   'public.notification_events', 'notification_events_kind_check',
   $$check (kind in ('booking_created', 'booking_cancelled', 'booking_conflict',
-                    'booking_status_changed', 'needs_reconnect', 'sync_failing'))$$);
+                    'booking_status_changed', 'needs_reconnect', 'sync_failing',
+                    'bookings_imported', 'token_expiring'))$$);
 select avito_private.ensure_constraint(
   'public.notification_events', 'notification_events_payload_check',
   $$check (jsonb_typeof(payload) = 'object')$$);

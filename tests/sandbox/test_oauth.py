@@ -102,7 +102,7 @@ def test_unknown_client_or_redirect_gets_an_error_page_and_no_redirect(
 ) -> None:
     unknown_client = _consent(http, sandbox, client_id="nobody-registered-this-id")
     wrong_redirect = _consent(http, sandbox, redirect_uri="https://evil.example/cb")
-    unapproved_scope = _consent(http, sandbox, scope="user:read,messenger:read")
+    unapproved_scope = _consent(http, sandbox, scope="user:read,job:cv")
     posted = _decide(http, sandbox, "allow", redirect_uri="https://evil.example/cb")
     for response in (unknown_client, wrong_redirect, unapproved_scope, posted):
         assert response.status_code == 400

@@ -107,9 +107,8 @@ async def test_a_401_that_survives_a_fresh_token_requires_a_reconnect(
     token_calls = [r for r in sandbox.control.requests() if r.path.rstrip("/") == "/token"]
     assert len(token_calls) == 1  # one forced refresh, never a loop
     assert integration_state(db, host.integration_id)["status"] == "needs_reconnect"
-    queued = queue_row(db, host.integration_id)
-    assert queued is not None
-    assert queued["status"] == "paused"
+    # Switched off (the app offers "Подключить заново" only then), so it leaves the queue.
+    assert queue_row(db, host.integration_id) is None
     assert runs(db, host.integration_id)[-1]["outcome"] == "needs_reconnect"
     after = await runtime.engine.sync_integration(host.integration_id, wait_seconds=0)
     assert (after.status, after.ran) == ("needs_reconnect", False)

@@ -266,7 +266,7 @@ def test_every_day_priced_once_and_clamps_hold(sync_input: SyncInput) -> None:
 def test_each_priced_day_has_the_marked_up_rate_or_base(sync_input: SyncInput) -> None:
     plan = build_plan(sync_input, TODAY)
     rates = {r.date: r for r in sync_input.rates}
-    markup = sync_input.integration.markup_percent
+    markup = sync_input.integration.markup
     for period in plan.prices:
         day = period.date_from
         while day <= period.date_to:

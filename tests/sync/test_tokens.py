@@ -138,13 +138,12 @@ async def test_a_refused_refresh_marks_reconnect_pauses_and_notifies_in_one_go(
         "select status from public.avito_accounts where id = %s", (host.account_id,)
     ).fetchone()
     integration = db.execute(
-        "select status from public.integrations where id = %s", (host.integration_id,)
+        "select status, is_active from public.integrations where id = %s",
+        (host.integration_id,),
     ).fetchone()
     assert account == {"status": "needs_reconnect"}
-    assert integration == {"status": "needs_reconnect"}
-    queued = queue_row(db, host.integration_id)
-    assert queued is not None
-    assert queued["status"] == "paused"
+    assert integration == {"status": "needs_reconnect", "is_active": False}
+    assert queue_row(db, host.integration_id) is None
     assert len(events(db, "needs_reconnect")) == 1
     # The stored tokens were not touched, and nothing else asks Avito again.
     assert stored(db, host)["refresh_token"] == host.refresh_token

@@ -182,7 +182,8 @@ class SyncEngine:
         """
         async with self._pool.connection() as conn:
             if not await queue.enqueue(conn, integration_id, trigger):
-                return SyncResult(integration_id, trigger, "inactive")
+                blocked = await self._blocked_status(conn, integration_id)
+                return _not_run(integration_id, trigger, blocked or "inactive")
         deadline = time.monotonic() + wait_seconds
         while True:
             async with self._pool.connection() as conn:
@@ -203,15 +204,7 @@ class SyncEngine:
                 )
                 return await self.run_claimed(item, force_push=force_push)
             if status is not None:
-                return SyncResult(
-                    integration_id,
-                    trigger,
-                    status,
-                    error="the Avito account needs a reconnect"
-                    if status == "needs_reconnect"
-                    else None,
-                    error_code="reconnect_required" if status == "needs_reconnect" else None,
-                )
+                return _not_run(integration_id, trigger, status)
             if time.monotonic() >= deadline:
                 return SyncResult(integration_id, trigger, "busy")
             await asyncio.sleep(0.2)
@@ -219,7 +212,8 @@ class SyncEngine:
     async def _blocked_status(self, conn: Any, integration_id: UUID) -> Status | None:
         """Why a claim found nothing: None when the row is merely leased by someone else."""
         cur = await conn.execute(
-            "select q.status as queue_status, i.is_active, p.deleted_at, a.status as account_status"
+            "select q.status as queue_status, i.is_active, i.status, p.deleted_at,"
+            " a.status as account_status"
             " from public.integrations i"
             " join public.properties p on p.id = i.property_id"
             " join public.avito_accounts a on a.id = i.avito_account_id"
@@ -228,6 +222,8 @@ class SyncEngine:
             (integration_id,),
         )
         row = await cur.fetchone()
+        if row is not None and not row["is_active"] and row["status"] == "needs_reconnect":
+            return "needs_reconnect"  # switched off by the reconnect pause, not by the host
         if row is None or not row["is_active"] or row["deleted_at"] is not None:
             return "inactive"
         if row["account_status"] != "active" or row["queue_status"] == "paused":
@@ -308,6 +304,17 @@ class SyncEngine:
             row = await cur.fetchone()
         if row is not None and not row["held"]:
             log.warning("sync_lease_lost", integration_id=str(item.integration_id))
+
+
+def _not_run(integration_id: UUID, trigger: Trigger, status: Status) -> SyncResult:
+    reconnect = status == "needs_reconnect"
+    return SyncResult(
+        integration_id,
+        trigger,
+        status,
+        error="the Avito account needs a reconnect" if reconnect else None,
+        error_code="reconnect_required" if reconnect else None,
+    )
 
 
 def _counts(
