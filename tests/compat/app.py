@@ -5,7 +5,9 @@ functions, and how `src/services/apiSync.ts` classifies a sync answer."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
+import math
 import os
 import time
 import uuid
@@ -26,17 +28,32 @@ def app_state(property_id: uuid.UUID) -> str:
     return base64.b64encode(json.dumps(data).encode()).decode()
 
 
+# src/services/avito.ts:38-64: exactly these five scopes, never items:info.
+APP_SCOPES = "user:read,short_term_rent:read,short_term_rent:write,messenger:read,messenger:write"
+
+
 async def oauth_callback(service: Service, host: uuid.UUID, prop: uuid.UUID, account: int) -> Any:
     """Avito's redirect, then the callback page's call with {code, state, redirect_uri}."""
+    redirect, state = consent(service, prop, account)
+    return await callback(service, host, redirect["code"], state)
+
+
+def consent(service: Service, prop: uuid.UUID, account: int) -> tuple[dict[str, str], str]:
+    """The authorize URL the app builds (its scopes, its own state), allowed by `account`."""
     state = app_state(prop)
     redirect = service.sandbox.control.authorize(
-        service.sandbox.client_id, account_id=account, state=state
+        service.sandbox.client_id, account_id=account, state=state, scopes=APP_SCOPES
     )
+    return redirect, state
+
+
+async def callback(service: Service, host: uuid.UUID, code: str, state: str) -> Any:
+    """AvitoCallbackPage.tsx:88: invoke('avito-oauth-callback', {code, state, redirect_uri})."""
     answer = await invoke(
         service,
         host,
         "avito-oauth-callback",
-        {"code": redirect["code"], "state": state, "redirect_uri": service.sandbox.redirect_uri},
+        {"code": code, "state": state, "redirect_uri": service.sandbox.redirect_uri},
     )
     assert answer.status_code == 200
     return answer.json()
@@ -86,12 +103,65 @@ def upsert_integration(service: Service, host: uuid.UUID, prop: uuid.UUID, form:
 
 
 def insert_queue_row(service: Service, host: uuid.UUID, prop: uuid.UUID, integration: str) -> None:
-    """supabase.from('avito_sync_queue').insert({property_id, integration_id})."""
+    """AvitoConnectModal.tsx:493: insert({property_id, integration_id, next_sync_at: <now ISO>,
+    status: 'pending'}) with exactly these columns."""
     with as_authenticated(service.db, host) as conn:
         conn.execute(
-            "insert into public.avito_sync_queue (property_id, integration_id) values (%s, %s)",
-            (prop, integration),
+            "insert into public.avito_sync_queue"
+            " (property_id, integration_id, next_sync_at, status) values (%s, %s, %s, 'pending')",
+            (prop, integration, dt.datetime.now(dt.UTC).isoformat()),
         )
+
+
+def update_integration(service: Service, host: uuid.UUID, integration: str, **values: Any) -> None:
+    """supabase.from('integrations').update({...}).eq('id', integration) as the host."""
+    columns = ", ".join(f"{name} = %s" for name in values)
+    with as_authenticated(service.db, host) as conn:
+        conn.execute(
+            f"update public.integrations set {columns} where id = %s",
+            (*values.values(), integration),
+        )
+
+
+def delete_queue_rows(service: Service, host: uuid.UUID, integration: str) -> None:
+    """AvitoIntegrationForm.tsx:174: delete().eq('integration_id', id)."""
+    with as_authenticated(service.db, host) as conn:
+        conn.execute(
+            "delete from public.avito_sync_queue where integration_id = %s", (integration,)
+        )
+
+
+def app_row(service: Service, host: uuid.UUID, integration: str) -> dict[str, Any]:
+    """AvitoIntegrationForm.tsx:73: select('*') through RLS; the fields the app uses."""
+    with as_authenticated(service.db, host) as conn:
+        row = conn.execute(
+            "select id, property_id, is_active, avito_item_id, avito_markup, token_expires_at,"
+            " scope from public.integrations where id = %s",
+            (integration,),
+        ).fetchone()
+    assert row is not None
+    return dict(row)
+
+
+def shows_reconnect(row: dict[str, Any]) -> bool:
+    """ "Подключить заново" appears only for an inactive row (AvitoIntegrationForm.tsx:302)."""
+    return row["is_active"] is False
+
+
+def error_toasts(service: Service, host: uuid.UUID) -> list[str]:
+    """The app's avito_logs error rows (AvitoSyncErrorsHandler.tsx:62), newest first."""
+    with as_authenticated(service.db, host) as conn:
+        rows = conn.execute(
+            "select error from public.avito_logs where status = 'error'"
+            " order by created_at desc limit 50"
+        ).fetchall()
+    return [r["error"] for r in rows]
+
+
+def calendar_price(base: float, markup: float) -> int:
+    """Calendar.tsx:872-874: what the app shows as the Avito price."""
+    raw = base + abs(markup) if markup < 0 else base * (1 + markup / 100)
+    return math.floor(raw + 0.5)  # JavaScript's Math.round
 
 
 async def sync(service: Service, host: uuid.UUID, integration: str, action: str = "sync") -> Any:
