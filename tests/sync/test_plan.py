@@ -198,7 +198,13 @@ def inputs_st(draw: st.DrawFn) -> SyncInput:
     p = PropertyInput(
         PROPERTY_ID, base, draw(st.one_of(st.none(), st.integers(min_value=-3, max_value=90)))
     )
-    markup = draw(st.decimals(min_value=0, max_value=100, places=2))
+    # Both kinds in the app's column convention: >= 0 percent, < 0 fixed rubles.
+    markup = draw(
+        st.one_of(
+            st.decimals(min_value=0, max_value=100, places=2),
+            st.decimals(min_value=-100_000, max_value=-1, places=2),
+        )
+    )
     return make_input(
         p, draw(rates_st()), tuple(draw(st.lists(bookings_st(), max_size=12))), str(markup)
     )
