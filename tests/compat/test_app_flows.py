@@ -319,6 +319,9 @@ async def test_save_integration_resumes_a_paused_row(service: Service) -> None:
     body = {"property_id": str(prop), "account_id": connected["account_id"]}
     first = await service.act(host, "save-integration", item_id=service.sandbox.item_id, **body)
     integration = first.json()["integration_id"]
+    row = app_row(service, host, integration)
+    assert row["token_expires_at"] is not None  # the app's rate-change sync needs it at once
+    assert row["scope"]
     service.db.execute("select avito_private.pause_integration_sync(%s, 'x')", (integration,))
     again = await service.act(host, "save-integration", item_id=service.sandbox.item_id, **body)
     assert again.json()["sync"]["success"] is True, again.json()

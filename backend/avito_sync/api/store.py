@@ -289,16 +289,20 @@ async def upsert_integration(
 ) -> uuid.UUID:
     row = await _one(
         conn,
+        # The app reads token_expires_at and scope from this row (existing-frontend.md §6).
         "insert into public.integrations (property_id, platform, avito_account_id,"
-        " avito_user_id, avito_item_id, avito_markup, is_active, status)"
-        " values (%s, 'avito', %s, %s, %s, %s, true, 'active')"
+        " avito_user_id, avito_item_id, avito_markup, is_active, status, token_expires_at,"
+        " scope)"
+        " select %s, 'avito', a.id, a.avito_user_id, %s, %s, true, 'active',"
+        " a.token_expires_at, a.scope from public.avito_accounts a where a.id = %s"
         " on conflict (property_id, platform) do update"
         " set avito_account_id = excluded.avito_account_id,"
         " avito_user_id = excluded.avito_user_id, avito_item_id = excluded.avito_item_id,"
         " avito_markup = excluded.avito_markup, is_active = true, status = 'active',"
-        " last_error = null"
+        " last_error = null, token_expires_at = excluded.token_expires_at,"
+        " scope = excluded.scope, link_check_after = null"
         " returning id",
-        (property_id, account["id"], account["avito_user_id"], item_id, markup),
+        (property_id, item_id, markup, account["id"]),
     )
     assert row is not None
     integration_id: uuid.UUID = row["id"]
