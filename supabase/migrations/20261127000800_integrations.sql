@@ -199,6 +199,10 @@ create unique index if not exists integrations_one_active_per_item
   on public.integrations (avito_item_id) where is_active and avito_account_id is not null;
 create index if not exists integrations_avito_account_id_idx
   on public.integrations (avito_account_id, avito_item_id);
+-- The worker's scan for rows whose listing it must check on Avito (avito_sync.sync.relink).
+create index if not exists integrations_link_check_idx
+  on public.integrations (link_check_after)
+  where link_check_after is not null and avito_account_id is null;
 
 select avito_private.ensure_touch_updated_at('public.integrations');
 
