@@ -156,6 +156,8 @@ def badge(row: store.Row | None) -> str:
         return "needs_reconnect"
     if row["last_error"] or row["queue_error"]:
         return "error"
+    if row["account_id"] is None:
+        return "pending"  # the app's own row, waiting for its listing check on Avito
     return "synced" if row["last_sync_at"] is not None else "pending"
 
 
