@@ -325,3 +325,17 @@ async def test_save_integration_resumes_a_paused_row(service: Service) -> None:
     service.db.execute("select avito_private.pause_integration_sync(%s, 'x')", (integration,))
     again = await service.act(host, "save-integration", item_id=service.sandbox.item_id, **body)
     assert again.json()["sync"]["success"] is True, again.json()
+
+
+async def test_listings_without_items_scope_come_from_what_was_checked(service: Service) -> None:
+    host, _prop, integration = await app_connect(service)
+    account: Any = service.db.execute(
+        "select avito_account_id from public.integrations where id = %s", (integration,)
+    ).fetchone()
+    service.sandbox.control.clear_requests()
+    answer = await service.act(
+        host, "get-items", account_id=str(account["avito_account_id"]), refresh=True
+    )
+    assert answer.json()["success"] is True
+    assert [i["id"] for i in answer.json()["items"]] == [service.sandbox.item_id]
+    assert items_api_calls(service) == []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
@@ -214,7 +214,7 @@ class AvitoClient:
         own profile (`user:read`), which refreshes a stale token; only if that worked is the
         probe repeated once, so a dead token is never mistaken for someone else's listing.
         """
-        day = date.today() + timedelta(days=1)  # tomorrow in UTC is never past in Moscow
+        day = datetime.now(UTC).date() + timedelta(days=1)  # never in the past in Moscow
         params = bodies.bookings_query(day, day, with_unpaid=False)
         path = (
             f"/realty/v1/accounts/{check_id('user_id', user_id)}"
