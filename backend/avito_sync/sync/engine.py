@@ -115,9 +115,14 @@ class SyncEngine:
             except ReconnectRequiredError as exc:
                 outcome, error, code = "needs_reconnect", exc.reason, "reconnect_required"
             except TokenExpiredError as exc:
-                # A fresh token was refused too: only the host reconnecting can fix that.
-                await self._mark_reconnect(item.account_id, str(exc))
-                outcome, error, code = "needs_reconnect", str(exc), "reconnect_required"
+                if exc.status == 403 and await self._token_works(item.account_id):
+                    # A 403 that no refresh could retry (a grant without refresh token) while
+                    # the token still reads the account: the listing, not the connection.
+                    error, code = str(exc), "avito_forbidden"
+                else:
+                    # A fresh token was refused too: only the host reconnecting can fix that.
+                    await self._mark_reconnect(item.account_id, str(exc))
+                    outcome, error, code = "needs_reconnect", str(exc), "reconnect_required"
             except AvitoError as exc:
                 error, code = str(exc), "avito_" + _snake(type(exc).__name__)
             except PlanInputError as exc:
@@ -264,6 +269,14 @@ class SyncEngine:
             full_push_every=self._settings.full_push_every,
         )
         return pulled, pushed
+
+    async def _token_works(self, account_id: UUID) -> bool:
+        """Whether the account's token still reads its own profile (`user:read`)."""
+        try:
+            await self._client.get_self(self._tokens.provider(account_id))
+        except (AvitoError, ReconnectRequiredError):
+            return False
+        return True
 
     async def _mark_reconnect(self, account_id: UUID, reason: str) -> None:
         self._tokens.forget(account_id)
