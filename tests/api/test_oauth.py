@@ -166,6 +166,7 @@ async def test_legacy_callback_with_the_apps_own_state(service: Service) -> None
     assert answer.json() == {
         "success": True,
         "avitoUserId": service.sandbox.account_id,
+        "avitoAccountName": answer.json()["avitoAccountName"],
         "avitoUserIdMissing": False,
         "accountId": answer.json()["accountId"],
         "propertyId": str(prop),

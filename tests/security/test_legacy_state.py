@@ -100,6 +100,11 @@ async def test_status_and_accounts_name_the_attached_account(service: Service) -
     status = (await service.act(victim, "status", property_id=str(prop))).json()
     assert status["avito_user_id"] == service.sandbox.account_id
     assert status["account_name"]
+    assert status["account"] == {
+        "id": status["account_id"],
+        "name": status["account_name"],
+        "avito_user_id": service.sandbox.account_id,
+    }
     accounts = (await service.act(victim, "get-accounts")).json()["accounts"]
     assert [(a["avito_user_id"], a["name"]) for a in accounts] == [
         (service.sandbox.account_id, status["account_name"])

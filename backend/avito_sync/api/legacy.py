@@ -203,6 +203,7 @@ async def legacy_oauth_callback(
     return {
         "success": True,
         "avitoUserId": connected.avito_user_id,
+        "avitoAccountName": connected.name,
         "avitoUserIdMissing": False,
         "accountId": str(connected.account_id),
         "propertyId": str(connected.property_id),

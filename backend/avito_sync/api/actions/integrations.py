@@ -178,6 +178,14 @@ async def status_payload(
         "account_id": str(row["account_id"]) if row["account_id"] else None,
         "account_name": row["account_name"],
         "avito_user_id": row["avito_user_id"],
+        # The attached Avito account, so a host notices a foreign one (SECURITY.md).
+        "account": {
+            "id": str(row["account_id"]),
+            "name": row["account_name"],
+            "avito_user_id": row["avito_user_id"],
+        }
+        if row["account_id"]
+        else None,
         "item_id": row["avito_item_id"],
         "markup": float(row["avito_markup"]) if row["avito_markup"] is not None else None,
         **(markup_view(row["avito_markup"]) if row["avito_markup"] is not None else {}),
