@@ -168,6 +168,9 @@ begin
     return new;
   end if;
 
+  if tg_op = 'INSERT' or old.avito_account_id is distinct from v_account then
+    new.last_error := null;  -- e.g. the refusal of a listing the app has since corrected
+  end if;
   new.avito_account_id := v_account;
   new.avito_user_id := v_user;
   new.link_check_after := null;
@@ -229,8 +232,7 @@ begin
       scope = (select a.scope from public.avito_accounts a where a.id = v_account),
       status = case when i.status in ('needs_reconnect', 'disconnected') and i.is_active
                     then 'active' else i.status end,
-      last_error = case when i.status in ('needs_reconnect', 'disconnected') and i.is_active
-                        then null else i.last_error end
+      last_error = null
   where i.id = p_integration_id;
   return v_account;
 end;

@@ -166,7 +166,7 @@ async def test_a_listing_that_is_not_the_accounts_is_refused_in_the_log(
     service: Service,
 ) -> None:
     sandbox = service.sandbox
-    host, _prop, integration = await app_connect(service)
+    host, prop, integration = await app_connect(service)
     stranger = sandbox.control.add_account("Чужой хост")
     foreign = sandbox.control.add_listing(stranger.id)
     update_integration(service, host, integration, avito_item_id=str(foreign.id), is_active=True)
@@ -180,6 +180,14 @@ async def test_a_listing_that_is_not_the_accounts_is_refused_in_the_log(
     body = await sync(service, host, integration)
     assert classify(body) == "failure"
     assert body["errorCode"] == "ITEM_FORBIDDEN"
+
+    # The host corrects the id: relinked, and the refusal no longer shows.
+    own = str(sandbox.item_ids[1])
+    update_integration(service, host, integration, avito_item_id=own, is_active=True)
+    await service.runtime.worker.run_once()
+    assert classify(await sync(service, host, integration)) == "success"
+    status = (await service.act(host, "status", property_id=str(prop))).json()
+    assert (status["state"], status["last_error"]) == ("synced", None)
 
 
 async def test_reconnect_after_expiry_shows_the_button_then_syncs_again(
