@@ -10,11 +10,12 @@
 --     imported by `avito-sync cutover apply`) or 'disconnected' when inactive;
 --   * NULL markups become 0, which is what the old sync applied for them; NULL is_active becomes
 --     false (the app treated it as inactive);
---   * markups outside 0–100 (a negative one meant a fixed RUB surcharge) move to a new column
---     legacy_avito_markup and become 0, with a note in last_error: such rows cannot sync
---     anyway (the plan takes percent only) and need a reconnect, but a CHECK, even NOT VALID,
---     is re-checked on every UPDATE, so keeping them would make the row un-updatable (even the
---     app's disconnect would fail);
+--   * avito_markup keeps the app's convention (existing-frontend.md §10): >= 0 is a percent
+--     (0–100), < 0 a fixed RUB surcharge of abs(value) (1–100 000 ₽). decimal(5,2) cannot hold
+--     -1000, so the column is widened to numeric(8,2). Existing values are kept as they are;
+--     only a value outside both ranges (which the app cannot write) moves to
+--     legacy_avito_markup and becomes 0, with a note in last_error, because a CHECK, even NOT
+--     VALID, is re-checked on every UPDATE (the row would become un-updatable otherwise);
 --   * other checks that legacy rows may break are added NOT VALID: old rows stay readable, new
 --     writes must follow them.
 -- unique (property_id, platform) stays: the app upserts on it.
@@ -70,7 +71,7 @@ alter table public.integrations
   add column if not exists avito_account_id uuid,
   add column if not exists avito_user_id bigint,
   add column if not exists avito_item_id bigint,
-  add column if not exists avito_markup numeric(5, 2) default 15,
+  add column if not exists avito_markup numeric(8, 2) default 15,
   add column if not exists is_active boolean default true,
   add column if not exists status text not null default 'needs_reconnect',
   add column if not exists last_sync_at timestamptz,
@@ -79,7 +80,27 @@ alter table public.integrations
   add column if not exists scope text,
   add column if not exists external_id text,
   add column if not exists created_at timestamptz not null default now(),
-  add column if not exists updated_at timestamptz not null default now();
+  add column if not exists updated_at timestamptz not null default now(),
+  -- Service-only: when the service should check the typed listing on Avito and link the row
+  -- (set by the app-write trigger when the app changes the listing; NULL = nothing to check).
+  add column if not exists link_check_after timestamptz,
+  -- Service-only: the listing whose bookings were imported (first import = one summary event).
+  add column if not exists imported_item_id bigint;
+
+-- decimal(5,2) (the app's table) overflows at a -1000 RUB surcharge: widen, never narrow.
+do $$
+begin
+  if exists (
+    select 1 from pg_catalog.pg_attribute a
+    where a.attrelid = 'public.integrations'::regclass and a.attname = 'avito_markup'
+      and not a.attisdropped
+      and (a.atttypid <> 'pg_catalog.numeric'::pg_catalog.regtype
+           or (a.atttypmod > 0 and ((a.atttypmod - 4) >> 16) < 8))
+  ) then
+    alter table public.integrations alter column avito_markup type numeric(8, 2);
+  end if;
+end;
+$$;
 
 select avito_private.ensure_timestamptz('public.integrations', 'token_expires_at');
 select avito_private.ensure_timestamptz('public.integrations', 'last_sync_at');
@@ -99,15 +120,16 @@ update public.integrations set created_at = now() where created_at is null;
 update public.integrations set updated_at = now() where updated_at is null;
 do $$
 begin
-  if exists (select 1 from public.integrations where avito_markup < 0 or avito_markup > 100) then
+  if exists (select 1 from public.integrations
+             where avito_markup > 100 or avito_markup < -100000) then
     alter table public.integrations add column if not exists legacy_avito_markup numeric;
     update public.integrations
     set legacy_avito_markup = avito_markup,
         avito_markup = 0,
-        last_error = 'The old markup ' || avito_markup::text
-                     || ' (negative = fixed RUB) is not a percent from 0 to 100; '
-                     || 'it was kept in legacy_avito_markup. Set a new markup.'
-    where avito_markup < 0 or avito_markup > 100;
+        last_error = 'Наценка ' || avito_markup::text || ' вне допустимых пределов '
+                     || '(0–100 % или 1–100 000 ₽) и сохранена в legacy_avito_markup. '
+                     || 'Задайте наценку заново.'
+    where avito_markup > 100 or avito_markup < -100000;
   end if;
 end;
 $$;
@@ -145,7 +167,7 @@ select avito_private.ensure_constraint(
   'public.integrations', 'integrations_avito_item_id_check', 'check (avito_item_id > 0)', true);
 select avito_private.ensure_constraint(
   'public.integrations', 'integrations_avito_markup_check',
-  'check (avito_markup >= 0 and avito_markup <= 100)', true);
+  'check (avito_markup <= 100 and avito_markup >= -100000)', true);
 select avito_private.ensure_constraint(
   'public.integrations', 'integrations_status_check',
   $$check (status in ('active', 'needs_reconnect', 'error', 'disconnected'))$$, true);
@@ -177,6 +199,10 @@ create unique index if not exists integrations_one_active_per_item
   on public.integrations (avito_item_id) where is_active and avito_account_id is not null;
 create index if not exists integrations_avito_account_id_idx
   on public.integrations (avito_account_id, avito_item_id);
+-- The worker's scan for rows whose listing it must check on Avito (avito_sync.sync.relink).
+create index if not exists integrations_link_check_idx
+  on public.integrations (link_check_after)
+  where link_check_after is not null and avito_account_id is null;
 
 select avito_private.ensure_touch_updated_at('public.integrations');
 

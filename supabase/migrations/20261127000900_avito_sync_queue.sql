@@ -92,5 +92,6 @@ select avito_private.ensure_owner_policies(
 
 revoke all on public.avito_sync_queue from public, anon, authenticated, service_role;
 grant select, delete on public.avito_sync_queue to authenticated;
-grant insert (integration_id, property_id) on public.avito_sync_queue to authenticated;
+grant insert (integration_id, property_id, next_sync_at, status)
+  on public.avito_sync_queue to authenticated;
 grant select, insert, update, delete on public.avito_sync_queue to service_role;

@@ -8,7 +8,7 @@
 create table if not exists avito_private.account_tokens (
   avito_account_id uuid primary key references public.avito_accounts (id) on delete cascade,
   access_token_secret_id uuid not null,
-  refresh_token_secret_id uuid not null,
+  refresh_token_secret_id uuid,  -- NULL: Avito issued no refresh token (reconnect at expiry)
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
@@ -62,8 +62,9 @@ as $$
 declare
   v_tokens avito_private.account_tokens%rowtype;
 begin
-  if coalesce(p_access_token, '') = '' or coalesce(p_refresh_token, '') = '' then
-    raise exception 'store_account_tokens: access and refresh token are required'
+  if coalesce(p_access_token, '') = '' or p_refresh_token = '' then
+    raise exception 'store_account_tokens: an access token is required, a refresh token is '
+                    'NULL (none issued) or non-empty'
       using errcode = 'invalid_parameter_value';
   end if;
   if p_expires_at is null then
@@ -81,9 +82,15 @@ begin
 
   v_tokens.access_token_secret_id := avito_private.put_secret(
     v_tokens.access_token_secret_id, 'avito:' || p_account_id::text || ':access', p_access_token);
-  v_tokens.refresh_token_secret_id := avito_private.put_secret(
-    v_tokens.refresh_token_secret_id, 'avito:' || p_account_id::text || ':refresh',
-    p_refresh_token);
+  if p_refresh_token is not null then
+    v_tokens.refresh_token_secret_id := avito_private.put_secret(
+      v_tokens.refresh_token_secret_id, 'avito:' || p_account_id::text || ':refresh',
+      p_refresh_token);
+  elsif v_tokens.refresh_token_secret_id is not null then
+    -- This grant came without a refresh token: an older one must not outlive it.
+    delete from vault.secrets s where s.id = v_tokens.refresh_token_secret_id;
+    v_tokens.refresh_token_secret_id := null;
+  end if;
 
   insert into avito_private.account_tokens as t
     (avito_account_id, access_token_secret_id, refresh_token_secret_id)
@@ -135,8 +142,13 @@ begin
 
   perform vault.update_secret(v_tokens.access_token_secret_id, p_access_token);
   if p_refresh_token is not null then
-    perform vault.update_secret(v_tokens.refresh_token_secret_id, p_refresh_token);
+    v_tokens.refresh_token_secret_id := avito_private.put_secret(
+      v_tokens.refresh_token_secret_id, 'avito:' || p_account_id::text || ':refresh',
+      p_refresh_token);
   end if;
+  update avito_private.account_tokens t
+  set refresh_token_secret_id = v_tokens.refresh_token_secret_id
+  where t.avito_account_id = p_account_id;
   update avito_private.account_tokens t set updated_at = pg_catalog.now()
   where t.avito_account_id = p_account_id;
 
@@ -157,7 +169,7 @@ as $$
   from avito_private.account_tokens t
   join public.avito_accounts a on a.id = t.avito_account_id
   join vault.decrypted_secrets acc on acc.id = t.access_token_secret_id
-  join vault.decrypted_secrets ref on ref.id = t.refresh_token_secret_id
+  left join vault.decrypted_secrets ref on ref.id = t.refresh_token_secret_id
   where t.avito_account_id = p_account_id;
 $$;
 

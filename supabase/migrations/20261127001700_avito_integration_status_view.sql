@@ -3,8 +3,9 @@
 -- secrets. security_invoker makes the caller's RLS apply, so a host sees only their own rows.
 --
 -- connection_status:
---   disconnected     the integration is switched off
+--   disconnected     the integration is switched off by the host
 --   needs_reconnect  no linked account, the account is not active, or the sync said so
+--                    (such rows are also switched off, so that the app offers a reconnect)
 --   error            the last sync failed for another reason
 --   active           syncing normally
 
@@ -23,6 +24,8 @@ select
   i.avito_markup,
   i.is_active,
   case
+    -- Switched off by the reconnect pause (the app then offers "Подключить заново").
+    when not i.is_active and i.status = 'needs_reconnect' then 'needs_reconnect'
     when not i.is_active or i.status = 'disconnected' then 'disconnected'
     when i.status = 'needs_reconnect' or i.avito_account_id is null or a.status <> 'active'
       then 'needs_reconnect'

@@ -188,11 +188,16 @@ declare
 begin
   for v_integration in
     select i.id from public.integrations i
-    where i.avito_account_id = new.id and i.is_active
+    where i.avito_account_id = new.id and (i.is_active or i.status = 'needs_reconnect')
   loop
+    -- Rows the reconnect pause switched off come back on, unless their listing was taken
+    -- meanwhile by another active linked row.
     update public.integrations i
-    set status = 'active', last_error = null
-    where i.id = v_integration and i.status = 'needs_reconnect';
+    set status = 'active', last_error = null, is_active = true
+    where i.id = v_integration and i.status = 'needs_reconnect'
+      and not exists (select 1 from public.integrations o
+                      where o.avito_item_id = i.avito_item_id and o.is_active
+                        and o.avito_account_id is not null and o.id <> i.id);
     perform avito_private.enqueue_integration(v_integration, 'manual', true);
   end loop;
   return null;

@@ -151,6 +151,7 @@ as $$
 declare
   v_owner uuid;
   v_was text;
+  v_integrations jsonb;
   v_reason text := left(coalesce(p_reason, 'token refresh refused'), 500);
 begin
   select a.owner_id, a.status into v_owner, v_was
@@ -161,12 +162,19 @@ begin
     return false;
   end if;
 
+  select coalesce(jsonb_agg(i.id order by i.id), '[]'::jsonb) into v_integrations
+  from public.integrations i
+  where i.avito_account_id = p_account_id and i.is_active;
+
   update public.avito_accounts a
   set status = 'needs_reconnect', last_error = v_reason
   where a.id = p_account_id;
 
+  -- The deployed app offers "Подключить заново" only for inactive rows: switch them off,
+  -- keeping status needs_reconnect (a host's own switch-off is status 'disconnected' or
+  -- 'active'); the reconnect switches them back on (avito_account_resumed).
   update public.integrations i
-  set status = 'needs_reconnect', last_error = v_reason
+  set status = 'needs_reconnect', last_error = v_reason, is_active = false
   where i.avito_account_id = p_account_id and i.is_active;
 
   update public.avito_sync_queue q
@@ -182,9 +190,7 @@ begin
       jsonb_build_object(
         'avito_account_id', p_account_id,
         'reason', v_reason,
-        'integration_ids', coalesce((
-          select jsonb_agg(i.id order by i.id) from public.integrations i
-          where i.avito_account_id = p_account_id and i.is_active), '[]'::jsonb)))
+        'integration_ids', v_integrations))
     on conflict (dedupe_key) do nothing;
   end if;
   return true;

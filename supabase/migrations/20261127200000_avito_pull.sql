@@ -94,6 +94,8 @@ declare
   v_unchanged integer := 0;
   v_vanished integer := 0;
   v_conflicts integer := 0;
+  v_item_id bigint;
+  v_first boolean;  -- first import of this listing: one summary event, not one per booking
 begin
   if p_bookings is null or jsonb_typeof(p_bookings) <> 'array' then
     raise exception 'apply_avito_bookings: bookings must be a JSON array' using errcode = '22023';
@@ -109,6 +111,10 @@ begin
   -- One merge per integration at a time; our own writes do not re-trigger a sync.
   perform pg_advisory_xact_lock(hashtextextended('avito_sync.pull:' || p_integration_id, 0));
   perform set_config('avito_sync.sync_write', 'on', true);
+
+  select i.avito_item_id, i.imported_item_id is distinct from i.avito_item_id
+  into v_item_id, v_first
+  from public.integrations i where i.id = p_integration_id;
 
   for v_in in
     select *
@@ -182,6 +188,7 @@ begin
       values (v_row.id, p_integration_id,
               v_new || jsonb_build_object('status', v_row.status));
       v_created := v_created + 1;
+      continue when v_first;
 
       perform avito_private.emit_booking_event(
         'booking_created', v_owner_id, v_row.property_id, p_integration_id, v_row.id,
@@ -362,6 +369,17 @@ begin
           'check_out', v_conf.check_out, 'conflicting_booking_ids', to_jsonb(v_conf.current)));
     end if;
   end loop;
+
+  if v_first then
+    if v_created > 0 then
+      perform avito_private.emit_booking_event(
+        'bookings_imported', v_owner_id, v_property_id, p_integration_id, null,
+        'bookings-imported:' || p_integration_id || ':' || v_item_id,
+        jsonb_build_object('count', v_created, 'integration_id', p_integration_id,
+                           'property_id', v_property_id, 'item_id', v_item_id));
+    end if;
+    update public.integrations i set imported_item_id = v_item_id where i.id = p_integration_id;
+  end if;
 
   return query select v_created, v_updated, v_unchanged, v_vanished, v_conflicts;
 end;

@@ -24,9 +24,19 @@
 --     unique index would turn the app's upsert into an error); the legacy sync then answers
 --     ITEM_IN_USE.
 --
--- Markup: the app stores a fixed RUB surcharge as a negative markup; the rule stays 0–100 %,
--- but the error the app receives through PostgREST names the problem instead of only the
--- constraint (a CHECK constraint cannot carry a message of its own).
+--   * The app changes the listing of a connected row with a plain update (existing-frontend.md
+--     §10). When the new listing is not recorded for one of the owner's accounts, the row is
+--     unlinked (the deferred foreign key would otherwise refuse the app's write) and
+--     link_check_after asks the service to check the listing on Avito and relink it, or to
+--     refuse it with a message in avito_logs. The old listing is left as it is on Avito.
+--   * A row linked to an account that needs a reconnect cannot be switched on by the app: it
+--     stays inactive (the app then offers "Подключить заново") with status needs_reconnect.
+--   * A linked row carries its account's token_expires_at and scope (the app skips its own
+--     sync while token_expires_at is empty and reads scope for the Messages tab).
+--
+-- Markup (existing-frontend.md §10): >= 0 is a percent up to 100, < 0 a fixed RUB surcharge of
+-- 1–100 000 ₽. A CHECK cannot carry a message of its own, so the trigger names the problem in
+-- Russian for the app's write.
 
 create or replace function avito_private.resolve_app_account(
   p_owner_id uuid,
@@ -104,15 +114,19 @@ declare
   v_user bigint;
   v_account_status text;
 begin
-  if new.avito_markup is not null and (new.avito_markup < 0 or new.avito_markup > 100) then
+  if new.avito_markup is not null
+     and (tg_op = 'INSERT' or new.avito_markup is distinct from old.avito_markup)
+     and (new.avito_markup > 100 or new.avito_markup < -100000
+          or (new.avito_markup < 0 and new.avito_markup > -1)) then
     raise exception using
       errcode = 'check_violation',
-      message = 'Наценка Avito должна быть в процентах от 0 до 100 (получено '
-                || new.avito_markup::text || '). Фиксированная наценка в рублях '
-                || '(отрицательное значение) не поддерживается.',
-      detail = 'integrations.avito_markup is a percent from 0 to 100; a negative value '
-               '(the old fixed RUB surcharge) is refused.',
-      hint = 'Enter the surcharge as a percent of the nightly price.',
+      message = case when new.avito_markup >= 0
+                  then 'Наценка в процентах должна быть от 0 до 100 (получено '
+                       || new.avito_markup::text || ').'
+                  else 'Наценка в рублях должна быть от 1 до 100 000 ₽ (получено '
+                       || abs(new.avito_markup)::text || ' ₽).' end,
+      detail = 'integrations.avito_markup: >= 0 is a percent (0–100), < 0 a fixed RUB '
+               'surcharge of abs(value) (1–100000).',
       constraint = 'integrations_avito_markup_check',
       table = 'integrations',
       column = 'avito_markup',
@@ -127,7 +141,15 @@ begin
        new.avito_account_id is distinct from old.avito_account_id
        or (new.avito_account_id is not null
            and new.avito_user_id is not distinct from old.avito_user_id
-           and new.avito_item_id is not distinct from old.avito_item_id)) then
+           and new.avito_item_id is not distinct from old.avito_item_id
+           and not (new.is_active and not old.is_active))) then
+    return new;
+  end if;
+
+  -- Only a new row, another listing or account number, or switching on is the app's (re)link.
+  if tg_op = 'UPDATE' and new.avito_user_id is not distinct from old.avito_user_id
+     and new.avito_item_id is not distinct from old.avito_item_id
+     and new.is_active is not distinct from old.is_active then
     return new;
   end if;
 
@@ -137,16 +159,28 @@ begin
     v_owner, new.avito_user_id, new.avito_item_id, new.id, true) r;
 
   if v_account is null then
-    -- Nothing to link. A linked row keeps its account: if the new listing is not the
-    -- account's, the deferred foreign key refuses the write at commit.
+    -- Not recorded for any of the owner's accounts yet: the service checks it on Avito.
+    new.avito_account_id := null;
+    new.link_check_after := case when new.is_active then now() end;
+    if new.is_active then
+      perform pg_notify('avito_sync_due', new.id::text);  -- wakes the worker to check it
+    end if;
     return new;
   end if;
 
+  if tg_op = 'INSERT' or old.avito_account_id is distinct from v_account then
+    new.last_error := null;  -- e.g. the refusal of a listing the app has since corrected
+  end if;
   new.avito_account_id := v_account;
   new.avito_user_id := v_user;
-  select a.status into v_account_status from public.avito_accounts a where a.id = v_account;
-  if new.is_active and v_account_status = 'active'
-     and new.status in ('needs_reconnect', 'disconnected') then
+  new.link_check_after := null;
+  select a.status, a.token_expires_at, a.scope
+  into v_account_status, new.token_expires_at, new.scope
+  from public.avito_accounts a where a.id = v_account;
+  if new.is_active and v_account_status <> 'active' then
+    new.is_active := false;  -- the app shows "Подключить заново" for inactive rows only
+    new.status := 'needs_reconnect';
+  elsif new.is_active and new.status in ('needs_reconnect', 'disconnected') then
     new.status := 'active';
     new.last_error := null;
   end if;
@@ -192,10 +226,13 @@ begin
   update public.integrations i
   set avito_account_id = v_account,
       avito_user_id = v_user,
+      link_check_after = null,
+      token_expires_at = (select a.token_expires_at from public.avito_accounts a
+                          where a.id = v_account),
+      scope = (select a.scope from public.avito_accounts a where a.id = v_account),
       status = case when i.status in ('needs_reconnect', 'disconnected') and i.is_active
                     then 'active' else i.status end,
-      last_error = case when i.status in ('needs_reconnect', 'disconnected') and i.is_active
-                        then null else i.last_error end
+      last_error = null
   where i.id = p_integration_id;
   return v_account;
 end;

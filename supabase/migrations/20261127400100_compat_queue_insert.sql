@@ -2,6 +2,8 @@
 -- (existing-frontend.md §4, no dedupe). integration_id is unique now, so the second insert
 -- would fail with 23505 in the app. For client roles a duplicate insert instead makes the
 -- existing row due now (like the service's enqueue with reason 'initial') and inserts nothing.
+-- The app's insert names property_id, integration_id, next_sync_at and status; the last two
+-- are granted so PostgREST accepts it, and replaced (due now, pending) by the trigger.
 --
 -- Only client roles take this path (the trigger's WHEN clause is evaluated as the caller):
 -- the service's own enqueue_integration (SECURITY DEFINER, running as the function owner)
@@ -34,6 +36,10 @@ begin
     perform pg_notify('avito_sync_due', new.integration_id::text);
     return null;
   end if;
+  -- A first row: the app's own next_sync_at and status are not trusted, it is due now.
+  new.next_sync_at := now();
+  new.status := 'pending';
+  perform pg_notify('avito_sync_due', new.integration_id::text);
   return new;
 end;
 $$;

@@ -145,7 +145,13 @@ async def test_markup_update_reaches_avito_on_the_next_sync(service: Service) ->
     c = await connect_and_save(service, markup=0)
     assert service.sandbox.control.base_params(service.sandbox.item_id)["night_price"] == 3000  # type: ignore[index]
     updated = await service.act(c.host, "update-markup", property_id=str(c.prop), markup=25.5)
-    assert updated.json() == {"success": True, "integration_id": c.integration_id, "markup": 25.5}
+    assert updated.json() == {
+        "success": True,
+        "integration_id": c.integration_id,
+        "markup": 25.5,
+        "markup_type": "percent",
+        "markup_value": 25.5,
+    }
     synced = (await service.act(c.host, "sync", integration_id=c.integration_id)).json()
     assert synced["success"] is True, synced
     assert synced["pushSuccess"] is True

@@ -173,6 +173,7 @@ async def test_legacy_callback_with_the_apps_own_state(service: Service) -> None
     assert answer.json() == {
         "success": True,
         "avitoUserId": service.sandbox.account_id,
+        "avitoAccountName": answer.json()["avitoAccountName"],
         "avitoUserIdMissing": False,
         "accountId": answer.json()["accountId"],
         "propertyId": str(prop),
@@ -203,9 +204,9 @@ async def test_legacy_callback_failures_use_the_apps_reasons(service: Service) -
         "state_expired"
     )
     assert await reason(code="c", state=legacy_state(service.property(other))) == "forbidden"
-    assert await reason(code="never-issued", state=legacy_state(prop)) == "invalid_code"
+    assert await reason(code="never-issued", state=legacy_state(prop)) == "invalid_grant"
     signed = await authorize(service, host, prop)
-    assert await reason(code="never-issued", state=signed["state"]) == "invalid_code"
+    assert await reason(code="never-issued", state=signed["state"]) == "invalid_grant"
 
 
 async def test_app_built_states_can_be_switched_off(service: Service) -> None:

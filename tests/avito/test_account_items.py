@@ -8,7 +8,7 @@ import pytest
 
 from avito_sync.avito.auth import StaticToken
 from avito_sync.avito.client import AvitoClient
-from avito_sync.avito.errors import ForbiddenError, RateLimitedError
+from avito_sync.avito.errors import ForbiddenError, NotFoundError, RateLimitedError
 from avito_sync.avito.ratelimit import RateLimiter, RateLimits
 from avito_sync.avito.stats import track_calls
 from tests.avito.conftest import private_client, sandbox_settings
@@ -113,3 +113,27 @@ async def test_item_info_of_another_account_id_is_forbidden_after_one_refresh(
     assert info.value.status == 403
     assert tokens.refreshes == 1
     assert calls.by_operation == {"get_item_info": 2, "token.refresh_token": 1}
+
+
+async def test_listing_ownership_with_short_term_rent_scopes_only(
+    client: AvitoClient, tokens: ConnectionTokens, sandbox: Sandbox
+) -> None:
+    """A bookings read proves ownership: no items:info needed, no refresh for a foreign one."""
+    other = sandbox.control.add_account("Someone else")
+    foreign = sandbox.control.add_listing(other.id)
+    with track_calls() as calls:
+        assert await client.owns_listing(tokens, sandbox.account_id, sandbox.item_id) is True
+        assert await client.owns_listing(tokens, sandbox.account_id, foreign.id) is False
+        with pytest.raises(NotFoundError):
+            await client.owns_listing(tokens, sandbox.account_id, 999_999_999_999)
+    assert tokens.refreshes == 0
+    # The foreign listing's 403 is confirmed with the account's own profile, not a refresh.
+    assert calls.by_operation == {"owns_listing": 3, "get_self": 1}
+
+
+async def test_listing_ownership_survives_an_expired_token(
+    client: AvitoClient, tokens: ConnectionTokens, sandbox: Sandbox
+) -> None:
+    sandbox.control.expire_tokens(access_token=tokens.current_access_token)
+    assert await client.owns_listing(tokens, sandbox.account_id, sandbox.item_id) is True
+    assert tokens.refreshes == 1

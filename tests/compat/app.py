@@ -5,17 +5,19 @@ functions, and how `src/services/apiSync.ts` classifies a sync answer."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
+import math
+import os
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import httpx
+
 from tests.api.conftest import Service
 from tests.fixtures.db import as_authenticated
-
-LEGACY_SYNC = "/functions/v1/avito_sync"
-CALLBACK = "/functions/v1/avito-oauth-callback"
 
 Verdict = Literal["success", "partial", "success_with_warnings", "failure", "warnings"]
 
@@ -26,23 +28,50 @@ def app_state(property_id: uuid.UUID) -> str:
     return base64.b64encode(json.dumps(data).encode()).decode()
 
 
+# src/services/avito.ts:38-64: exactly these five scopes, never items:info.
+APP_SCOPES = "user:read,short_term_rent:read,short_term_rent:write,messenger:read,messenger:write"
+
+
 async def oauth_callback(service: Service, host: uuid.UUID, prop: uuid.UUID, account: int) -> Any:
     """Avito's redirect, then the callback page's call with {code, state, redirect_uri}."""
+    redirect, state = consent(service, prop, account)
+    return await callback(service, host, redirect["code"], state)
+
+
+def consent(service: Service, prop: uuid.UUID, account: int) -> tuple[dict[str, str], str]:
+    """The authorize URL the app builds (its scopes, its own state), allowed by `account`."""
     state = app_state(prop)
     redirect = service.sandbox.control.authorize(
-        service.sandbox.client_id, account_id=account, state=state
+        service.sandbox.client_id, account_id=account, state=state, scopes=APP_SCOPES
     )
-    answer = await service.http.post(
-        CALLBACK,
-        json={
-            "code": redirect["code"],
-            "state": state,
-            "redirect_uri": service.sandbox.redirect_uri,
-        },
-        headers=service.headers(host),
+    return redirect, state
+
+
+async def callback(service: Service, host: uuid.UUID, code: str, state: str) -> Any:
+    """AvitoCallbackPage.tsx:88: invoke('avito-oauth-callback', {code, state, redirect_uri})."""
+    answer = await invoke(
+        service,
+        host,
+        "avito-oauth-callback",
+        {"code": code, "state": state, "redirect_uri": service.sandbox.redirect_uri},
     )
     assert answer.status_code == 200
     return answer.json()
+
+
+async def invoke(
+    service: Service, host: uuid.UUID, function: str, body: dict[str, Any]
+) -> httpx.Response:
+    """`supabase.functions.invoke(function, {body})`: POST <base>/functions/v1/<function> with
+    the user's JWT and the anon key. The base is the service itself, or the Edge forwarders
+    when AVITO_SYNC_COMPAT_BASE_URL names them (then the same steps run through them)."""
+    path = f"/functions/v1/{function}"
+    headers = {**service.headers(host), "x-client-info": "supabase-js/2.90.1"}
+    base = os.environ.get("AVITO_SYNC_COMPAT_BASE_URL")
+    if not base:
+        return await service.http.post(path, json=body, headers=headers)
+    async with httpx.AsyncClient(base_url=base, trust_env=False) as forwarders:
+        return await forwarders.post(path, json=body, headers=headers)
 
 
 @dataclass(frozen=True)
@@ -74,22 +103,79 @@ def upsert_integration(service: Service, host: uuid.UUID, prop: uuid.UUID, form:
 
 
 def insert_queue_row(service: Service, host: uuid.UUID, prop: uuid.UUID, integration: str) -> None:
-    """supabase.from('avito_sync_queue').insert({property_id, integration_id})."""
+    """AvitoConnectModal.tsx:493: insert({property_id, integration_id, next_sync_at: <now ISO>,
+    status: 'pending'}) with exactly these columns."""
     with as_authenticated(service.db, host) as conn:
         conn.execute(
-            "insert into public.avito_sync_queue (property_id, integration_id) values (%s, %s)",
-            (prop, integration),
+            "insert into public.avito_sync_queue"
+            " (property_id, integration_id, next_sync_at, status) values (%s, %s, %s, 'pending')",
+            (prop, integration, dt.datetime.now(dt.UTC).isoformat()),
         )
 
 
+def update_integration(service: Service, host: uuid.UUID, integration: str, **values: Any) -> None:
+    """supabase.from('integrations').update({...}).eq('id', integration) as the host."""
+    columns = ", ".join(f"{name} = %s" for name in values)
+    with as_authenticated(service.db, host) as conn:
+        conn.execute(
+            f"update public.integrations set {columns} where id = %s",
+            (*values.values(), integration),
+        )
+
+
+def delete_queue_rows(service: Service, host: uuid.UUID, integration: str) -> None:
+    """AvitoIntegrationForm.tsx:174: delete().eq('integration_id', id)."""
+    with as_authenticated(service.db, host) as conn:
+        conn.execute(
+            "delete from public.avito_sync_queue where integration_id = %s", (integration,)
+        )
+
+
+def app_row(service: Service, host: uuid.UUID, integration: str) -> dict[str, Any]:
+    """AvitoIntegrationForm.tsx:73: select('*') through RLS; the fields the app uses."""
+    with as_authenticated(service.db, host) as conn:
+        row = conn.execute(
+            "select id, property_id, is_active, avito_item_id, avito_markup, token_expires_at,"
+            " scope from public.integrations where id = %s",
+            (integration,),
+        ).fetchone()
+    assert row is not None
+    return dict(row)
+
+
+def shows_reconnect(row: dict[str, Any]) -> bool:
+    """ "Подключить заново" appears only for an inactive row (AvitoIntegrationForm.tsx:302)."""
+    return row["is_active"] is False
+
+
+def error_toasts(service: Service, host: uuid.UUID) -> list[str]:
+    """The app's avito_logs error rows (AvitoSyncErrorsHandler.tsx:62), newest first."""
+    with as_authenticated(service.db, host) as conn:
+        rows = conn.execute(
+            "select error from public.avito_logs where status = 'error'"
+            " order by created_at desc limit 50"
+        ).fetchall()
+    return [r["error"] for r in rows]
+
+
+def calendar_price(base: float, markup: float) -> int:
+    """Calendar.tsx:872-874: what the app shows as the Avito price."""
+    raw = base + abs(markup) if markup < 0 else base * (1 + markup / 100)
+    return math.floor(raw + 0.5)  # JavaScript's Math.round
+
+
 async def sync(service: Service, host: uuid.UUID, integration: str, action: str = "sync") -> Any:
-    answer = await service.http.post(
-        LEGACY_SYNC,
-        json={"action": action, "integration_id": integration},
-        headers=service.headers(host),
+    """The app's `avito_sync` call. `sync` always answers 200 (the app reads the body); a
+    failed `initial-sync` answers non-2xx, the only failure the connect modal can see."""
+    answer = await invoke(
+        service, host, "avito_sync", {"action": action, "integration_id": integration}
     )
-    assert answer.status_code == 200
-    return answer.json()
+    body = answer.json()
+    if action == "initial-sync" and body.get("success") is False:
+        assert answer.status_code >= 400, body
+    else:
+        assert answer.status_code == 200, body
+    return body
 
 
 def classify(body: dict[str, Any]) -> Verdict:

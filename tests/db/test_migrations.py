@@ -354,16 +354,15 @@ def test_adoption_keeps_legacy_tokens_readable_for_the_old_functions(adopted: Co
         )
 
 
-def test_adoption_sets_statuses_and_keeps_out_of_range_markups_aside(adopted: Conn) -> None:
+def test_adoption_sets_statuses_and_keeps_the_apps_markups(adopted: Conn) -> None:
     rows = adopted.execute(
-        "select id::text, avito_markup, legacy_avito_markup, status, is_active, last_error,"
+        "select id::text, avito_markup, status, is_active, last_error,"
         " legacy_avito_account_id, avito_account_id from public.integrations order by id"
     ).fetchall()
     loft, flat, studio = rows
-    assert loft["avito_markup"] == Decimal("0.00")
-    assert loft["legacy_avito_markup"] == Decimal("-500.00")
-    assert "legacy_avito_markup" in loft["last_error"]
-    assert (flat["avito_markup"], flat["legacy_avito_markup"]) == (Decimal("15.00"), None)
+    assert loft["avito_markup"] == Decimal("-500.00")  # a 500 ₽ surcharge, never zeroed
+    assert loft["last_error"] is None
+    assert flat["avito_markup"] == Decimal("15.00")
     assert studio["avito_markup"] == Decimal("0.00")  # NULL: the old sync applied no markup
     assert [r["status"] for r in rows] == ["needs_reconnect", "needs_reconnect", "disconnected"]
     assert loft["legacy_avito_account_id"] == "7654321"
@@ -372,6 +371,11 @@ def test_adoption_sets_statuses_and_keeps_out_of_range_markups_aside(adopted: Co
         "select convalidated from pg_constraint where conname = 'integrations_avito_markup_check'"
     ).fetchone()
     assert validated == {"convalidated": True}
+    widened = adopted.execute(
+        "select numeric_precision from information_schema.columns"
+        " where table_name = 'integrations' and column_name = 'avito_markup'"
+    ).fetchone()
+    assert widened == {"numeric_precision": 8}  # decimal(5,2) overflowed at -1000
 
 
 def test_adoption_keeps_booking_quirks_and_adds_the_source_key(adopted: Conn) -> None:

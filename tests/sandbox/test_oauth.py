@@ -102,7 +102,7 @@ def test_unknown_client_or_redirect_gets_an_error_page_and_no_redirect(
 ) -> None:
     unknown_client = _consent(http, sandbox, client_id="nobody-registered-this-id")
     wrong_redirect = _consent(http, sandbox, redirect_uri="https://evil.example/cb")
-    unapproved_scope = _consent(http, sandbox, scope="user:read,messenger:read")
+    unapproved_scope = _consent(http, sandbox, scope="user:read,job:cv")
     posted = _decide(http, sandbox, "allow", redirect_uri="https://evil.example/cb")
     for response in (unknown_client, wrong_redirect, unapproved_scope, posted):
         assert response.status_code == 400
@@ -287,3 +287,51 @@ def test_scopes_granted_are_enforced(http: httpx.Client, sandbox: Sandbox) -> No
         params={"date_start": "2099-01-01", "date_end": "2099-01-02"},
     )
     assert ok.status_code == 200
+
+
+APP_SCOPES = "user:read,short_term_rent:read,short_term_rent:write,messenger:read,messenger:write"
+
+
+def test_a_wrong_token_on_a_short_term_rent_operation_is_403_as_the_spec_lists(
+    http: httpx.Client, sandbox: Sandbox
+) -> None:
+    """str.json lists 403, never 401, for its operations (issue #9.1)."""
+    path = f"/realty/v1/accounts/{sandbox.account_id}/items/{sandbox.item_id}/bookings"
+    query = {"date_start": "2099-01-01", "date_end": "2099-01-02"}
+    for headers in ({}, {"Authorization": "Bearer garbage"}):
+        answer = http.get(path, params=query, headers=headers)
+        assert answer.status_code == 403
+        assert specs.validate_response("getRealtyBookings", 403, answer.json()) == []
+        intervals = http.post(
+            "/realty/v1/items/intervals",
+            json={"item_id": sandbox.item_id, "intervals": []},
+            headers=headers,
+        )
+        assert intervals.status_code == 403
+
+
+def test_scopes_are_enforced_per_operation(http: httpx.Client, sandbox: Sandbox) -> None:
+    """The deployed app's grant reads bookings and the account, never the items API."""
+    code = _query(_decide(http, sandbox, "allow", scope=APP_SCOPES))["code"][0]
+    body = _exchange(http, sandbox, code).json()
+    assert body["scope"] == APP_SCOPES
+    headers = {"Authorization": f"Bearer {body['access_token']}"}
+    bookings = http.get(
+        f"/realty/v1/accounts/{sandbox.account_id}/items/{sandbox.item_id}/bookings",
+        params={"date_start": "2099-01-01", "date_end": "2099-01-02"},
+        headers=headers,
+    )
+    me = http.get("/core/v1/accounts/self", headers=headers)
+    items = http.get("/core/v1/items", headers=headers)
+    item = http.get(
+        f"/core/v1/accounts/{sandbox.account_id}/items/{sandbox.item_id}/", headers=headers
+    )
+    assert [bookings.status_code, me.status_code] == [200, 200]
+    assert [items.status_code, item.status_code] == [403, 403]
+
+
+def test_a_grant_may_come_without_a_refresh_token(http: httpx.Client, sandbox: Sandbox) -> None:
+    sandbox.control.update_settings(issue_refresh_tokens=False)
+    body = _exchange(http, sandbox, _code(http, sandbox)).json()
+    assert "refresh_token" not in body
+    assert specs.validate_response("getAccessTokenAuthorizationCode", 200, body) == []

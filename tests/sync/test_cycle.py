@@ -58,8 +58,15 @@ async def test_a_guest_booking_on_avito_becomes_a_booking_row_with_an_event(
     booking = avito_booking(db, guest.id)
     assert (booking["property_id"], booking["status"]) == (host.property_id, "confirmed")
     assert (booking["check_in"], booking["check_out"]) == (day(5), day(8))
-    [created] = events(db, "booking_created")
-    assert created["booking_id"] == booking["id"]
+    # The first import of a freshly connected listing is one summary, not one per booking.
+    assert events(db, "booking_created") == []
+    [imported] = events(db, "bookings_imported")
+    assert imported["payload"] == {
+        "count": 1,
+        "integration_id": str(host.integration_id),
+        "property_id": str(host.property_id),
+        "item_id": sandbox.item_id,
+    }
     [run] = runs(db, host.integration_id)
     assert (run["trigger"], run["outcome"], run["error"]) == ("initial", "success", None)
     assert run["api_calls"] == len(operations(sandbox))
@@ -72,6 +79,13 @@ async def test_a_guest_booking_on_avito_becomes_a_booking_row_with_an_event(
     queued = queue_row(db, host.integration_id)
     assert queued is not None
     assert (queued["status"], queued["due"], queued["attempts"]) == ("pending", False, 0)
+
+    # Bookings made after the connect notify one by one, as before.
+    later = sandbox.control.create_booking(sandbox.item_id, day(10), day(12), status="active")
+    await runtime.engine.sync_integration(host.integration_id)
+    [created] = events(db, "booking_created")
+    assert created["booking_id"] == avito_booking(db, later.id)["id"]
+    assert len(events(db, "bookings_imported")) == 1
 
 
 async def test_a_host_booking_closes_avito_dates_within_one_worker_wake_up(

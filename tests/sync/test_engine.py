@@ -112,9 +112,8 @@ async def test_a_401_that_survives_a_fresh_token_requires_a_reconnect(
     token_calls = [r for r in sandbox.control.requests() if r.path.rstrip("/") == "/token"]
     assert len(token_calls) == 1  # one forced refresh, never a loop
     assert integration_state(db, host.integration_id)["status"] == "needs_reconnect"
-    queued = queue_row(db, host.integration_id)
-    assert queued is not None
-    assert queued["status"] == "paused"
+    # Switched off (the app offers "Подключить заново" only then), so it leaves the queue.
+    assert queue_row(db, host.integration_id) is None
     assert runs(db, host.integration_id)[-1]["outcome"] == "needs_reconnect"
     after = await runtime.engine.sync_integration(host.integration_id, wait_seconds=0)
     assert (after.status, after.ran) == ("needs_reconnect", False)
@@ -136,6 +135,28 @@ async def test_a_listing_of_another_account_fails_without_costing_the_connection
     ).fetchone()
     assert account == {"status": "active"}
     assert integration_state(db, host.integration_id)["status"] == "error"
+
+
+async def test_without_refresh_token_a_foreign_listing_still_keeps_the_connection(
+    db: Conn, sandbox: Sandbox, client: AvitoClient, make_runtime: Callable[..., Any]
+) -> None:
+    """Nothing to refresh with: the 403 is checked against the account's own profile."""
+    stranger = sandbox.control.add_account("Someone else")
+    foreign = sandbox.control.add_listing(stranger.id)
+    host = await connect_host(db, sandbox, client, item_id=foreign.id)
+    db.execute(
+        "select avito_private.store_account_tokens(%s, %s, null, now() + interval '3 days', null)",
+        (host.account_id, host.access_token),
+    )
+    runtime: SyncRuntime = await make_runtime()
+
+    result = await runtime.engine.sync_integration(host.integration_id)
+
+    assert (result.status, result.error_code) == ("failed", "avito_forbidden")
+    account = db.execute(
+        "select status from public.avito_accounts where id = %s", (host.account_id,)
+    ).fetchone()
+    assert account == {"status": "active"}
 
 
 async def test_the_full_push_period_comes_from_the_settings(

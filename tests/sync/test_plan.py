@@ -198,7 +198,13 @@ def inputs_st(draw: st.DrawFn) -> SyncInput:
     p = PropertyInput(
         PROPERTY_ID, base, draw(st.one_of(st.none(), st.integers(min_value=-3, max_value=90)))
     )
-    markup = draw(st.decimals(min_value=0, max_value=100, places=2))
+    # Both kinds in the app's column convention: >= 0 percent, < 0 fixed rubles.
+    markup = draw(
+        st.one_of(
+            st.decimals(min_value=0, max_value=100, places=2),
+            st.decimals(min_value=-100_000, max_value=-1, places=2),
+        )
+    )
     return make_input(
         p, draw(rates_st()), tuple(draw(st.lists(bookings_st(), max_size=12))), str(markup)
     )
@@ -266,7 +272,7 @@ def test_every_day_priced_once_and_clamps_hold(sync_input: SyncInput) -> None:
 def test_each_priced_day_has_the_marked_up_rate_or_base(sync_input: SyncInput) -> None:
     plan = build_plan(sync_input, TODAY)
     rates = {r.date: r for r in sync_input.rates}
-    markup = sync_input.integration.markup_percent
+    markup = sync_input.integration.markup
     for period in plan.prices:
         day = period.date_from
         while day <= period.date_to:

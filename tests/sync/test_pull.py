@@ -41,7 +41,34 @@ Avito = tuple[AvitoClient, StaticToken]
 
 @pytest.fixture
 def seeded(db: Conn, sandbox: Sandbox) -> Seeded:
-    return seed_integration(db, avito_user_id=sandbox.account_id, avito_item_id=sandbox.item_id)
+    """A listing whose first import is behind it: new bookings notify one by one."""
+    seeded = seed_integration(db, avito_user_id=sandbox.account_id, avito_item_id=sandbox.item_id)
+    db.execute(
+        "update public.integrations set imported_item_id = avito_item_id where id = %s",
+        (seeded.integration_id,),
+    )
+    return seeded
+
+
+async def test_the_first_import_of_a_listing_is_one_summary_event(
+    db: Conn, sandbox: Sandbox, pool: AsyncConnectionPool[Any], avito: Avito
+) -> None:
+    fresh = seed_integration(db, avito_user_id=sandbox.account_id, avito_item_id=sandbox.item_id)
+    for start in (3, 10, 20):
+        sandbox.control.create_booking(sandbox.item_id, day(start), day(start + 2))
+    first = await pull(pool, avito, fresh)
+    assert first.created == 3
+    assert events(db, "booking_created") == []
+    [summary] = events(db)
+    assert summary["kind"] == "bookings_imported"
+    assert summary["payload"]["count"] == 3
+    assert summary["payload"]["item_id"] == sandbox.item_id
+
+    made = sandbox.control.create_booking(sandbox.item_id, day(30), day(32))
+    await pull(pool, avito, fresh)
+    [created] = events(db, "booking_created")
+    assert created["payload"]["avito_booking_id"] == made.id
+    assert len(events(db, "bookings_imported")) == 1
 
 
 async def pull(pool: AsyncConnectionPool[Any], avito: Avito, seeded: Seeded) -> PullResult:

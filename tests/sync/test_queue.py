@@ -282,17 +282,23 @@ def test_needs_reconnect_pauses_rows_marks_everything_and_writes_one_event(db: C
         "select status from public.avito_accounts where id = %s", (seeded.account_id,)
     ).fetchone()
     integration = db.execute(
-        "select status, last_error from public.integrations where id = %s",
+        "select status, last_error, is_active from public.integrations where id = %s",
         (seeded.integration_id,),
     ).fetchone()
     assert account == {"status": "needs_reconnect"}
-    assert integration == {"status": "needs_reconnect", "last_error": "refresh refused"}
-    queued = row(db, seeded.integration_id)
-    assert (queued["status"], queued["lease_owner"]) == ("paused", None)
+    # Inactive to the app (its "Подключить заново" button), needs_reconnect in our status.
+    assert integration == {
+        "status": "needs_reconnect",
+        "last_error": "refresh refused",
+        "is_active": False,
+    }
+    assert db.execute(
+        "select count(*) as n from public.avito_sync_queue where integration_id = %s",
+        (seeded.integration_id,),
+    ).fetchone() == {"n": 0}
     [event] = events(db, "needs_reconnect")
     assert event["owner_id"] == seeded.owner_id
     assert event["payload"]["integration_ids"] == [str(seeded.integration_id)]
-    make_due(db, seeded.integration_id)
     assert claim(db, "w") == []
 
 

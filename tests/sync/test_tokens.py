@@ -138,13 +138,12 @@ async def test_a_refused_refresh_marks_reconnect_pauses_and_notifies_in_one_go(
         "select status from public.avito_accounts where id = %s", (host.account_id,)
     ).fetchone()
     integration = db.execute(
-        "select status from public.integrations where id = %s", (host.integration_id,)
+        "select status, is_active from public.integrations where id = %s",
+        (host.integration_id,),
     ).fetchone()
     assert account == {"status": "needs_reconnect"}
-    assert integration == {"status": "needs_reconnect"}
-    queued = queue_row(db, host.integration_id)
-    assert queued is not None
-    assert queued["status"] == "paused"
+    assert integration == {"status": "needs_reconnect", "is_active": False}
+    assert queue_row(db, host.integration_id) is None
     assert len(events(db, "needs_reconnect")) == 1
     # The stored tokens were not touched, and nothing else asks Avito again.
     assert stored(db, host)["refresh_token"] == host.refresh_token
@@ -169,3 +168,43 @@ async def test_a_transient_token_endpoint_failure_does_not_cost_the_connection(
     # Next time it works, with the refresh token that was never spent.
     assert await tokens.provider(host.account_id).access_token()
     assert stored(db, host)["refresh_token"] != host.refresh_token
+
+
+async def test_a_grant_without_refresh_token_is_used_until_it_expires(
+    db: Conn, sandbox: Sandbox, client: AvitoClient, sync_pool: AsyncConnectionPool[Any]
+) -> None:
+    host = await connect_host(db, sandbox, client, expires_in=dt.timedelta(days=3))
+    db.execute(
+        "select avito_private.store_account_tokens(%s, %s, null, now() + interval '3 days', null)",
+        (host.account_id, host.access_token),
+    )
+    assert stored(db, host)["refresh_token"] is None
+    sandbox.control.clear_requests()
+    tokens = AccountTokens(sync_pool, client)
+    provider = tokens.provider(host.account_id)
+    # A forced refresh (a 403) cannot refresh: the still-valid token is kept, no reconnect.
+    assert await provider.access_token(force_refresh=True) == host.access_token
+    assert events(db, "token_expiring") == []  # three days left: no notice yet
+
+    db.execute(
+        "update public.avito_accounts set token_expires_at = now() + interval '20 hours'"
+        " where id = %s",
+        (host.account_id,),
+    )
+    tokens.forget(host.account_id)
+    for _ in range(2):
+        assert await provider.access_token() == host.access_token
+        tokens.forget(host.account_id)
+    [notice] = events(db, "token_expiring")  # a day before, once per expiry
+    assert notice["payload"]["account_id"] == str(host.account_id)
+
+    db.execute(
+        "update public.avito_accounts set token_expires_at = now() - interval '1 second'"
+        " where id = %s",
+        (host.account_id,),
+    )
+    tokens.forget(host.account_id)
+    with pytest.raises(ReconnectRequiredError):
+        await provider.access_token()
+    assert len(events(db, "needs_reconnect")) == 1
+    assert token_requests(sandbox) == []  # nothing to refresh with, never tried

@@ -37,6 +37,7 @@ class ErrorCode(StrEnum):
     STATE_EXPIRED = "STATE_EXPIRED"
     STATE_USED = "STATE_USED"
     CODE_INVALID = "CODE_INVALID"
+    ACCOUNT_MISMATCH = "ACCOUNT_MISMATCH"
     AVITO_CREDENTIALS = "AVITO_CREDENTIALS"
     AVITO_UNAVAILABLE = "AVITO_UNAVAILABLE"
     RECONNECT_REQUIRED = "RECONNECT_REQUIRED"
@@ -75,9 +76,17 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.METHOD_NOT_ALLOWED: "Метод не поддерживается.",
     ErrorCode.STATE_INVALID: "Ссылка авторизации Avito повреждена. Начните подключение заново.",
     ErrorCode.STATE_EXPIRED: "Время на подключение Avito истекло. Начните подключение заново.",
-    ErrorCode.STATE_USED: "Эта авторизация Avito уже использована. Начните подключение заново.",
+    # The app's callback page opens its "start again" dialog when the text says invalid_grant.
+    ErrorCode.STATE_USED: (
+        "Эта авторизация Avito уже использована (invalid_grant). Начните подключение заново."
+    ),
     ErrorCode.CODE_INVALID: (
-        "Код авторизации Avito недействителен или уже использован. Начните подключение заново."
+        "Код авторизации Avito недействителен или уже использован (invalid_grant). "
+        "Начните подключение заново."
+    ),
+    ErrorCode.ACCOUNT_MISMATCH: (
+        "Объект уже подключён к другому аккаунту Avito. Войдите в Avito под тем аккаунтом "
+        "или сначала удалите интеграцию объекта, затем подключите новый аккаунт."
     ),
     ErrorCode.AVITO_CREDENTIALS: (
         "Avito отклонил данные приложения (client_id, secret или redirect_uri). "

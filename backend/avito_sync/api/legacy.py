@@ -15,14 +15,14 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
+from fastapi.responses import JSONResponse
 
 from avito_sync.api import store
 from avito_sync.api.actions import connect
 from avito_sync.api.actions.integrations import close_calendar, integration_of
-from avito_sync.api.actions.listings import check_item_on_avito
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.deps import Context, CurrentUser
-from avito_sync.api.errors import MESSAGES, ApiError, ErrorCode
+from avito_sync.api.errors import ApiError, ErrorCode
 from avito_sync.api.models import (
     LegacyCloseAvailabilityBody,
     LegacyOAuthCallbackBody,
@@ -30,12 +30,14 @@ from avito_sync.api.models import (
 )
 from avito_sync.api.oauth_state import STATE_TTL, OAuthState
 from avito_sync.api.user_limits import enforce
+from avito_sync.sync.relink import link_integration
 
 router = APIRouter()
 
 # `reason` values the app's callback page understands.
 REASONS = {
-    ErrorCode.CODE_INVALID: "invalid_code",
+    ErrorCode.CODE_INVALID: "invalid_grant",
+    ErrorCode.ACCOUNT_MISMATCH: "account_mismatch",
     ErrorCode.AVITO_CREDENTIALS: "invalid_credentials",
     ErrorCode.STATE_INVALID: "invalid_state",
     ErrorCode.STATE_EXPIRED: "state_expired",
@@ -54,27 +56,49 @@ CLOSE_ERRORS = {
 @router.post("/functions/v1/avito_sync")
 async def legacy_sync(
     context: Context, user: CurrentUser, body: Annotated[LegacySyncBody, Body()]
-) -> dict[str, Any]:
-    """`sync` / `initial-sync` with the response fields `src/services/apiSync.ts` reads."""
+) -> Any:
+    """`sync` / `initial-sync` with the response fields `src/services/apiSync.ts` reads.
+
+    `sync` always answers 200 (the app reads the body). The app checks only `error` after
+    `initial-sync`, and supabase-js sets it for non-2xx alone: a failed initial sync answers
+    non-2xx with the same JSON body, so the connect modal shows the failure.
+    """
     if body.action not in ("sync", "initial-sync"):
         raise ApiError(ErrorCode.ACTION_GONE)
     enforce(context.limits, user.id, body.action)
     if body.integration_id is None and body.property_id is None:
         raise ApiError(ErrorCode.INVALID_REQUEST)
+    answer = await _legacy_sync(context, user.id, body)
+    if body.action == "initial-sync" and answer.get("success") is False:
+        return JSONResponse(answer, status_code=_initial_sync_status(answer))
+    return answer
+
+
+def _initial_sync_status(answer: dict[str, Any]) -> int:
+    """502 when Avito failed us, 409 when the connection itself is wrong (token, listing)."""
+    code = answer.get("errorCode") or answer.get("code")
+    if code in (ErrorCode.AVITO_UNAVAILABLE.value, ErrorCode.SYNC_FAILED.value):
+        return 502
+    return 409
+
+
+async def _legacy_sync(
+    context: ServiceContext, user_id: uuid.UUID, body: LegacySyncBody
+) -> dict[str, Any]:
     try:
-        row = await integration_of(context, user.id, body.integration_id, body.property_id)
+        row = await integration_of(context, user_id, body.integration_id, body.property_id)
     except ApiError as error:
         if error.code != ErrorCode.INTEGRATION_NOT_FOUND:
             raise
         return {"success": False, "error": "Integration not found or inactive"}
     account_id = row["avito_account_id"]
     if account_id is None:
-        linked = await _link_typed_integration(context, user.id, row)
+        linked = await _link_typed_integration(context, user_id, row)
         if isinstance(linked, dict):
             return linked
         account_id = linked
     async with context.pool.connection() as conn:
-        account = await store.owned_account(conn, user.id, account_id)
+        account = await store.owned_account(conn, user_id, account_id)
     if account is None or account["status"] != "active":
         return {**NO_ACCESS_TOKEN}
     trigger = "initial" if body.action == "initial-sync" else "manual"
@@ -89,47 +113,25 @@ NO_ACCESS_TOKEN: dict[str, Any] = {
 }
 
 
+REFUSAL_CODES = {
+    "item_forbidden": ErrorCode.ITEM_FORBIDDEN,
+    "item_in_use": ErrorCode.ITEM_IN_USE,
+    "avito_unavailable": ErrorCode.AVITO_UNAVAILABLE,
+}
+
+
 async def _link_typed_integration(
     context: ServiceContext, user_id: uuid.UUID, row: store.Row
 ) -> uuid.UUID | dict[str, Any]:
-    """Link a row the app wrote itself (typed ids, no account) to the caller's account.
-
-    The database links such rows on write when the listing is already recorded for one of
-    the owner's accounts (migration 20261127400000). Otherwise the candidate account (the
-    owner's account with the typed user id, else their only account) is asked whether the
-    listing is its own; a confirmed listing is recorded and the row linked. Returns the
-    account id, or the app-shaped failure body.
-    """
-    async with context.pool.connection() as conn:
-        cur = await conn.execute(
-            "select avito_private.app_integration_candidate(%s) as account_id", (row["id"],)
-        )
-        found = await cur.fetchone()
-        candidate = found["account_id"] if found else None
-        account = await store.owned_account(conn, user_id, candidate) if candidate else None
-    if account is None or account["status"] != "active":
+    """Link a row the app wrote itself (typed ids, no account) to the caller's account
+    (`avito_sync.sync.relink`); the account id, or the app-shaped failure body."""
+    result = await link_integration(context.pool, context.avito, context.tokens, row["id"])
+    if result.account_id is not None:
+        return result.account_id
+    code = REFUSAL_CODES.get(result.refusal or "")
+    if code is None:
         return {**NO_ACCESS_TOKEN}
-    item_id = int(row["avito_item_id"])
-    try:
-        info = await check_item_on_avito(context, account, item_id)
-    except ApiError as error:
-        if error.status in (401, 403):
-            raise
-        return {"success": False, "error": error.message, "errorCode": error.code.value}
-    async with context.pool.connection() as conn, conn.transaction():
-        await store.remember_item(conn, account["id"], item_id, info.status, info.url)
-        cur = await conn.execute(
-            "select avito_private.link_app_integration(%s) as account_id", (row["id"],)
-        )
-        linked = await cur.fetchone()
-    if linked is None or linked["account_id"] is None:
-        return {
-            "success": False,
-            "error": MESSAGES[ErrorCode.ITEM_IN_USE],
-            "errorCode": ErrorCode.ITEM_IN_USE.value,
-        }
-    account_id: uuid.UUID = linked["account_id"]
-    return account_id
+    return {"success": False, "error": result.message, "errorCode": code.value}
 
 
 def legacy_state(context: ServiceContext, raw: str, user_id: uuid.UUID) -> OAuthState:
@@ -152,12 +154,15 @@ def legacy_state(context: ServiceContext, raw: str, user_id: uuid.UUID) -> OAuth
     )
 
 
-async def _callback_state(context: ServiceContext, raw: str, user_id: uuid.UUID) -> OAuthState:
+async def _callback_state(
+    context: ServiceContext, raw: str, user_id: uuid.UUID
+) -> tuple[OAuthState, int | None]:
+    """The state and, for a caller-built one, the Avito user id the code must yield."""
     if "." in raw:
         state = connect.checked_state(context, raw)
         if state.user_id != user_id:
             raise ApiError(ErrorCode.STATE_INVALID)
-        return state
+        return state, None
     if not context.settings.accept_app_state:
         raise ApiError(ErrorCode.STATE_INVALID)
     state = legacy_state(context, raw, user_id)
@@ -167,7 +172,10 @@ async def _callback_state(context: ServiceContext, raw: str, user_id: uuid.UUID)
         await store.record_legacy_state(
             conn, user_id, state.property_id, state.nonce_hash, state.expires_at
         )
-    return state
+        # A caller-built state proves nothing about who clicked "Allow": a property that
+        # already has an Avito account keeps it (SECURITY.md, AVITO_SYNC_ACCEPT_APP_STATE).
+        attached = await store.attached_avito_user(conn, user_id, state.property_id)
+    return state, attached
 
 
 @router.post("/functions/v1/avito-oauth-callback")
@@ -178,12 +186,16 @@ async def legacy_oauth_callback(
     if body.redirect_uri is not None and body.redirect_uri not in allowed:
         return {"success": False, "reason": "invalid_redirect_uri", "error": "redirect_uri"}
     try:
-        state = await _callback_state(context, body.state, user.id)
+        state, attached = await _callback_state(context, body.state, user.id)
         # A state the service issued went out with the service's own redirect URI (the
         # callback forwards the code to this page), and Avito wants that one back.
         redirect_uri = None if "." in body.state else body.redirect_uri
         connected = await connect.complete_exchange(
-            context, state, body.code, redirect_uri=redirect_uri
+            context,
+            state,
+            body.code,
+            redirect_uri=redirect_uri,
+            expected_avito_user_id=attached,
         )
     except ApiError as error:
         if error.status in (401, 403) and error.code != ErrorCode.NOT_OWNER:
@@ -196,6 +208,7 @@ async def legacy_oauth_callback(
     return {
         "success": True,
         "avitoUserId": connected.avito_user_id,
+        "avitoAccountName": connected.name,
         "avitoUserIdMissing": False,
         "accountId": str(connected.account_id),
         "propertyId": str(connected.property_id),

@@ -2,7 +2,8 @@
 
 Every id is validated here so that handlers only ever see well-formed values: property,
 account and integration ids are UUIDs, Avito item ids are positive integers of at most
-12 digits given as a number or a digit string, the markup is a percentage 0–100.
+12 digits given as a number or a digit string, the markup is a percent (0–100, also as a bare
+number) or a fixed surcharge in rubles (1–100 000), kept in the app's column convention.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pydantic import (
 )
 
 from avito_sync.api.channel_models import ChannelBody
+from avito_sync.sync.markup import Markup as TypedMarkup
 
 MAX_ITEM_ID = 10**12 - 1
 DEFAULT_MARKUP = Decimal(15)
@@ -38,9 +40,37 @@ def _digits_only(value: Any) -> Any:
 
 
 AvitoItemId = Annotated[int, BeforeValidator(_digits_only), Field(ge=1, le=MAX_ITEM_ID)]
+
+
+def _markup_column(value: Any) -> Any:
+    """`{"type": "percent" | "fixed", "value": …}`, or a bare number (a percent), stored in the
+    app's convention: >= 0 percent, < 0 a fixed surcharge in rubles (`sync.markup`)."""
+    if isinstance(value, TypedMarkup):
+        return value.to_column()
+    if isinstance(value, dict):
+        kind = value.get("type")
+        if kind not in ("percent", "fixed"):
+            raise ValueError('type must be "percent" or "fixed"')
+        return TypedMarkup(kind, _decimal(value.get("value"))).to_column()
+    return TypedMarkup("percent", _decimal(value)).to_column()
+
+
+def _decimal(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise ValueError("must be a number")  # noqa: TRY004 - pydantic wants ValueError
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError as error:
+        raise ValueError("must be a number") from error
+    if not number.is_finite():
+        raise ValueError("must be a number")
+    return number
+
+
 Markup = Annotated[
     Decimal,
-    Field(ge=0, le=100, max_digits=5, decimal_places=2),
+    BeforeValidator(_markup_column),
+    Field(ge=-100_000, le=100, max_digits=8, decimal_places=2),
     PlainSerializer(float, return_type=float, when_used="json"),
 ]
 

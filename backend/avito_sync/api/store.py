@@ -61,7 +61,8 @@ async def owned_integration(
     property_id: uuid.UUID | None,
     active_only: bool = True,
 ) -> Row | None:
-    """The caller's Avito integration, by id or by property (the active one first)."""
+    """The caller's Avito integration, by id or by property (the active one first). A row the
+    reconnect pause switched off counts as active: its sync answers "reconnect"."""
     return await _one(
         conn,
         "select i.id, i.property_id, i.avito_account_id, i.avito_user_id, i.avito_item_id,"
@@ -70,7 +71,7 @@ async def owned_integration(
         " where p.owner_id = %s and i.platform = 'avito'"
         " and (%s::uuid is null or i.id = %s::uuid)"
         " and (%s::uuid is null or i.property_id = %s::uuid)"
-        " and (not %s or i.is_active)"
+        " and (not %s or i.is_active or i.status = 'needs_reconnect')"
         " order by i.is_active desc, i.updated_at desc nulls last limit 1",
         (owner, integration_id, integration_id, property_id, property_id, active_only),
     )
@@ -260,11 +261,16 @@ async def cached_items(conn: Conn, account_id: uuid.UUID) -> list[Row]:
 
 
 async def item_held_elsewhere(conn: Conn, item_id: int, property_id: uuid.UUID | None) -> bool:
-    """Whether another active Avito integration (any owner) already uses the listing."""
+    """Whether another active integration linked to an account already uses the listing.
+
+    Rows the app typed in without an account prove nothing (anyone can type a public listing
+    id), exactly as the database's `integrations_one_active_per_item` index ignores them.
+    """
     row = await _one(
         conn,
         "select exists(select 1 from public.integrations"
-        " where platform = 'avito' and is_active and avito_item_id = %s"
+        " where platform = 'avito' and is_active and avito_account_id is not null"
+        " and avito_item_id = %s"
         " and (%s::uuid is null or property_id <> %s::uuid)) as held",
         (item_id, property_id, property_id),
     )
@@ -283,16 +289,20 @@ async def upsert_integration(
 ) -> uuid.UUID:
     row = await _one(
         conn,
+        # The app reads token_expires_at and scope from this row (existing-frontend.md §6).
         "insert into public.integrations (property_id, platform, avito_account_id,"
-        " avito_user_id, avito_item_id, avito_markup, is_active, status)"
-        " values (%s, 'avito', %s, %s, %s, %s, true, 'active')"
+        " avito_user_id, avito_item_id, avito_markup, is_active, status, token_expires_at,"
+        " scope)"
+        " select %s, 'avito', a.id, a.avito_user_id, %s, %s, true, 'active',"
+        " a.token_expires_at, a.scope from public.avito_accounts a where a.id = %s"
         " on conflict (property_id, platform) do update"
         " set avito_account_id = excluded.avito_account_id,"
         " avito_user_id = excluded.avito_user_id, avito_item_id = excluded.avito_item_id,"
         " avito_markup = excluded.avito_markup, is_active = true, status = 'active',"
-        " last_error = null"
+        " last_error = null, token_expires_at = excluded.token_expires_at,"
+        " scope = excluded.scope, link_check_after = null"
         " returning id",
-        (property_id, account["id"], account["avito_user_id"], item_id, markup),
+        (property_id, item_id, markup, account["id"]),
     )
     assert row is not None
     integration_id: uuid.UUID = row["id"]
@@ -348,6 +358,20 @@ async def integration_status(conn: Conn, owner: uuid.UUID, property_id: uuid.UUI
         " order by i.is_active desc limit 1",
         (owner, property_id),
     )
+
+
+async def attached_avito_user(conn: Conn, owner: uuid.UUID, property_id: uuid.UUID) -> int | None:
+    """The Avito user id of the account linked to the property's integration, if any (active
+    or paused for a reconnect); None once the host deleted the row or detached the account."""
+    row = await _one(
+        conn,
+        "select a.avito_user_id from public.integrations i"
+        " join public.properties p on p.id = i.property_id"
+        " join public.avito_accounts a on a.id = i.avito_account_id"
+        " where p.owner_id = %s and i.property_id = %s and i.platform = 'avito'",
+        (owner, property_id),
+    )
+    return int(row["avito_user_id"]) if row else None
 
 
 async def record_legacy_state(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from avito_sync.avito import bodies
 from avito_sync.avito.auth import TokenProvider
 from avito_sync.avito.bodies import check_id
-from avito_sync.avito.errors import MalformedResponseError
+from avito_sync.avito.errors import ForbiddenError, MalformedResponseError
 from avito_sync.avito.models import (
     BaseParams,
     BookingsResponse,
@@ -204,6 +204,36 @@ class AvitoClient:
         )
         call = Call("get_item_info", "GET", path, RetryMode.SAFE)
         return parse_model(await self._requests.send(call, auth), ItemInfo, call.operation)
+
+    async def owns_listing(self, auth: TokenProvider, user_id: int, item_id: int) -> bool:
+        """Whether the listing is the account's, with the short-term-rent scopes only.
+
+        A one-day bookings read answers 200 for the account's own listing, 403 for another
+        account's (False) and 404 for an unknown one (`NotFoundError`). The probe never forces
+        a refresh: a 403 is then confirmed with the account's
+        own profile (`user:read`), which refreshes a stale token; only if that worked is the
+        probe repeated once, so a dead token is never mistaken for someone else's listing.
+        """
+        day = datetime.now(UTC).date() + timedelta(days=1)  # never in the past in Moscow
+        params = bodies.bookings_query(day, day, with_unpaid=False)
+        path = (
+            f"/realty/v1/accounts/{check_id('user_id', user_id)}"
+            f"/items/{check_id('item_id', item_id)}/bookings"
+        )
+        call = Call("owns_listing", "GET", path, RetryMode.SAFE, params, refresh_on_denial=False)
+        for attempt in range(2):
+            before = await auth.access_token()
+            try:
+                await self._requests.send(call, auth)
+            except ForbiddenError:
+                if attempt:
+                    return False
+                await self.get_self(auth)  # raises TokenExpiredError when the token is dead
+                if await auth.access_token() == before:
+                    return False  # the token works: the listing is not the account's
+            else:
+                return True
+        return False
 
     # --- Short-term rent -----------------------------------------------------------------------
 

@@ -61,6 +61,8 @@ class Call:
     endpoint: str | None = None
     oauth: bool = False
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    # False when a 403 is itself the answer (an ownership probe): no forced refresh.
+    refresh_on_denial: bool = True
 
 
 def _describe_validation(exc: PydanticValidationError) -> str:
@@ -124,6 +126,8 @@ class Requester:
             if status < 300:
                 return response
             if status in (401, 403) and auth is not None and not call.oauth:
+                if status == 403 and not call.refresh_on_denial:
+                    raise self._denied(call, response, secrets, account_key, True)
                 if not refreshed:
                     refreshed = True
                     fresh = await auth.access_token(force_refresh=True)

@@ -41,7 +41,9 @@ def _authenticate(state: SandboxState, request: Request, op: specs.Operation) ->
     raw = _bearer(request)
     token = state.world.access_tokens.get(raw) if raw else None
     if token is None:
-        raise error(family, 401, "Unauthorized: missing or unknown access token")
+        # The STR operations list no 401: Avito answers a missing or foreign token with 403.
+        status = 401 if op.response_for(401) is not None or "403" not in op.responses else 403
+        raise error(family, status, "Unauthorized: missing or unknown access token")
     request.scope.setdefault("state", {})["account_id"] = token.account_id
     if token.expires_at <= state.now():
         # Avito answers an expired token with 403 on every call (auth.json, step 8).

@@ -12,7 +12,14 @@ ListingStatus = Literal["active", "removed", "old", "blocked", "rejected"]
 ClosureType = Literal["manual", "booking"]
 Grant = Literal["client_credentials", "authorization_code", "refresh_token"]
 
-PROJECT_SCOPES = ("user:read", "short_term_rent:read", "short_term_rent:write", "items:info")
+PROJECT_SCOPES = (
+    "user:read",
+    "short_term_rent:read",
+    "short_term_rent:write",
+    "items:info",
+    "messenger:read",
+    "messenger:write",
+)
 
 
 class Application(BaseModel):
@@ -123,6 +130,8 @@ class Settings(BaseModel):
     conflict_mode: Literal["current", "legacy"] = "current"
     validation_status: Literal[400, 422] = 422
     refresh_reuse: bool = False
+    # Avito's docs do not promise a refresh_token in the authorization_code answer.
+    issue_refresh_tokens: bool = True
     overbook_visible: bool = False
     items_rate_limit: int = Field(default=25, ge=1)
     clock_offset_seconds: float = 0.0

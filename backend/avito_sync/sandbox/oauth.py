@@ -228,7 +228,8 @@ def _token_body(
         "token_type": "Bearer",
     }
     if scopes is not None:
-        body["refresh_token"] = state.issue_refresh_token(app, account_id, scopes)
+        if state.world.settings.issue_refresh_tokens:
+            body["refresh_token"] = state.issue_refresh_token(app, account_id, scopes)
         body["scope"] = ",".join(scopes)
     return body
 

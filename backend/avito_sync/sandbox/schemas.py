@@ -129,6 +129,7 @@ class SettingsPatch(_In):
     conflict_mode: Literal["current", "legacy"] | None = None
     validation_status: Literal[400, 422] | None = None
     refresh_reuse: bool | None = None
+    issue_refresh_tokens: bool | None = None
     overbook_visible: bool | None = None
     items_rate_limit: int | None = Field(default=None, ge=1)
     clock_offset_seconds: float | None = None

@@ -129,9 +129,14 @@ class SyncEngine:
             except ReconnectRequiredError as exc:
                 outcome, error, code = "needs_reconnect", exc.reason, "reconnect_required"
             except TokenExpiredError as exc:
-                # A fresh token was refused too: only the host reconnecting can fix that.
-                await self._mark_reconnect(item.account_id, str(exc))
-                outcome, error, code = "needs_reconnect", str(exc), "reconnect_required"
+                if exc.status == 403 and await self._token_works(item.account_id):
+                    # A 403 that no refresh could retry (a grant without refresh token) while
+                    # the token still reads the account: the listing, not the connection.
+                    error, code = str(exc), "avito_forbidden"
+                else:
+                    # A fresh token was refused too: only the host reconnecting can fix that.
+                    await self._mark_reconnect(item.account_id, str(exc))
+                    outcome, error, code = "needs_reconnect", str(exc), "reconnect_required"
             except AvitoError as exc:
                 error, code = str(exc), "avito_" + _snake(type(exc).__name__)
                 failures = [exc]
@@ -200,7 +205,8 @@ class SyncEngine:
         """
         async with self._pool.connection() as conn:
             if not await queue.enqueue(conn, integration_id, trigger):
-                return SyncResult(integration_id, trigger, "inactive")
+                blocked = await self._blocked_status(conn, integration_id)
+                return _not_run(integration_id, trigger, blocked or "inactive")
         deadline = time.monotonic() + wait_seconds
         while True:
             async with self._pool.connection() as conn:
@@ -221,15 +227,7 @@ class SyncEngine:
                 )
                 return await self.run_claimed(item, force_push=force_push)
             if status is not None:
-                return SyncResult(
-                    integration_id,
-                    trigger,
-                    status,
-                    error="the Avito account needs a reconnect"
-                    if status == "needs_reconnect"
-                    else None,
-                    error_code="reconnect_required" if status == "needs_reconnect" else None,
-                )
+                return _not_run(integration_id, trigger, status)
             if time.monotonic() >= deadline:
                 return SyncResult(integration_id, trigger, "busy")
             await asyncio.sleep(0.2)
@@ -237,7 +235,8 @@ class SyncEngine:
     async def _blocked_status(self, conn: Any, integration_id: UUID) -> Status | None:
         """Why a claim found nothing: None when the row is merely leased by someone else."""
         cur = await conn.execute(
-            "select q.status as queue_status, i.is_active, p.deleted_at, a.status as account_status"
+            "select q.status as queue_status, i.is_active, i.status, p.deleted_at,"
+            " a.status as account_status"
             " from public.integrations i"
             " join public.properties p on p.id = i.property_id"
             " join public.avito_accounts a on a.id = i.avito_account_id"
@@ -246,6 +245,8 @@ class SyncEngine:
             (integration_id,),
         )
         row = await cur.fetchone()
+        if row is not None and not row["is_active"] and row["status"] == "needs_reconnect":
+            return "needs_reconnect"  # switched off by the reconnect pause, not by the host
         if row is None or not row["is_active"] or row["deleted_at"] is not None:
             return "inactive"
         if row["account_status"] != "active" or row["queue_status"] == "paused":
@@ -294,6 +295,14 @@ class SyncEngine:
         )
         return pulled, pushed
 
+    async def _token_works(self, account_id: UUID) -> bool:
+        """Whether the account's token still reads its own profile (`user:read`)."""
+        try:
+            await self._client.get_self(self._tokens.provider(account_id))
+        except (AvitoError, ReconnectRequiredError):
+            return False
+        return True
+
     async def _mark_reconnect(self, account_id: UUID, reason: str) -> None:
         self._tokens.forget(account_id)
         async with self._pool.connection() as conn:
@@ -333,6 +342,17 @@ class SyncEngine:
             row = await cur.fetchone()
         if row is not None and not row["held"]:
             log.warning("sync_lease_lost", integration_id=str(item.integration_id))
+
+
+def _not_run(integration_id: UUID, trigger: Trigger, status: Status) -> SyncResult:
+    reconnect = status == "needs_reconnect"
+    return SyncResult(
+        integration_id,
+        trigger,
+        status,
+        error="the Avito account needs a reconnect" if reconnect else None,
+        error_code="reconnect_required" if reconnect else None,
+    )
 
 
 def _counts(

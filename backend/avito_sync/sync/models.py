@@ -69,7 +69,7 @@ class IntegrationContext:
     avito_account_id: UUID
     avito_user_id: int
     avito_item_id: int
-    markup_percent: Decimal
+    markup: Decimal  # avito_markup as stored: >= 0 percent, < 0 fixed rubles (sync.markup)
 
 
 @dataclass(frozen=True, slots=True)

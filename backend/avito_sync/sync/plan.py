@@ -4,8 +4,9 @@ Decisions (avito-api.md §3, existing-frontend.md §7 and §9):
 
 - Window: [today, today + 365 days), "today" in the property's timezone (Europe/Moscow by
   default), so nothing is ever sent for a past date.
-- Prices: the day's rate, else the property's base price, times (1 + markup/100), rounded to
-  whole rubles half-up (the old frontend's `Math.round` for positive prices), at least 1 ruble.
+- Prices: the day's rate, else the property's base price, with the markup (`sync.markup`:
+  × (1 + m/100) for a percent, + m for a fixed ruble surcharge), rounded to whole rubles
+  half-up (the old frontend's `Math.round` for positive prices), at least 1 ruble.
   Minimum stay from the rate, else the property's, clamped to 1–30. A day with neither a rate
   nor a base price is not sent (Avito keeps whatever it had) and reported as a `no_price`
   warning. Nights held by a pending Avito request are not sent either (`prices_deferred`
@@ -27,9 +28,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from avito_sync.sync.markup import Markup, MarkupError
 from avito_sync.sync.models import (
     AVITO_SOURCE,
     BookingInput,
@@ -41,14 +43,12 @@ from avito_sync.sync.models import (
 WINDOW_DAYS = 365
 PRICE_MIN_STAY = (1, 30)
 BASE_MIN_STAY = (1, 7)
-MIN_NIGHT_PRICE = 1
-MARKUP_RANGE = (Decimal(0), Decimal(100))
 AVITO_PENDING_STATUS = "pending"
 _ONE_DAY = dt.timedelta(days=1)
 
 
 class PlanInputError(ValueError):
-    """The app's rows cannot be turned into a plan (e.g. a markup outside 0–100)."""
+    """The app's rows cannot be turned into a plan (e.g. a markup out of bounds)."""
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -114,17 +114,18 @@ def clamp(value: int, bounds: tuple[int, int]) -> int:
     return max(low, min(high, value))
 
 
-def check_markup(markup_percent: Decimal) -> Decimal:
-    low, high = MARKUP_RANGE
-    if not low <= markup_percent <= high:
-        raise PlanInputError(f"markup must be between {low} and {high} percent")
-    return markup_percent
+def check_markup(stored: Decimal) -> Markup:
+    """The integration's `avito_markup` (≥ 0 percent, < 0 fixed rubles) as a typed markup."""
+    try:
+        return Markup.from_column(stored)
+    except MarkupError as error:
+        raise PlanInputError(f"markup {stored}: {error}") from error
 
 
-def marked_up_price(price: Decimal, markup_percent: Decimal) -> int:
+def marked_up_price(price: Decimal, stored_markup: Decimal | Markup) -> int:
     """Whole rubles, half-up, never below 1 (Avito rejects 0 with 422)."""
-    raw = price * (1 + check_markup(markup_percent) / 100)
-    return max(MIN_NIGHT_PRICE, int(raw.quantize(Decimal(1), rounding=ROUND_HALF_UP)))
+    markup = stored_markup if isinstance(stored_markup, Markup) else check_markup(stored_markup)
+    return markup.apply(price)
 
 
 def merge_ranges(ranges: Iterable[DateRange]) -> list[DateRange]:
@@ -184,7 +185,7 @@ def _days_to_ranges(days: Sequence[dt.date]) -> tuple[DateRange, ...]:
 def plan_prices(
     prop: PropertyInput,
     rates: Iterable[RateInput],
-    markup_percent: Decimal,
+    markup: Markup,
     window: DateRange,
     *,
     skip: Sequence[DateRange] = (),
@@ -209,7 +210,7 @@ def plan_prices(
         else:
             missing.append(day)
             continue
-        night = marked_up_price(price, markup_percent)
+        night = markup.apply(price)
         stay = clamp(stay, PRICE_MIN_STAY)
         last = periods[-1] if periods else None
         if (
@@ -223,16 +224,14 @@ def plan_prices(
     return tuple(periods), tuple(missing)
 
 
-def plan_base_params(prop: PropertyInput, markup_percent: Decimal) -> BaseParamsPlan:
-    night = (
-        marked_up_price(prop.base_price, markup_percent) if prop.base_price is not None else None
-    )
+def plan_base_params(prop: PropertyInput, markup: Markup) -> BaseParamsPlan:
+    night = markup.apply(prop.base_price) if prop.base_price is not None else None
     return BaseParamsPlan(night, clamp(prop.minimum_booking_days or 1, BASE_MIN_STAY))
 
 
 def build_plan(sync_input: SyncInput, today: dt.date) -> SyncPlan:
     """Everything Avito should show for this listing, as of `today`."""
-    markup = check_markup(sync_input.integration.markup_percent)
+    markup = check_markup(sync_input.integration.markup)
     window = sync_window(today)
     valid = [b for b in sync_input.bookings if b.check_in < b.check_out]
     warnings: list[PlanWarning] = []

@@ -240,7 +240,7 @@ def _parse_input(data: dict[str, Any]) -> SyncInput:
             avito_account_id=UUID(integ["avito_account_id"]),
             avito_user_id=int(integ["avito_user_id"]),
             avito_item_id=int(integ["avito_item_id"]),
-            markup_percent=Decimal(str(integ["avito_markup"])),
+            markup=Decimal(str(integ["avito_markup"])),
         ),
         property=PropertyInput(
             id=UUID(prop["id"]),

@@ -8,6 +8,7 @@ engine and the worker that feeds it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
@@ -16,6 +17,7 @@ from avito_sync.avito.client import AvitoClient
 from avito_sync.avito.settings import AvitoSettings
 from avito_sync.database import open_pool
 from avito_sync.sync.engine import SyncEngine
+from avito_sync.sync.relink import link_pending
 from avito_sync.sync.settings import SyncSettings
 from avito_sync.sync.tokens import AccountTokens
 from avito_sync.sync.worker import Worker
@@ -55,7 +57,12 @@ class SyncRuntime:
             client = AvitoClient(avito_settings)
         tokens = AccountTokens(pool, client, margin_seconds=settings.token_refresh_margin_seconds)
         engine = SyncEngine(pool, client, tokens, settings)
-        worker = Worker(pool, settings, engine.run_queued)
+        worker = Worker(
+            pool,
+            settings,
+            engine.run_queued,
+            before_fill=partial(link_pending, pool, client, tokens.provider),
+        )
         return cls(settings, pool, client, tokens, engine, worker, own_pool, own_client)
 
     async def aclose(self) -> None:

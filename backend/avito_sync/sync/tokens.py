@@ -41,6 +41,7 @@ from avito_sync.logs import get_logger
 log = get_logger(__name__)
 
 Clock = Callable[[], dt.datetime]
+EXPIRY_NOTICE = dt.timedelta(days=1)
 
 
 def utc_now() -> dt.datetime:
@@ -147,13 +148,16 @@ class AccountTokens:
                 refused = "no tokens stored"
             else:
                 current = _Access(_col(row, 0, "access_token"), _col(row, 2, "expires_at"))
-                if not force and current.fresh(self._clock(), self._margin):
-                    return current
-                if force and stale is not None and current.token != stale:
-                    return current  # another process refreshed after our token was refused
                 refresh_token = _col(row, 1, "refresh_token")
                 if not refresh_token:
+                    usable = await self._without_refresh(conn, account_id, current)
+                    if usable is not None:
+                        return usable
                     refused = "no refresh token stored"
+                elif not force and current.fresh(self._clock(), self._margin):
+                    return current
+                elif force and stale is not None and current.token != stale:
+                    return current  # another process refreshed after our token was refused
                 else:
                     try:
                         return await self._refresh_checked(conn, account_id, refresh_token)
@@ -178,6 +182,21 @@ class AccountTokens:
                 error=type(exc).__name__,
             )
             return await self._refresh(conn, account_id, refresh_token)
+
+    async def _without_refresh(
+        self, conn: Any, account_id: UUID, current: _Access
+    ) -> _Access | None:
+        """A grant without a refresh token (Avito may issue one) is used until it expires;
+        the host is told a day before (`token_expiring`, once per expiry). None once expired.
+        The cached entry is looked at again when that day starts."""
+        now = self._clock()
+        if current.expires_at <= now:
+            return None
+        notice_at = current.expires_at - EXPIRY_NOTICE
+        if notice_at <= now:
+            await conn.execute("select avito_private.note_token_expiring(%s)", (account_id,))
+            return current
+        return _Access(current.token, notice_at + self._margin)
 
     async def _refresh(self, conn: Any, account_id: UUID, refresh_token: str) -> _Access:
         received_at = self._clock()

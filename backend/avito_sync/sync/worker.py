@@ -66,11 +66,17 @@ class PerKeyLimiter:
 
 class Worker:
     def __init__(
-        self, pool: AsyncConnectionPool[Any], settings: SyncSettings, run_sync: SyncRunner
+        self,
+        pool: AsyncConnectionPool[Any],
+        settings: SyncSettings,
+        run_sync: SyncRunner,
+        *,
+        before_fill: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self._pool = pool
         self._settings = settings
         self._run_sync = run_sync
+        self._before_fill = before_fill
         self._accounts = PerKeyLimiter(settings.per_account_concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
@@ -171,6 +177,11 @@ class Worker:
         """Claim as many due rows as there are free slots and start a task for each."""
         spawned: set[asyncio.Task[None]] = set()
         async with self._claim_lock:
+            if self._before_fill is not None and not self._stopping.is_set():
+                try:  # linking the app's own rows must never stop the claims
+                    await self._before_fill()
+                except Exception as exc:
+                    log.warning("before_fill_failed", error=type(exc).__name__)
             while not self._stopping.is_set():
                 free = self._settings.concurrency - len(self._tasks)
                 if free <= 0:

@@ -62,8 +62,8 @@ select is(pg_temp.attempt($$insert into public.integrations (property_id, avito_
   'integrations: avito_user_id must be positive');
 select is(pg_temp.attempt($$insert into public.integrations (property_id, avito_user_id, avito_item_id, avito_markup, status, platform, avito_account_id, is_active) values ('10000000-0000-4000-a000-0000000000a3', 1001, 0, 15, 'needs_reconnect', 'avito', null, true)$$), '23514',
   'integrations: avito_item_id must be positive');
-select is(pg_temp.attempt($$insert into public.integrations (property_id, avito_user_id, avito_item_id, avito_markup, status, platform, avito_account_id, is_active) values ('10000000-0000-4000-a000-0000000000a3', 1001, 3000000009, -0.01, 'needs_reconnect', 'avito', null, true)$$), '23514',
-  'integrations: markup below 0 refused');
+select is(pg_temp.attempt($$insert into public.integrations (property_id, avito_user_id, avito_item_id, avito_markup, status, platform, avito_account_id, is_active) values ('10000000-0000-4000-a000-0000000000a3', 1001, 3000000009, -100000.01, 'needs_reconnect', 'avito', null, true)$$), '23514',
+  'integrations: a fixed RUB markup above 100 000 refused');
 select is(pg_temp.attempt($$insert into public.integrations (property_id, avito_user_id, avito_item_id, avito_markup, status, platform, avito_account_id, is_active) values ('10000000-0000-4000-a000-0000000000a3', 1001, 3000000009, 100.01, 'needs_reconnect', 'avito', null, true)$$), '23514',
   'integrations: markup above 100 refused');
 select is(pg_temp.attempt($$insert into public.integrations (property_id, avito_user_id, avito_item_id, avito_markup, status, platform, avito_account_id, is_active) values ('10000000-0000-4000-a000-0000000000a3', 1001, 3000000009, 0, 'needs_reconnect', 'avito', null, true)$$), 'ok:1',
@@ -86,8 +86,8 @@ select is(pg_temp.attempt($$insert into public.integrations (property_id, avito_
   'integrations: an inactive one may share the listing');
 select is(pg_temp.attempt($$insert into public.integrations (property_id, avito_user_id, avito_item_id, avito_markup, status, platform, avito_account_id, is_active) values ('10000000-0000-4000-a000-0000000000a3', 1001, 3000000001, 15, 'needs_reconnect', 'avito', null, true)$$), 'ok:1',
   'integrations: an unlinked row cannot block the listing');
-select is(pg_temp.attempt($$update public.integrations set avito_item_id = 3000000003 where id = '60000000-0000-4000-a000-00000000000a'$$), '23503',
-  'integrations: a linked row cannot move to a listing of another account');
+select is(pg_temp.attempt($$update public.integrations set avito_item_id = 3000000003 where id = '60000000-0000-4000-a000-00000000000a'$$), 'ok:1',
+  'integrations: moving a linked row to an unrecorded listing is not refused (the app edits it)');
 select is(pg_temp.attempt($$insert into public.avito_sync_queue (integration_id, property_id) values ('60000000-0000-4000-a000-00000000000a', '10000000-0000-4000-a000-00000000000a')$$), '23505',
   'avito_sync_queue: one row per integration');
 select is(pg_temp.attempt($$insert into public.avito_sync_queue (integration_id, property_id) values ('60000000-0000-4000-a000-0000000000a2', '10000000-0000-4000-a000-00000000000a')$$), '23503',

@@ -5,7 +5,7 @@
 -- affect each other. 42501 is both "permission denied" (no grant) and "violates row-level
 -- security policy"; ok:0 is RLS silently hiding a row.
 begin;
-select plan(202);
+select plan(203);
 \ir fixtures/two_hosts.psql
 
 -- One statement per table and command, each aimed at a row of host A (or inserting one for A).
@@ -192,8 +192,10 @@ select is(pg_temp.attempt($$update public.integrations set last_sync_at = now(),
   'owner: cannot write sync results');
 select is(pg_temp.attempt($$insert into public.integrations (property_id, avito_user_id, avito_item_id, avito_account_id) values ('10000000-0000-4000-a000-0000000000a3', 1001, 3000000001, '40000000-0000-4000-a000-00000000000a')$$), '42501',
   'owner: cannot insert a linked integration');
-select is(pg_temp.attempt($$insert into public.avito_sync_queue (integration_id, property_id, next_sync_at) values ('60000000-0000-4000-a000-0000000000a2', '10000000-0000-4000-a000-0000000000a2', now())$$), '42501',
-  'owner: cannot choose the queue schedule');
+select is(pg_temp.attempt($$insert into public.avito_sync_queue (integration_id, property_id, next_sync_at) values ('60000000-0000-4000-a000-0000000000a2', '10000000-0000-4000-a000-0000000000a2', now())$$), 'ok:1',
+  'owner: the app''s queue insert (with next_sync_at) is accepted');
+select is(pg_temp.attempt($$insert into public.avito_sync_queue (integration_id, property_id, attempts) values ('60000000-0000-4000-a000-0000000000a2', '10000000-0000-4000-a000-0000000000a2', 0)$$), '42501',
+  'owner: cannot write the queue''s retry state');
 select is(pg_temp.attempt($$update public.notification_channels set config = '{}' where id = '90000000-0000-4000-a000-00000000000a'$$), '42501',
   'owner: cannot rewrite a channel config');
 select is(pg_temp.attempt($$update public.integrations set property_id = '10000000-0000-4000-a000-00000000000b' where id = '60000000-0000-4000-a000-00000000000a'$$), '42501',

@@ -3,7 +3,7 @@
 -- insert wakes the existing row, and avito_logs is owner-readable, client-unwritable,
 -- published to Realtime and deduplicated.
 begin;
-select plan(23);
+select plan(27);
 \ir fixtures/two_hosts.psql
 
 -- A's second listing, known to the service (as after get-items).
@@ -86,16 +86,33 @@ select is((select avito_account_id from avito_private.resolve_app_account(
   '40000000-0000-4000-a000-00000000000b'::uuid,
   'the service''s candidate is always one of the caller''s own accounts');
 
--- 5. Markup: the old negative RUB surcharge gets a clear message.
-select throws_ok(
+-- 5. Markup: a negative value is the app's fixed RUB surcharge, kept as written; out of
+-- bounds gets a clear Russian message.
+select lives_ok(
   $$update public.integrations set avito_markup = -500
     where id = '60000000-0000-4000-a000-00000000000a'$$,
-  '23514', null, 'a negative markup is refused with check_violation');
+  'a fixed RUB surcharge (negative markup) is accepted');
+select is((select avito_markup from public.integrations
+           where id = '60000000-0000-4000-a000-00000000000a'), -500.00::numeric,
+          'and kept as the app wrote it');
+select lives_ok(
+  $$update public.integrations set avito_markup = -1500
+    where id = '60000000-0000-4000-a000-00000000000a'$$,
+  'a surcharge of 1 500 ₽ fits (decimal(5,2) overflowed at 1 000)');
+select throws_ok(
+  $$update public.integrations set avito_markup = -100001
+    where id = '60000000-0000-4000-a000-00000000000a'$$,
+  '23514', null, 'a RUB markup above 100 000 is refused with check_violation');
 select matches(
   (select pg_temp.attempt_message(
-     $$update public.integrations set avito_markup = -500
+     $$update public.integrations set avito_markup = -0.5
        where id = '60000000-0000-4000-a000-00000000000a'$$)),
-  'от 0 до 100', 'the markup error says what is allowed');
+  'от 1 до 100 000', 'the RUB markup error says what is allowed');
+select matches(
+  (select pg_temp.attempt_message(
+     $$update public.integrations set avito_markup = 150
+       where id = '60000000-0000-4000-a000-00000000000a'$$)),
+  'от 0 до 100', 'the percent markup error says what is allowed');
 select is(pg_temp.app_upsert(1001, 3000000007, 100), 'ok:1', 'a markup of 100 % is fine');
 
 -- 6. The app's duplicate queue insert wakes the existing row instead of failing.

@@ -66,7 +66,11 @@ select ok((select next_sync_at <= now() from public.avito_sync_queue), 'and due 
 
 select ok(avito_private.mark_account_needs_reconnect('00000000-0000-4000-8000-0000000000b1', 'x'),
           'reconnect needed');
-select is((select status from public.avito_sync_queue), 'paused', 'the row is paused');
+select is((select count(*)::int from public.avito_sync_queue), 0,
+          'the row leaves the queue (the integration is switched off)');
+select is((select (is_active, status) from public.integrations),
+          (false, 'needs_reconnect'::text),
+          'the integration reads as inactive to the app, needing a reconnect');
 select is((select count(*)::int from avito_private.claim_sync_batch('w1', 10, 60)), 0,
           'a paused row is never claimed');
 

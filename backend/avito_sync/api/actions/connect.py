@@ -70,11 +70,14 @@ async def complete_exchange(
     code: str,
     *,
     redirect_uri: str | None = None,
+    expected_avito_user_id: int | None = None,
 ) -> Connected:
     """Consume the state, exchange the code exactly once, keep the tokens in Vault.
 
     The state is marked used before the exchange, so a replay never reaches Avito; a code
     Avito already redeemed comes back as `invalid_grant` and is reported, not retried.
+    With `expected_avito_user_id` (a caller-built state: a reconnect must stay on the account
+    already attached), a code of another Avito account is refused and its tokens dropped.
     """
     async with ctx.pool.connection() as conn:
         if await store.consume_state(conn, state.user_id, state.nonce_hash) is None:
@@ -88,6 +91,11 @@ async def complete_exchange(
     except AvitoError as error:
         log.info("oauth_exchange_failed", user_id=str(state.user_id), error=type(error).__name__)
         raise api_error_for(error) from error
+    if expected_avito_user_id is not None and int(me.id) != expected_avito_user_id:
+        log.warning(
+            "oauth_account_mismatch", user_id=str(state.user_id), property_id=str(state.property_id)
+        )
+        raise ApiError(ErrorCode.ACCOUNT_MISMATCH)
     expires_at = tokens.expires_at(received_at)
     refresh = tokens.refresh_token.get_secret_value() if tokens.refresh_token else None
     async with ctx.pool.connection() as conn, conn.transaction():

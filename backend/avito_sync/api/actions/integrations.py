@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -22,6 +23,7 @@ from avito_sync.api.models import (
     UpdateMarkupBody,
 )
 from avito_sync.avito.errors import AvitoError, ConflictError
+from avito_sync.sync.markup import Markup as TypedMarkup
 from avito_sync.sync.tokens import ReconnectRequiredError
 
 
@@ -54,15 +56,18 @@ async def save_integration(
     async with ctx.pool.connection() as conn:
         if await store.owned_property(conn, user.id, body.property_id) is None:
             raise ApiError(ErrorCode.NOT_OWNER)
+    info = await check_item_on_avito(ctx, account, body.item_id)  # ownership before "in use"
+    async with ctx.pool.connection() as conn:
         if await store.item_held_elsewhere(conn, body.item_id, body.property_id):
             raise ApiError(ErrorCode.ITEM_IN_USE, available=False)
-    info = await check_item_on_avito(ctx, account, body.item_id)
     try:
         async with ctx.pool.connection() as conn, conn.transaction():
             await store.remember_item(conn, account["id"], body.item_id, info.status, info.url)
             integration_id = await store.upsert_integration(
                 conn, body.property_id, account, body.item_id, body.markup
             )
+            # A row paused earlier (a refused refresh) is the one this save resumes.
+            await store.enqueue(conn, integration_id, "initial")
     except psycopg.errors.UniqueViolation as error:
         # Another save took the listing between our check and this write.
         raise ApiError(ErrorCode.ITEM_IN_USE, available=False) from error
@@ -81,7 +86,18 @@ async def update_markup(ctx: ServiceContext, user: User, body: UpdateMarkupBody)
     row = await integration_of(ctx, user.id, body.integration_id, body.property_id)
     async with ctx.pool.connection() as conn:
         await store.set_markup(conn, row["id"], body.markup)
-    return {"success": True, "integration_id": str(row["id"]), "markup": float(body.markup)}
+    return {
+        "success": True,
+        "integration_id": str(row["id"]),
+        "markup": float(body.markup),
+        **markup_view(body.markup),
+    }
+
+
+def markup_view(stored: Decimal) -> dict[str, Any]:
+    """The typed markup next to the app's signed column value."""
+    markup = TypedMarkup.from_column(stored)
+    return {"markup_type": markup.kind, "markup_value": float(markup.value)}
 
 
 async def close_calendar(ctx: ServiceContext, row: store.Row) -> None:
@@ -127,8 +143,11 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 def badge(row: store.Row | None) -> str:
     """The connect badge: not_connected | needs_reconnect | error | synced | pending."""
-    if row is None or not row["is_active"]:
+    if row is None:
         return "not_connected"
+    if not row["is_active"]:
+        # Switched off by the reconnect pause, not by the host.
+        return "needs_reconnect" if row["status"] == "needs_reconnect" else "not_connected"
     if (
         row["account_status"] not in (None, "active")
         or row["status"] == "needs_reconnect"
@@ -137,6 +156,8 @@ def badge(row: store.Row | None) -> str:
         return "needs_reconnect"
     if row["last_error"] or row["queue_error"]:
         return "error"
+    if row["account_id"] is None:
+        return "pending"  # the app's own row, waiting for its listing check on Avito
     return "synced" if row["last_sync_at"] is not None else "pending"
 
 
@@ -157,8 +178,17 @@ async def status_payload(
         "account_id": str(row["account_id"]) if row["account_id"] else None,
         "account_name": row["account_name"],
         "avito_user_id": row["avito_user_id"],
+        # The attached Avito account, so a host notices a foreign one (SECURITY.md).
+        "account": {
+            "id": str(row["account_id"]),
+            "name": row["account_name"],
+            "avito_user_id": row["avito_user_id"],
+        }
+        if row["account_id"]
+        else None,
         "item_id": row["avito_item_id"],
         "markup": float(row["avito_markup"]) if row["avito_markup"] is not None else None,
+        **(markup_view(row["avito_markup"]) if row["avito_markup"] is not None else {}),
         "last_sync_at": _iso(row["last_sync_at"]),
         "next_sync_at": _iso(row["next_sync_at"]),
         "token_expires_at": _iso(row["token_expires_at"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -14,7 +15,6 @@ from avito_sync.api.context import ServiceContext
 from avito_sync.api.errors import MESSAGES, ApiError, ErrorCode
 from avito_sync.api.models import GetAccountsBody, GetItemsBody, ValidateItemBody
 from avito_sync.avito.errors import AvitoError
-from avito_sync.avito.models import ItemInfo
 from avito_sync.sync.tokens import ReconnectRequiredError
 
 ITEM_IN_USE_STATUS = 409
@@ -45,10 +45,13 @@ def _item_view(row: store.Row) -> dict[str, Any]:
 
 async def get_items(ctx: ServiceContext, user: User, body: GetItemsBody) -> dict[str, Any]:
     account = await account_of(ctx, user, body.account_id)
-    if not body.refresh:
+    # Without items:info (the deployed app never asks for it) Avito would answer 403: only the
+    # listings the service already checked are known; the host types the listing id.
+    readable = ITEMS_SCOPE in _scopes(account.get("scope"))
+    if not body.refresh or not readable:
         async with ctx.pool.connection() as conn:
             cached = await store.cached_items(conn, account["id"])
-        if cached:
+        if cached or not readable:
             return {"success": True, "cached": True, "items": [_item_view(r) for r in cached]}
     try:
         items = await ctx.avito.list_items(ctx.tokens(account["id"]))
@@ -68,21 +71,38 @@ def item_in_use_response() -> JSONResponse:
     )
 
 
-# Avito's item info answers 200 with these statuses instead of an error status.
-MISSING_STATUSES = {"not_found": ErrorCode.ITEM_NOT_FOUND, "another_user": ErrorCode.ITEM_FORBIDDEN}
+ITEMS_SCOPE = "items:info"
 
 
-async def check_item_on_avito(ctx: ServiceContext, account: store.Row, item_id: int) -> ItemInfo:
-    """The listing as Avito sees it; an error when it is missing or not the account's."""
+@dataclass(frozen=True)
+class CheckedItem:
+    """A listing Avito confirmed as the account's; extras only when the token may read them."""
+
+    status: str | None = None
+    url: str | None = None
+
+
+async def check_item_on_avito(ctx: ServiceContext, account: store.Row, item_id: int) -> CheckedItem:
+    """The listing as Avito sees it; an error when it is missing or not the account's.
+
+    Ownership is proven with the short-term-rent scopes the deployed app requests (a bookings
+    read); the items API (`items:info`) only adds the listing's status and URL when granted.
+    """
+    auth = ctx.tokens(account["id"])
+    user_id = int(account["avito_user_id"])
     try:
-        info = await ctx.avito.get_item_info(
-            ctx.tokens(account["id"]), int(account["avito_user_id"]), item_id
-        )
+        if not await ctx.avito.owns_listing(auth, user_id, item_id):
+            raise ApiError(ErrorCode.ITEM_FORBIDDEN)
+        if ITEMS_SCOPE not in _scopes(account.get("scope")):
+            return CheckedItem()
+        info = await ctx.avito.get_item_info(auth, user_id, item_id)
     except (AvitoError, ReconnectRequiredError) as error:
         raise api_error_for(error) from error
-    if info.status in MISSING_STATUSES:
-        raise ApiError(MISSING_STATUSES[info.status])
-    return info
+    return CheckedItem(status=info.status, url=info.url)
+
+
+def _scopes(scope: str | None) -> set[str]:
+    return {s.strip() for s in (scope or "").replace(" ", ",").split(",") if s.strip()}
 
 
 async def validate_item(
@@ -94,9 +114,12 @@ async def validate_item(
             await store.owned_property(conn, user.id, body.property_id) is None
         ):
             raise ApiError(ErrorCode.NOT_OWNER)
+    # Ownership first: "in use" is never answered for a listing the caller cannot prove is
+    # theirs, so validate-item is no oracle for other hosts' connections.
+    info = await check_item_on_avito(ctx, account, body.item_id)
+    async with ctx.pool.connection() as conn:
         if await store.item_held_elsewhere(conn, body.item_id, body.property_id):
             return item_in_use_response()
-    info = await check_item_on_avito(ctx, account, body.item_id)
     return {
         "success": True,
         "available": True,
