@@ -191,7 +191,9 @@ def test_apply_imports_every_kind_of_legacy_connection_once(
         assert rows[D3]["messenger_token_json"] is None
         assert rows[D1]["access_token_encrypted"] is None
         queue = {r["integration_id"]: r["status"] for r in after_first["queue"]}
-        assert queue[by_kind["undecryptable"].integration_id] == "paused"
+        # A reconnect drops the row from the queue and shows the app "Подключить заново".
+        assert by_kind["undecryptable"].integration_id not in queue
+        assert broken["is_active"] is False
         assert queue[by_kind["twice"].integration_id] == "pending"
         accounts = {(r["owner_id"], r["avito_user_id"]): r for r in after_first["accounts"]}
         assert accounts[(HOST_TWO, 5550004)]["status"] == "needs_reconnect"

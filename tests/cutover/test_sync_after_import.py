@@ -91,17 +91,19 @@ def test_an_imported_token_avito_refuses_sends_the_host_to_reconnect(
     assert outcome.status == "needs_reconnect"
     with connect(url) as conn:
         row = conn.execute(
-            "select i.status, a.status as account_status, q.status as queue_status,"
+            "select i.status, i.is_active, a.status as account_status,"
+            " (select count(*) from public.avito_sync_queue q"
+            "   where q.integration_id = i.id) as queue_rows,"
             " (select count(*) from public.notification_events e"
             "   where e.kind = 'needs_reconnect' and e.owner_id = a.owner_id) as events"
             " from public.integrations i join public.avito_accounts a"
-            "   on a.id = i.avito_account_id"
-            " join public.avito_sync_queue q on q.integration_id = i.id where i.id = %s",
+            "   on a.id = i.avito_account_id where i.id = %s",
             (legacy.integration_id,),
         ).fetchone()
     assert row == {
         "status": "needs_reconnect",
+        "is_active": False,  # the app offers "Подключить заново"
         "account_status": "needs_reconnect",
-        "queue_status": "paused",
+        "queue_rows": 0,
         "events": 1,
     }

@@ -179,7 +179,8 @@ def test_inbox_lists_what_it_accepted_only() -> None:
     inbox.start()
     try:
         url = f"http://127.0.0.1:{port}/notifications"
-        body = json.dumps({"text": "Новое бронирование\nБронь Avito № 7"}).encode()
+        message = {"title": "Новое бронирование", "text": "Новое бронирование\nБронь Avito № 7"}
+        body = json.dumps({"version": 1, "message": message}).encode()
         now = int(time.time())
         with httpx.Client(trust_env=False) as http:
             good = http.post(
