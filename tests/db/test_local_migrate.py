@@ -69,6 +69,23 @@ def test_applies_each_file_once_with_its_history_row(
         assert conn.execute("select count(*) as n from public.t").fetchone() == {"n": 2}
 
 
+def test_an_applied_file_edited_since_stops_the_run(
+    scratch_database: Callable[..., str], tmp_path: Path
+) -> None:
+    url = scratch_database()
+    write(tmp_path, "1_t.sql", "create table public.t (id int);")
+    apply_migrations(url, tmp_path)
+    write(tmp_path, "1_t.sql", "create table public.t (id int);\n")  # whitespace only: same
+    assert apply_migrations(url, tmp_path) == []
+    write(tmp_path, "1_t.sql", "create table public.t (id bigint);")
+    write(tmp_path, "2_u.sql", "create table public.u (id int);")
+    with pytest.raises(StackError) as raised:
+        apply_migrations(url, tmp_path)
+    assert raised.value.code == "migration_changed"
+    assert "1_t.sql" in raised.value.message
+    assert [v for v, _, _ in history(url)] == ["1"]  # nothing applied on top of it
+
+
 def test_failing_file_leaves_nothing_behind(
     scratch_database: Callable[..., str], tmp_path: Path
 ) -> None:

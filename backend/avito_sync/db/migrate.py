@@ -21,6 +21,7 @@ from avito_sync.db.errors import StackError
 
 MIGRATION_NAME = re.compile(r"^([0-9]+)_(.*)\.sql$")
 LAYER_MARK = "avito-sync local layer sha256:"
+MIGRATION_CHANGED = "migration_changed"
 
 
 @dataclass(frozen=True)
@@ -128,15 +129,49 @@ def pending_migrations(url: str, directory: Path | None = None) -> list[Migratio
     return [m for m in list_migrations(directory) if m.version not in done]
 
 
+def changed_migrations(
+    conn: psycopg.Connection[tuple[object, ...]], migrations: list[Migration]
+) -> list[Migration]:
+    """Applied migrations whose file no longer matches the text recorded when it was applied
+    (edited in place before the first release): such a database is not what the files say.
+    Only our own one-text history rows are compared (the CLI records split statements)."""
+    recorded = {
+        str(version): statements[0]
+        for version, statements in conn.execute(
+            "select version, statements from supabase_migrations.schema_migrations"
+        )
+        if isinstance(statements, list) and len(statements) == 1
+    }
+    return [
+        m
+        for m in migrations
+        if m.version in recorded and _same_sql(recorded[m.version]) != _same_sql(m.read())
+    ]
+
+
+def _same_sql(text: object) -> str:
+    return " ".join(str(text).replace(";", " ").split())
+
+
 def apply_migrations(url: str, directory: Path | None = None) -> list[Migration]:
     """Apply pending migrations in version order, each in one transaction with its history row.
 
-    A failing file leaves nothing behind and stops the run with a `migration_failed` error.
+    A failing file leaves nothing behind and stops the run with a `migration_failed` error; an
+    applied file that changed since stops it first with `migration_changed` (a local cluster is
+    rebuilt with `avito-sync db reset`).
     """
     applied: list[Migration] = []
     with psycopg.connect(url, autocommit=True) as conn:
         _ensure_history(conn)
         done = applied_versions(conn)
+        changed = changed_migrations(conn, list_migrations(directory))
+        if changed:
+            names = ", ".join(m.path.name for m in changed)
+            raise StackError(
+                MIGRATION_CHANGED,
+                f"applied migrations changed since: {names}; rebuild this local cluster with"
+                " `avito-sync db reset` (its data is lost)",
+            )
         for migration in list_migrations(directory):
             if migration.version in done:
                 continue

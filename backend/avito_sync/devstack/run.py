@@ -15,6 +15,8 @@ import httpx
 
 from avito_sync.db import cluster, stack
 from avito_sync.db.config import ENV_PORT, StackConfig
+from avito_sync.db.errors import StackError
+from avito_sync.db.migrate import MIGRATION_CHANGED
 from avito_sync.db.packages import ensure_packages
 from avito_sync.devstack import channels, cluster_owner, ports, secrets
 from avito_sync.devstack.app_page import AppPage, PageConfig
@@ -139,7 +141,7 @@ async def run(config: DevConfig, output: Output) -> int:
         if note:
             output.line("db", note)
         output.line("db", f"starting the cluster in {located.root}")
-        ready = await asyncio.to_thread(stack.up, config.database)
+        ready = await asyncio.to_thread(_cluster_up, config.database, output)
         database = ready.config
         owned = owned or ready.started
         pid = cluster.running_pid(database)
@@ -169,6 +171,18 @@ async def run(config: DevConfig, output: Output) -> int:
         if found.pid is None and cluster.running_pid(database) is not None:
             owned = True  # we started it, even if `stack.up` failed after that
         await _stop(output, supervisor, servers, database if owned else None, marker)
+
+
+def _cluster_up(database: StackConfig, output: Output) -> stack.Ready:
+    """The dev cluster, rebuilt (dev data is lost, the seed is applied again) when migrations
+    it applied were edited since: the dev stack must start on what the files say."""
+    try:
+        return stack.up(database)
+    except StackError as exc:
+        if exc.code != MIGRATION_CHANGED:
+            raise
+        output.line("db", f"{exc.message.split(';')[0]}: rebuilding the dev cluster")
+        return stack.reset(database)
 
 
 def _in_process_servers(
