@@ -63,8 +63,8 @@ async def invoke(
     service: Service, host: uuid.UUID, function: str, body: dict[str, Any]
 ) -> httpx.Response:
     """`supabase.functions.invoke(function, {body})`: POST <base>/functions/v1/<function> with
-    the user's JWT and the anon key. The base is the service itself, or the Edge forwarders
-    when AVITO_SYNC_COMPAT_BASE_URL names them (then the same steps run through them)."""
+    the user's JWT and the anon key. The base is the Edge forwarders' gateway that
+    tests/compat/conftest.py puts in AVITO_SYNC_COMPAT_BASE_URL (the service itself without)."""
     path = f"/functions/v1/{function}"
     headers = {**service.headers(host), "x-client-info": "supabase-js/2.90.1"}
     base = os.environ.get("AVITO_SYNC_COMPAT_BASE_URL")
