@@ -94,7 +94,6 @@ declare
   v_unchanged integer := 0;
   v_vanished integer := 0;
   v_conflicts integer := 0;
-  v_item_id bigint;
   v_first boolean;  -- first import of this listing: one summary event, not one per booking
 begin
   if p_bookings is null or jsonb_typeof(p_bookings) <> 'array' then
@@ -106,7 +105,6 @@ begin
 
   select o.property_id, o.owner_id into v_property_id, v_owner_id
   from avito_private.integration_owner('apply_avito_bookings', p_integration_id) o;
-  select i.avito_item_id into v_item_id from public.integrations i where i.id = p_integration_id;
 
   -- One merge per integration at a time; our own writes do not re-trigger a sync.
   perform pg_advisory_xact_lock(hashtextextended('avito_sync.pull:' || p_integration_id, 0));

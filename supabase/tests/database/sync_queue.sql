@@ -1,7 +1,7 @@
 -- Queue functions: private, SECURITY DEFINER with an empty search_path, service_role only;
 -- claim takes a lease that nobody else can take, failure backs off, triggers mark rows due.
 begin;
-select plan(17);
+select plan(18);
 
 select is(
   (select count(*)::int from pg_proc p join pg_namespace n on n.oid = p.pronamespace
