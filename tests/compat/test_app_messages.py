@@ -63,7 +63,8 @@ async def test_chats_messages_and_send_as_the_app_calls_them(service: Service) -
     listed = await messenger(service, host, {**body, "limit": 50, "offset": 0})
     assert listed.status_code == 200, listed.text
     [message] = listed.json()["messages"]
-    assert message["id"] and isinstance(message["created"], int)
+    assert message["id"]
+    assert isinstance(message["created"], int)
     assert message["content"]["text"] == "Здравствуйте, свободно?"
     assert message["direction"] == "in"
     assert message["author_id"] != sandbox.account_id
@@ -91,7 +92,7 @@ async def test_chats_messages_and_send_as_the_app_calls_them(service: Service) -
 
 async def test_the_statuses_the_app_reacts_to(service: Service) -> None:
     sandbox = service.sandbox
-    host, prop, integration = await app_connect(service)
+    host, _prop, integration = await app_connect(service)
     chats = {"action": "getChats", "integration_id": integration}
 
     stranger = service.user()
@@ -136,7 +137,6 @@ async def test_the_statuses_the_app_reacts_to(service: Service) -> None:
         "update public.integrations set is_active = false where id = %s", (integration,)
     )
     assert (await messenger(service, host, chats)).status_code == 404
-    assert prop
 
 
 async def test_messenger_consent_records_the_scope_on_the_integration(service: Service) -> None:
@@ -161,7 +161,8 @@ async def test_messenger_consent_records_the_scope_on_the_integration(service: S
         "select scope, is_active from public.integrations where id = %s", (integration,)
     ).fetchone()
     assert row is not None
-    assert "messenger:read" in row["scope"] and "messenger:write" in row["scope"]
+    assert "messenger:read" in row["scope"]
+    assert "messenger:write" in row["scope"]
     assert row["is_active"] is True
     chats = {"action": "getChats", "integration_id": integration}
     assert (await messenger(service, host, chats)).status_code == 200
