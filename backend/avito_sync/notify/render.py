@@ -371,7 +371,7 @@ def _bookings_imported(view: EventView) -> Rendered:
 def _new_message(view: EventView) -> Rendered:
     """A guest wrote in Avito's messenger (webhook or the reconciliation poll)."""
     payload = view.payload
-    lines = [_property_line(view)] if view.property_name else []
+    lines = [_property_line(view)]
     guest = payload.get("guest_name")
     lines.append(f"Гость: {_text(guest, 80)}")
     title = payload.get("item_title")
