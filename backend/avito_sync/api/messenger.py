@@ -78,12 +78,13 @@ async def _target(
     async with context.pool.connection() as conn:
         cur = await conn.execute(
             "select i.is_active, i.scope, i.avito_user_id, i.avito_account_id, p.owner_id"
-            " from public.integrations i left join public.properties p on p.id = i.property_id"
+            " from public.integrations i left join public.properties p"
+            " on p.id = i.property_id and p.deleted_at is null"
             " where i.id = %s and i.platform = 'avito'",
             (integration_id,),
         )
         row = await cur.fetchone()
-        if row is None or not row["is_active"]:
+        if row is None or not row["is_active"] or row["owner_id"] is None:
             raise _Refusal(_fail(404, "Integration not found or inactive"))
         avito_user_id = row["avito_user_id"]
         if not avito_user_id or avito_user_id <= 0:
