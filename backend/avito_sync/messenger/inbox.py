@@ -156,7 +156,9 @@ class Inbox:
     async def reconcile(self, account: Account) -> int:
         """One account's chats read and recorded; how many new guest messages were announced."""
         lock = self._locks.setdefault(account.id, asyncio.Lock())
-        async with lock:  # a webhook burst reconciles one after another, not in parallel
+        # One at a time per account within this inbox; across inboxes (each webhook request,
+        # other processes) the conditional update in `_record` keeps announcements single.
+        async with lock:
             answer = await self._avito.messenger.get_chats(
                 self._tokens(account.id), account.avito_user_id, limit=CHATS_PER_POLL
             )
