@@ -382,8 +382,8 @@ def _function(probe: FunctionProbe) -> Finding:
             Status.WARN,
             title,
             "The old messenger function answers (no forwarder header). It reads the legacy token "
-            "columns: after `cutover apply` the Messages tab gets no chats until the service "
-            "serves avito-messenger.",
+            "columns: after `cutover apply` the Messages tab gets no chats until the "
+            "avito-messenger forwarder (served by the service) replaces it.",
             deploy,
         )
     return Finding(
