@@ -10,6 +10,8 @@ import time
 import uuid
 from typing import Any
 
+import pytest
+
 from tests.api.conftest import Service
 from tests.compat.app import APP_SCOPES, invoke
 from tests.compat.test_app_flows import app_connect
@@ -139,8 +141,11 @@ async def test_the_statuses_the_app_reacts_to(service: Service) -> None:
     assert (await messenger(service, host, chats)).status_code == 404
 
 
-async def test_messenger_consent_records_the_scope_on_the_integration(service: Service) -> None:
+async def test_messenger_consent_records_the_scope_on_the_integration(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sandbox = service.sandbox
+    monkeypatch.setenv("AVITO_SYNC_PUBLIC_URL", "https://sync.example.test")
     host, _prop, integration = await app_connect(service)
     without = "user:read,short_term_rent:read,short_term_rent:write"
     service.db.execute(
@@ -166,6 +171,9 @@ async def test_messenger_consent_records_the_scope_on_the_integration(service: S
     assert row["is_active"] is True
     chats = {"action": "getChats", "integration_id": integration}
     assert (await messenger(service, host, chats)).status_code == 200
+    # Gaining the messenger scopes subscribes the account's webhook at once.
+    [hook] = sandbox.control.webhooks()[str(sandbox.account_id)]
+    assert hook.startswith("https://sync.example.test/avito/messenger/webhook/")
 
     replay = await invoke(service, host, "avito-oauth-callback", body)
     assert replay.status_code == 200
