@@ -6,8 +6,10 @@ sandbox, so both validate against the same loaded copy. The specs are OpenAPI 3.
 once, at load time. Quirks of the published files are tolerated here instead of editing them:
 ``auth.json`` spells ``/token`` three times with invisible U+200E marks so that its three grants
 can coexist, and ``item.json`` has non-operation keys beside HTTP methods and an undeclared path
-parameter in an operation this project does not use. Ids typed ``int32`` are treated as 64-bit
-(real item ids have 10-12 digits).
+parameter in an operation this project does not use. ``messenger.json`` gives the array
+parameter ``chat_types`` a string default (read as ``['u2i']``) and makes ``sendMessageRequestBody``
+require a ``url`` it does not define (Avito's own example body has none; dropped in memory).
+Ids typed ``int32`` are treated as 64-bit (real item ids have 10-12 digits).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-SPEC_NAMES = ("auth", "user", "item", "str")
+SPEC_NAMES = ("auth", "user", "item", "str", "messenger")
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options"})
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -87,7 +89,22 @@ def load_spec(name: str) -> dict[str, Any]:
         raise KeyError(f"unknown spec {name!r}; known: {', '.join(SPEC_NAMES)}")
     text = resources.files("avito_sync").joinpath("specs", f"{name}.json").read_text("utf-8")
     document: dict[str, Any] = json.loads(text)
+    if name == "messenger":
+        _fix_messenger(document)
     return document
+
+
+def _fix_messenger(document: dict[str, Any]) -> None:
+    """The two quirks of messenger.json (module docstring), fixed in the loaded copy only."""
+    components = document.get("components", {})
+    chat_types = components.get("parameters", {}).get("chatTypes", {}).get("schema", {})
+    if isinstance(chat_types.get("default"), str):
+        chat_types["default"] = chat_types["default"].split(",")
+    send = components.get("schemas", {}).get("sendMessageRequestBody", {})
+    if "url" in send.get("required", ()) and "url" not in send.get("properties", {}):
+        send["required"] = [r for r in send["required"] if r != "url"]
+        if not send["required"]:
+            del send["required"]
 
 
 def _resolve_pointer(document: Mapping[str, Any], ref: str) -> Any:
@@ -214,7 +231,7 @@ def _operations_of(name: str) -> list[Operation]:
 
 @cache
 def operations() -> Mapping[str, Operation]:
-    """Every operation of the four specs, by operationId."""
+    """Every operation of the vendored specs, by operationId."""
     return {op.operation_id: op for name in SPEC_NAMES for op in _operations_of(name)}
 
 
@@ -323,7 +340,8 @@ def parameter_issues(
 ) -> list[SchemaIssue]:
     """Required, type, format and enum checks for query or path parameters.
 
-    A string enum accepts a comma-separated list (items' ``status=active,old`` is documented).
+    A string enum accepts a comma-separated list (items' ``status=active,old`` is documented);
+    an array parameter (messenger's ``item_ids``, ``chat_types``) is a comma-separated list.
     """
     op = operation(operation_id)
     issues: list[SchemaIssue] = []
@@ -337,6 +355,11 @@ def parameter_issues(
                 issues.append(SchemaIssue(where, "is required"))
             continue
         schema = param.schema
+        if schema.get("type") == "array":
+            items = schema.get("items") or {}
+            values = [_coerce(part, items) for part in raw.split(",")]
+            issues.extend(schema_issues(schema, values, where))
+            continue
         if schema.get("type") == "string" and "enum" in schema and "," in raw:
             for part in raw.split(","):
                 issues.extend(schema_issues(schema, part, where))
@@ -345,10 +368,26 @@ def parameter_issues(
     return issues
 
 
+# messenger.json documents only the 200 answers; its error schemas exist as components.
+MESSENGER_ERRORS = {
+    400: "badRequestError",
+    401: "authError",
+    402: "purchasingError",
+    403: "forbiddenError",
+    404: "notFoundError",
+    422: "validatingError",
+    500: "serviceError",
+    503: "serviceUnavailableError",
+}
+
+
 def response_issues(operation_id: str, status: int, body: object) -> list[SchemaIssue]:
-    """Check a response body; a status the operation does not document is itself an issue."""
+    """Check a response body; a status the operation does not document is itself an issue
+    (a messenger error is checked against the spec's error component for that status)."""
     op = operation(operation_id)
     response = op.response_for(status)
+    if response is None and op.spec == "messenger" and status in MESSENGER_ERRORS:
+        return schema_issues(component_schema("messenger", MESSENGER_ERRORS[status]), body, "body")
     if response is None:
         return [SchemaIssue("status", f"{status} is not documented for {operation_id}")]
     return schema_issues(response.schema, body, "body")

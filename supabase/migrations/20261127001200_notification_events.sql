@@ -20,7 +20,7 @@ select avito_private.ensure_constraint(
   $$check (kind in ('booking_created', 'booking_cancelled', 'booking_conflict',
                     'booking_status_changed', 'needs_reconnect', 'sync_failing',
                     'bookings_imported', 'token_expiring', 'sync_recovered',
-                    'channel_test'))$$);
+                    'channel_test', 'new_message'))$$);
 select avito_private.ensure_constraint(
   'public.notification_events', 'notification_events_payload_check',
   $$check (jsonb_typeof(payload) = 'object')$$);

@@ -35,7 +35,7 @@ select avito_private.ensure_constraint(
 select avito_private.ensure_constraint(
   'public.notification_channels', 'notification_channels_events_check',
   $$check (events <@ array['new_booking', 'booking_changed', 'sync_failing', 'reconnect_needed',
-                           'token_expiring', 'import_summary']::text[])$$);
+                           'token_expiring', 'import_summary', 'new_message']::text[])$$);
 
 create index if not exists notification_channels_owner_id_idx
   on public.notification_channels (owner_id);

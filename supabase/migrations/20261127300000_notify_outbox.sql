@@ -32,6 +32,7 @@ as $$
     when p_kind = 'needs_reconnect' then 'reconnect_needed'
     when p_kind = 'token_expiring' then 'token_expiring'
     when p_kind = 'bookings_imported' then 'import_summary'
+    when p_kind = 'new_message' then 'new_message'
   end
 $$;
 

@@ -4,8 +4,9 @@
 --   * cutover_facts(): what `check` needs to know, as jsonb (counts and names, never a token).
 --   * cutover_probe_service() / cutover_probe_result(): a real pg_net round trip to the
 --     service's /healthz, the way the tick reaches it.
---   * unschedule_legacy_jobs(): the old pg_cron jobs go (avito_poller_cron and any job calling
---     the old functions; the messenger poller only when asked, see the README).
+--   * unschedule_legacy_jobs(): the old pg_cron jobs go (avito_poller_cron, the messenger poller
+--     avito_message_poller, which the service's messenger poll replaces, and any job calling
+--     the old functions).
 --   * import_legacy_tokens(): every legacy connection becomes an avito_accounts row of its
 --     owner and Avito user id with its tokens in Vault, its integrations linked, and the legacy
 --     columns cleared. Tokens are plain text or pgcrypto-encrypted (pgp_sym_encrypt, base64)
@@ -142,8 +143,8 @@ $$;
 
 
 -- Old pg_cron jobs: the documented names and any job whose command calls an old function.
--- kind: 'rentals' (retired by the cutover) or 'messenger' (kept until the service serves the
--- messenger). Empty without pg_cron.
+-- kind: 'rentals' or 'messenger' (both retired by the cutover: the service serves the
+-- messenger too). Empty without pg_cron.
 create or replace function avito_private.legacy_cron_jobs()
 returns table (jobid bigint, jobname text, schedule text, kind text)
 language plpgsql
@@ -171,7 +172,7 @@ end;
 $$;
 
 
-create or replace function avito_private.unschedule_legacy_jobs(p_include_messenger boolean)
+create or replace function avito_private.unschedule_legacy_jobs()
 returns text[]
 language plpgsql
 security definer
@@ -182,7 +183,6 @@ declare
   v_done text[] := array[]::text[];
 begin
   for v_job in select * from avito_private.legacy_cron_jobs() loop
-    continue when v_job.kind = 'messenger' and not coalesce(p_include_messenger, false);
     execute 'select cron.unschedule($1)' using v_job.jobid;
     v_done := v_done || coalesce(v_job.jobname, 'job ' || v_job.jobid::text);
   end loop;
@@ -532,7 +532,7 @@ select avito_private.revoke_execute(
   'avito_private.legacy_cron_jobs()',
   'avito_private.legacy_token_columns()');
 select avito_private.grant_execute_to_service(
-  'avito_private.unschedule_legacy_jobs(boolean)',
+  'avito_private.unschedule_legacy_jobs()',
   'avito_private.import_legacy_tokens()',
   'avito_private.cutover_facts()',
   'avito_private.cutover_probe_service(text)',

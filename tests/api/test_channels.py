@@ -213,7 +213,7 @@ async def test_nobody_touches_another_hosts_channel(svc: Service, webhook: Recei
     assert (await ok(svc, other, "channels-list"))["channels"] == []
     [mine] = (await ok(svc, owner, "channels-list"))["channels"]
     assert mine["active"] is True
-    assert len(mine["events"]) == 6
+    assert len(mine["events"]) == 7  # new_message (issue #15) included
     assert webhook.received() == []
 
 

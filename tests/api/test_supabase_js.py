@@ -269,3 +269,64 @@ def test_only_the_forwarders_reach_the_functions_routes(
         # Preflight and the routes that are not the app's functions are not gated.
         assert http.options(direct).status_code == 200
         assert http.get(f"{served.service}/healthz").status_code == 200
+
+
+def test_the_messages_tab_through_the_avito_messenger_forwarder(
+    supabase_js: Path,
+    served: Served,
+    db: Conn,
+    sandbox: Sandbox,
+    jwks_server: JwksServer,
+    signing_key: SigningKey,
+) -> None:
+    """useAvitoChats.ts's three calls with its exact bodies, through the forwarder, reading
+    what it reads; its 403 arrives as error.context.status."""
+    base = served.supabase_url
+    host = create_user(db)
+    token = sign(signing_key, claims(jwks_server.issuer, host))
+    prop = create_property(db, host, name="Студия", base_price=3000)
+    state = app_state(prop)
+    scopes = "user:read,short_term_rent:read,short_term_rent:write,messenger:read,messenger:write"
+    code = sandbox.control.authorize(
+        sandbox.client_id, account_id=sandbox.account_id, state=state, scopes=scopes
+    )
+    callback = {"code": code["code"], "state": state, "redirect_uri": sandbox.redirect_uri}
+    assert invoke(supabase_js, base, token, "avito-oauth-callback", callback)["data"]["success"]
+    integration = app_upsert_integration(db, host, str(prop), sandbox.account_id, sandbox.item_id)
+    initial = {"action": "initial-sync", "integration_id": integration}
+    assert invoke(supabase_js, base, token, "avito_sync", initial)["error"] is None
+    guest = sandbox.control.guest_message(sandbox.item_id, "Добрый день!", deliver=False)
+
+    def call(body: dict[str, Any], as_token: str = token) -> Any:
+        return invoke(supabase_js, base, as_token, "avito-messenger", body)
+
+    chats = call({"action": "getChats", "integration_id": integration})
+    assert chats["error"] is None
+    [chat] = chats["data"]["chats"]
+    assert chat["id"] == guest["chat_id"]
+    assert chat["unread_count"] == 1
+    assert chat["last_message"]["content"]["text"] == "Добрый день!"
+    messages = call(
+        {
+            "action": "getMessages",
+            "integration_id": integration,
+            "chat_id": chat["id"],
+            "limit": 50,
+            "offset": 0,
+        }
+    )
+    assert [m["content"]["text"] for m in messages["data"]["messages"]] == ["Добрый день!"]
+    sent = call(
+        {
+            "action": "sendMessage",
+            "integration_id": integration,
+            "chat_id": chat["id"],
+            "text": "Здравствуйте!",
+        }
+    )
+    assert sent["error"] is None
+    assert sent["data"]["id"]
+    stranger = sign(signing_key, claims(jwks_server.issuer, create_user(db)))
+    refused = call({"action": "getChats", "integration_id": integration}, stranger)
+    assert refused["data"] is None
+    assert refused["error"]["status"] == 403

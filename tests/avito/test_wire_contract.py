@@ -52,6 +52,14 @@ def _path_params(template: str, path: str) -> dict[str, str]:
     return match.groupdict()
 
 
+MESSENGER_CONSENT = (
+    "user:read",
+    "short_term_rent:read",
+    "short_term_rent:write",
+    "items:info",
+    "messenger:read",
+    "messenger:write",
+)
 GRANTS = {
     "client_credentials": "getAccessToken",
     "authorization_code": "getAccessTokenAuthorizationCode",
@@ -91,7 +99,7 @@ async def test_every_operation_sends_spec_valid_requests(sandbox: Sandbox) -> No
     today = sandbox.control.today()
     recorder = RecordingTransport()
     async with private_client(sandbox_settings(sandbox), transport=recorder) as client:
-        _, query = await consent(client.authorize_url("s"))
+        _, query = await consent(client.authorize_url("s", scopes=MESSENGER_CONSENT))
         token = await client.exchange_code(query["code"])
         auth = ConnectionTokens(client, token, "acct")
         await client.client_credentials()
@@ -128,6 +136,14 @@ async def test_every_operation_sends_spec_valid_requests(sandbox: Sandbox) -> No
                 fees=Fees(pets=PetsFee(allowed=True, amount=500, application="by_night")),
             ),
         )
+        chat = sandbox.control.guest_message(sandbox.item_id, "Свободно?", deliver=False)
+        messenger, account = client.messenger, sandbox.account_id
+        await messenger.get_chats(auth, account, item_ids=[sandbox.item_id], limit=50, offset=0)
+        await messenger.get_messages(auth, account, chat["chat_id"], limit=20, offset=0)
+        await messenger.send_message(auth, account, chat["chat_id"], "Да, свободно")
+        await messenger.read_chat(auth, account, chat["chat_id"])
+        await messenger.subscribe_webhook(auth, "http://127.0.0.1:9/avito/messenger/webhook/t")
+        await messenger.unsubscribe_webhook(auth, "http://127.0.0.1:9/avito/messenger/webhook/t")
         sandbox.control.expire_tokens(access_token=auth.current_access_token)
         with track_calls() as calls:
             await client.get_self(auth)  # 403, refresh, retry

@@ -107,3 +107,22 @@ def test_unknown_names_are_errors() -> None:
         specs.operation("noSuchOperation")
     with pytest.raises(KeyError):
         specs.load_spec("../shared/str")
+
+
+def test_messenger_spec_quirks_are_fixed_in_memory() -> None:
+    chat_types = next(p for p in specs.operation("getChatsV2").parameters if p.name == "chat_types")
+    assert chat_types.schema["default"] == ["u2i"]
+    send = {"message": {"text": "Здравствуйте"}, "type": "text"}
+    assert specs.validate_request_body("postSendMessage", send) == []
+    assert specs.validate_request_body("postSendMessage", {"type": "voice"}) != []
+    assert specs.validate_query("getChatsV2", {"item_ids": "4012345678,4012345679"}) == []
+    assert specs.validate_query("getChatsV2", {"item_ids": "4012345678,x"}) != []
+    assert specs.validate_query("getChatsV2", {"chat_types": "u2i,u2u", "limit": "50"}) == []
+    assert specs.validate_query("getChatsV2", {"chat_types": "u2x"}) != []
+
+
+def test_messenger_errors_follow_the_error_components() -> None:
+    denied = {"error": {"code": 403, "message": "Forbidden"}}
+    assert specs.validate_response("getChatsV2", 403, denied) == []
+    assert specs.validate_response("getChatsV2", 403, {"error": "Forbidden"}) != []
+    assert specs.validate_response("getChatsV2", 418, denied) != []

@@ -15,4 +15,17 @@ OPERATIONS_WE_CALL = (
     "postRealtyPrices",
     "putIntervals",
     "postBaseParams",
+    *(
+        MESSENGER_OPERATIONS := (
+            "getChatsV2",
+            "getMessagesV3",
+            "postSendMessage",
+            "chatRead",
+            "postWebhookV3",
+            "postWebhookUnsubscribe",
+        )
+    ),
 )
+# messenger.json documents, as postWebhookV3's 201, the notification Avito posts to the
+# subscriber; no call answers it (the sandbox's deliveries are checked against it instead).
+WEBHOOK_NOTIFICATION_STATUS = 201

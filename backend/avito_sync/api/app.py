@@ -16,7 +16,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from avito_sync.api import browser_callback, health, legacy, poll, telegram_webhook
+from avito_sync.api import (
+    browser_callback,
+    health,
+    legacy,
+    messenger,
+    messenger_webhook,
+    poll,
+    telegram_webhook,
+)
 from avito_sync.api.actions import router as actions
 from avito_sync.api.auth import JwtVerifier
 from avito_sync.api.body_limit import BodyLimitMiddleware
@@ -37,6 +45,8 @@ from avito_sync.api.sync_result import sync_response
 from avito_sync.api.user_limits import UserLimits
 from avito_sync.avito.client import AvitoClient
 from avito_sync.avito.settings import AvitoSettings
+from avito_sync.messenger import runtime as messenger_runtime
+from avito_sync.messenger.settings import load_messenger_settings
 from avito_sync.notify.channel_settings import load_channel_settings
 from avito_sync.notify.kit import open_kit
 from avito_sync.sync.runtime import SyncRuntime
@@ -58,6 +68,8 @@ def build_app(settings: ServiceSettings, metrics: ServiceMetrics, **fastapi: Any
     )
     app.include_router(actions.router)
     app.include_router(legacy.router)
+    app.include_router(messenger.router)
+    app.include_router(messenger_webhook.router)
     app.include_router(browser_callback.router)
     app.include_router(health.router)
     app.include_router(poll.router)
@@ -133,6 +145,7 @@ def create_app(
         async with counted_avito_client(avito_settings, metrics) as client:
             runtime = await SyncRuntime.open(sync_settings, avito_settings, client=client)
             worker_task: asyncio.Task[None] | None = None
+            messenger_task: asyncio.Task[None] | None = None
             try:
                 async with service_context(settings, runtime, metrics) as context:
                     app.state.context = context
@@ -142,9 +155,16 @@ def create_app(
                         )
                     if run_worker:
                         worker_task = asyncio.create_task(runtime.worker.run_forever())
+                        messenger_task = asyncio.create_task(
+                            messenger_runtime.run_forever(context, load_messenger_settings())
+                        )
                     yield
             finally:
                 runtime.worker.stop()
+                if messenger_task is not None:
+                    messenger_task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await messenger_task
                 if worker_task is not None:
                     with contextlib.suppress(asyncio.CancelledError):
                         await worker_task

@@ -14,6 +14,7 @@ EventCategory = Literal[
     "reconnect_needed",
     "token_expiring",
     "import_summary",
+    "new_message",
 ]
 """What a host may choose per channel (`notification_channels.events`)."""
 
@@ -24,6 +25,7 @@ EVENT_CATEGORIES: tuple[EventCategory, ...] = (
     "reconnect_needed",
     "token_expiring",
     "import_summary",
+    "new_message",
 )
 
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]

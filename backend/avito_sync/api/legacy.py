@@ -23,6 +23,7 @@ from avito_sync.api.actions.integrations import close_calendar, integration_of
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.deps import Context, CurrentUser
 from avito_sync.api.errors import ApiError, ErrorCode
+from avito_sync.api.messenger_consent import messenger_callback, messenger_state
 from avito_sync.api.models import (
     LegacyCloseAvailabilityBody,
     LegacyOAuthCallbackBody,
@@ -186,6 +187,16 @@ async def legacy_oauth_callback(
     if body.redirect_uri is not None and body.redirect_uri not in allowed:
         return {"success": False, "reason": "invalid_redirect_uri", "error": "redirect_uri"}
     try:
+        messenger = messenger_state(body.state)
+        if messenger is not None:  # the Messages tab's popup (existing-frontend.md §4.2)
+            return await messenger_callback(
+                context,
+                user.id,
+                body.state,
+                messenger,
+                code=body.code,
+                redirect_uri=body.redirect_uri,
+            )
         state, attached = await _callback_state(context, body.state, user.id)
         # A state the service issued went out with the service's own redirect URI (the
         # callback forwards the code to this page), and Avito wants that one back.

@@ -22,6 +22,7 @@ from avito_sync.avito import bodies
 from avito_sync.avito.auth import TokenProvider
 from avito_sync.avito.bodies import check_id
 from avito_sync.avito.errors import ForbiddenError, MalformedResponseError
+from avito_sync.avito.messenger import MessengerApi
 from avito_sync.avito.models import (
     BaseParams,
     BookingsResponse,
@@ -89,6 +90,7 @@ class AvitoClient:
             sleep=sleep,
             rand=rand,
         )
+        self.messenger = MessengerApi(self._requests)
 
     async def __aenter__(self) -> Self:
         return self

@@ -48,12 +48,11 @@ class Retired:
     counts: ImportCounts
 
 
-async def retire_and_import(conn: AsyncConnection[Any], *, retire_messenger: bool) -> Retired:
-    """Unschedule the old jobs and import every legacy connection, atomically."""
+async def retire_and_import(conn: AsyncConnection[Any]) -> Retired:
+    """Unschedule the old jobs (the messenger poller too: the service serves the messenger)
+    and import every legacy connection, atomically."""
     async with conn.transaction():
-        cur = await conn.execute(
-            "select avito_private.unschedule_legacy_jobs(%s)", (retire_messenger,)
-        )
+        cur = await conn.execute("select avito_private.unschedule_legacy_jobs()")
         jobs = tuple(str(j) for j in _first(await cur.fetchone()) or ())
         cur = await conn.execute("select avito_private.import_legacy_tokens()")
         counts = ImportCounts.from_json(_first(await cur.fetchone()))

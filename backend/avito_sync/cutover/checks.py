@@ -261,10 +261,10 @@ def _messenger_jobs(facts: DbFacts) -> Finding:
         "messenger_cron_jobs",
         Status.WARN,
         title,
-        f"Still scheduled: {_job_list(jobs)} (kept until the service serves avito-messenger; "
-        "it reads the legacy token columns, which `cutover apply` empties).",
-        "Once the avito-messenger forwarder is live: "
-        "`avito-sync cutover apply --retire-messenger`.",
+        f"Still scheduled: {_job_list(jobs)}. It reads the legacy token columns, which "
+        "`cutover apply` empties; the service's messenger poll and webhooks replace it.",
+        "`avito-sync cutover apply` unschedules it together with the token import "
+        "(deploy the avito-messenger forwarder first).",
     )
 
 
@@ -382,8 +382,8 @@ def _function(probe: FunctionProbe) -> Finding:
             Status.WARN,
             title,
             "The old messenger function answers (no forwarder header). It reads the legacy token "
-            "columns: after `cutover apply` the Messages tab gets no chats until the service "
-            "serves avito-messenger.",
+            "columns: after `cutover apply` the Messages tab gets no chats until the "
+            "avito-messenger forwarder (served by the service) replaces it.",
             deploy,
         )
     return Finding(
@@ -434,7 +434,6 @@ def _messenger(facts: DbFacts, functions: tuple[FunctionProbe, ...] | None) -> F
         title,
         f"{facts.messenger_integrations} active integration(s) use Messages, served by the old "
         "functions from the legacy token columns: they stop once `cutover apply` imports the "
-        "tokens, until the service serves avito-messenger.",
-        "Deploy the avito-messenger forwarder when the service serves it, then "
-        "`cutover apply --retire-messenger`.",
+        "tokens unless the avito-messenger forwarder is deployed.",
+        "Deploy the avito-messenger forwarder (the service serves it), then `cutover apply`.",
     )

@@ -83,16 +83,10 @@ def apply_command(
     json_output: JsonOption = False,
     service_url: ServiceUrlOption = None,
     supabase_url: SupabaseUrlOption = None,
-    retire_messenger: Annotated[
-        bool,
-        typer.Option(
-            help="Also unschedule the old messenger poller (once the service serves "
-            "avito-messenger)."
-        ),
-    ] = False,
     timeout: TimeoutOption = 15.0,
 ) -> None:
-    """Run setup, unschedule the old jobs and import the legacy tokens; refuses (changing
+    """Run setup, unschedule the old jobs (the messenger poller included: the service serves
+    avito-messenger and polls the chats itself) and import the legacy tokens; refuses (changing
     nothing) unless the database reaches the service through pg_net."""
     from avito_sync.sync.cli import setup_target  # noqa: PLC0415
 
@@ -112,7 +106,7 @@ def apply_command(
                 functions = await _functions(supabase_url)
                 return Report("apply", build_findings(facts, service, functions), refused=True)
             tick = await configure_tick(conn, target.service_url, target.secret)
-            retired = await retire_and_import(conn, retire_messenger=retire_messenger)
+            retired = await retire_and_import(conn)
             after = await read_facts(conn)
         functions = await _functions(supabase_url)
         applied = {

@@ -57,6 +57,7 @@ def child_env(
         AVITO_SYNC_APP_REDIRECT_URL=config.app_callback_url,
         AVITO_SYNC_DOCS="true",
         AVITO_SYNC_SERVICE_URL=config.api_url,
+        AVITO_SYNC_PUBLIC_URL=config.api_url,  # the sandbox delivers messenger webhooks here
         AVITO_SYNC_REALTIME_URL=config.realtime_url,
         AVITO_SYNC_NOTIFY_WEBHOOK_HTTP_HOSTS=HOST,
         **channels.channel_env(config),

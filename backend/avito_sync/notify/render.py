@@ -368,6 +368,28 @@ def _bookings_imported(view: EventView) -> Rendered:
     )
 
 
+def _new_message(view: EventView) -> Rendered:
+    """A guest wrote in Avito's messenger (webhook or the reconciliation poll)."""
+    payload = view.payload
+    lines = [_property_line(view)]
+    guest = payload.get("guest_name")
+    lines.append(f"Гость: {_text(guest, 80)}")
+    title = payload.get("item_title")
+    item = _int(payload.get("item_id"))
+    if isinstance(title, str) and title.strip():
+        lines.append(f"Объявление: {_text(title, 80)}" + (f" (№ {item})" if item else ""))
+    elif item:
+        lines.append(f"Объявление Avito № {item}")
+    text = payload.get("text")
+    lines.append(f"«{_text(text, 300)}»" if isinstance(text, str) and text.strip() else "Вложение")
+    unread = _int(payload.get("unread_count"))
+    if unread and unread > 1:
+        lines.append(f"Непрочитанных в чате: {unread}")
+    chat = payload.get("chat_id")
+    link = app_link(view, tab="messages", chat=chat if isinstance(chat, str) else None)
+    return Rendered("💬 Новое сообщение от гостя", tuple(lines), link, "Открыть чат")
+
+
 def _channel_test(_view: EventView) -> Rendered:
     return Rendered(
         "🔔 Проверка уведомлений",
@@ -385,6 +407,7 @@ RENDERERS: Mapping[str, Callable[[EventView], Rendered]] = {
     "sync_failing": _sync_failing,
     "sync_recovered": _sync_recovered,
     "bookings_imported": _bookings_imported,
+    "new_message": _new_message,
     "channel_test": _channel_test,
 }
 

@@ -9,7 +9,14 @@ from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from avito_sync.logs import get_logger
-from avito_sync.sandbox import control_routes, oauth, routes_core, routes_str
+from avito_sync.sandbox import (
+    control_messenger,
+    control_routes,
+    oauth,
+    routes_core,
+    routes_messenger,
+    routes_str,
+)
 from avito_sync.sandbox.config import SandboxConfig
 from avito_sync.sandbox.errors import ApiError
 from avito_sync.sandbox.faults import LateFaults
@@ -93,7 +100,7 @@ def create_app(config: SandboxConfig | None = None, *, log_requests: bool = Fals
     # Swagger UI's assets come from the fastapi-offline package: the docs work with no internet.
     app = FastAPIOffline(
         title="Avito sandbox",
-        description="Emulates Avito's OAuth, token and short-term-rent API for development.",
+        description="Emulates Avito's OAuth, token, STR and messenger API for development.",
         docs_url=f"{CONTROL_PREFIX}/docs",
         redoc_url=f"{CONTROL_PREFIX}/redoc",
         openapi_url=f"{CONTROL_PREFIX}/openapi.json",
@@ -102,7 +109,14 @@ def create_app(config: SandboxConfig | None = None, *, log_requests: bool = Fals
     )
     app.state.sandbox = state
     app.add_exception_handler(ApiError, _api_error)
-    for router in (oauth.router, routes_core.router, routes_str.router, control_routes.router):
+    for router in (
+        oauth.router,
+        routes_core.router,
+        routes_str.router,
+        routes_messenger.router,
+        control_routes.router,
+        control_messenger.router,
+    ):
         app.include_router(router)
     app.add_middleware(LateFaults)  # inner: RequestLog must see the replaced status
     app.add_middleware(RequestLog, state=state, echo=log_requests)

@@ -323,6 +323,24 @@ class SandboxControl:
     def clear_requests(self) -> None:
         self._call("DELETE", "/requests")
 
+    # -- messenger --------------------------------------------------------------------------------
+
+    def guest_message(
+        self, item_id: int, text: str, *, deliver: bool = True, **extra: object
+    ) -> dict[str, Any]:
+        """A guest writes about the listing; the answer lists the webhook deliveries made."""
+        body = {"item_id": item_id, "text": text, "deliver": deliver, **extra}
+        result: dict[str, Any] = self._call("POST", "/messenger/guest-messages", json=body)
+        return result
+
+    def chats(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", "/messenger/chats")
+        return result
+
+    def webhooks(self) -> dict[str, list[str]]:
+        result: dict[str, list[str]] = self._call("GET", "/messenger/webhooks")
+        return result
+
 
 def _date_params(first: dt.date | None, last: dt.date | None) -> dict[str, str]:
     params: dict[str, str] = {}

@@ -138,6 +138,28 @@ class Settings(BaseModel):
     random_seed: int = 0
 
 
+class ChatMessage(BaseModel):
+    """A messenger message; ``author_id`` is the guest's or the account's Avito user id."""
+
+    id: str
+    author_id: int
+    text: str
+    created: int
+    read: int | None = None  # when the account read it (guest messages only)
+
+
+class Chat(BaseModel):
+    """A u2i chat between a guest and the account that owns ``item_id``."""
+
+    id: str
+    account_id: int
+    item_id: int
+    guest_id: int
+    guest_name: str
+    created: int
+    messages: list[ChatMessage] = Field(default_factory=list)
+
+
 class World(BaseModel):
     applications: dict[str, Application] = Field(default_factory=dict)
     accounts: dict[int, Account] = Field(default_factory=dict)
@@ -148,3 +170,6 @@ class World(BaseModel):
     codes: dict[str, AuthCode] = Field(default_factory=dict)
     settings: Settings = Field(default_factory=Settings)
     next_booking_id: int = 7_000_000_001
+    chats: dict[str, Chat] = Field(default_factory=dict)
+    # Messenger webhook URLs by the account that subscribed them (POST /messenger/v3/webhook).
+    webhooks: dict[int, list[str]] = Field(default_factory=dict)

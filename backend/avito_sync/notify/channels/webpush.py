@@ -104,11 +104,18 @@ class WebPushSender:
         subscription = await self._channels.push_subscription(message.delivery.channel_id)
         if subscription is None:
             raise DeliveryError("web_push: subscription is gone", retryable=False)
+        await self.push(subscription, payload(message))
+
+    async def push(self, subscription: PushSubscription, data: bytes) -> None:
+        """Encrypt `data` for one subscription and post it (the messenger poller pushes to
+        the app's subscriptions directly, as the old poller did)."""
+        if self._private_key is None or not self._subject:
+            raise DeliveryError("web_push: VAPID keys are not configured", retryable=True)
         try:
             netguard.check_url(subscription.endpoint, self._http_hosts)
         except netguard.UnsafeUrlError as exc:
             raise DeliveryError(f"web_push: {exc.reason}", retryable=False) from None
-        body = encrypt(subscription, payload(message))
+        body = encrypt(subscription, data)
         headers = {
             **vapid_headers(self._private_key, self._subject, subscription.endpoint, self._clock()),
             "Content-Type": "application/octet-stream",
