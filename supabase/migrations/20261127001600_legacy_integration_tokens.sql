@@ -8,8 +8,14 @@
 -- `avito-sync cutover apply` (README "Deploying to Supabase") retires the old cron jobs, imports
 -- each connection into avito_accounts with its tokens in Vault
 -- (avito_private.import_legacy_tokens, migration 20261206020000) and clears these columns in the
--- same transaction. The columns stay: the app's select('*') names them.
--- On a database without those columns this migration does nothing.
+-- same transaction. The columns stay: the app names two of them in its selects (the Messages
+-- tab's `select('id, property_id, avito_user_id, access_token_encrypted, scope')`, the chat
+-- panel's), and PostgREST fails a select naming a missing column, so a database that never had
+-- them gets them too, always empty (clients cannot write them: no column grant).
+
+alter table public.integrations
+  add column if not exists access_token_encrypted text,
+  add column if not exists refresh_token_encrypted text;
 
 do $$
 declare

@@ -26,6 +26,7 @@ from tests.fixtures.db import (
     as_authenticated,
     as_service_role,
     connect,
+    create_user,
 )
 
 FIXTURE = Path(__file__).parent / "fixtures" / "existing_schema.sql"
@@ -180,6 +181,30 @@ def test_empty_database_gets_every_table_with_rls(empty_url: str) -> None:
             "legacy_token_imports",
         }
         assert all(r["relrowsecurity"] for r in private)
+
+
+def test_the_apps_selects_naming_token_columns_work_on_a_fresh_database(empty_url: str) -> None:
+    """useAvitoChats.ts and ChatPanel.tsx name `access_token_encrypted`; PostgREST fails a
+    select of a missing column (existing-frontend.md §5.1), so it exists, empty, everywhere."""
+    apply_migrations(empty_url)
+    with connect(empty_url) as conn:
+        host = create_user(conn)
+        prop = conn.execute(
+            "insert into public.properties (owner_id, name) values (%s, 'p') returning id", (host,)
+        ).fetchone()["id"]
+        conn.execute(
+            "insert into public.integrations (property_id, platform, avito_user_id,"
+            " avito_item_id) values (%s, 'avito', 1234567, 4012345678)",
+            (prop,),
+        )
+        with as_authenticated(conn, host):
+            rows = conn.execute(
+                "select id, property_id, avito_user_id, access_token_encrypted, scope"
+                " from public.integrations where is_active"
+            ).fetchall()
+            assert [r["access_token_encrypted"] for r in rows] == [None]
+            with pytest.raises(errors.InsufficientPrivilege), conn.transaction():
+                conn.execute("update public.integrations set access_token_encrypted = 'x'")
 
 
 def test_no_naive_timestamps_anywhere(database_url: str, adopted_url: str) -> None:
