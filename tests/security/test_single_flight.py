@@ -17,6 +17,7 @@ from avito_sync.sync.settings import SyncSettings
 from avito_sync.sync.worker import Worker
 from tests.api.conftest import Service
 from tests.fixtures.db import Conn, as_authenticated, create_user
+from tests.security.hosts import connected_host
 from tests.support.rows import create_avito_account, create_integration, create_property
 
 
@@ -64,17 +65,7 @@ def test_owner_may_still_delete_a_row_nobody_runs(db: Conn) -> None:
 
 
 async def test_a_sync_that_lost_its_lease_stops_before_it_pushes(service: Service) -> None:
-    host = service.user()
-    prop = service.property(host)
-    account_id = (await service.connect(host, prop))["account_id"]
-    saved = await service.act(
-        host,
-        "save-integration",
-        property_id=str(prop),
-        account_id=account_id,
-        item_id=service.sandbox.item_id,
-    )
-    assert saved.json()["success"] is True
+    prop = (await connected_host(service)).property_id
     service.db.execute("update public.properties set base_price = 5100 where id = %s", (prop,))
     service.db.execute("update public.avito_sync_queue set next_sync_at = now()")
     engine = service.runtime.engine
