@@ -4,8 +4,6 @@ push from the app's subscriptions, per-event choice, and nobody touching another
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -27,6 +25,7 @@ from tests.fixtures.standins import (
     serve_live,
 )
 from tests.notify.receivers import Receiver, running
+from tests.support.webhook_signing import verifies
 
 
 @pytest.fixture
@@ -73,14 +72,6 @@ async def refused(svc: Service, user: uuid.UUID, action: str, **body: Any) -> di
     data: dict[str, Any] = answer.json()
     assert data["success"] is False, data
     return data
-
-
-def verify(secret: str, request: Any) -> bool:
-    timestamp = request.headers["X-Avito-Sync-Timestamp"]
-    expected = hmac.new(
-        secret.encode(), f"{timestamp}.".encode() + request.body, hashlib.sha256
-    ).hexdigest()
-    return hmac.compare_digest(request.headers["X-Avito-Sync-Signature"], f"sha256={expected}")
 
 
 async def test_telegram_linking_end_to_end(
@@ -167,7 +158,7 @@ async def test_webhook_secret_is_shown_once_signs_and_rotates(
     channel_id = added["channel"]["id"]
     assert (await ok(svc, host, "channel-test", channel_id=channel_id))["delivered"] is True
     [first] = webhook.received()
-    assert verify(secret, first)
+    assert verifies(secret, first)
     doc = json.loads(first.body)
     assert doc["version"] == 1
     assert doc["kind"] == "channel_test"
@@ -177,8 +168,8 @@ async def test_webhook_secret_is_shown_once_signs_and_rotates(
     assert rotated["secret"] != secret
     await ok(svc, host, "channel-test", channel_id=channel_id)
     second = webhook.received()[-1]
-    assert verify(rotated["secret"], second)
-    assert not verify(secret, second)
+    assert verifies(rotated["secret"], second)
+    assert not verifies(secret, second)
 
 
 async def test_channel_test_reports_a_failure(svc: Service, webhook: Receiver) -> None:
