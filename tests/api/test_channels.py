@@ -13,7 +13,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from avito_sync.api.app import build_app
-from avito_sync.notify.kit import open_kit
 from avito_sync.notify.telegram_setup import register_webhook
 from tests.api.conftest import Service
 from tests.fixtures.standins import (
@@ -21,23 +20,18 @@ from tests.fixtures.standins import (
     TELEGRAM_WEBHOOK_SECRET,
     PushStandin,
     TelegramStandin,
-    channel_settings,
     serve_live,
 )
 from tests.notify.receivers import Receiver, running
+from tests.support.channels import standin_channels
 from tests.support.webhook_signing import verifies
 
 
 @pytest.fixture
 async def svc(service: Service, telegram_standin: TelegramStandin) -> AsyncIterator[Service]:
     """The service with channels configured against the stand-ins."""
-    async with open_kit(channel_settings(telegram_standin.base_url)) as kit:
-        original = service.context.channels
-        service.context.channels = kit
-        try:
-            yield service
-        finally:
-            service.context.channels = original
+    async with standin_channels(service.context, telegram_standin.base_url):
+        yield service
 
 
 @pytest.fixture

@@ -12,11 +12,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from avito_sync.notify.kit import open_kit
 from tests.api.conftest import Service, jwks_server, service, signing_key
 from tests.fixtures.db import Conn, as_authenticated
-from tests.fixtures.standins import channel_settings
 from tests.notify.receivers import Received, Receiver, running
+from tests.support.channels import standin_channels
 from tests.support.webhook_signing import signature, verifies
 
 __all__ = ["jwks_server", "service", "signing_key"]  # fixtures of tests/api, used here
@@ -24,12 +23,8 @@ __all__ = ["jwks_server", "service", "signing_key"]  # fixtures of tests/api, us
 
 @pytest.fixture
 async def svc(service: Service) -> AsyncIterator[Service]:
-    async with open_kit(channel_settings("http://127.0.0.1:9")) as kit:
-        original, service.context.channels = service.context.channels, kit
-        try:
-            yield service
-        finally:
-            service.context.channels = original
+    async with standin_channels(service.context, "http://127.0.0.1:9"):
+        yield service
 
 
 @pytest.fixture
