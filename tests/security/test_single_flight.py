@@ -21,12 +21,18 @@ from tests.security.hosts import connected_host
 from tests.support.rows import create_avito_account, create_integration, create_property
 
 
-def leased_integration(db: Conn) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+def queued_integration(db: Conn) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+    """A host's integration with a due queue row: (owner, property, integration)."""
     owner = create_user(db)
     prop = create_property(db, owner, base_price=3000)
     account = create_avito_account(db, owner, 387654321)
     integration = create_integration(db, prop, account, 387654321, 4012345678)
     db.execute("select avito_private.enqueue_integration(%s, 'manual', false)", (integration,))
+    return owner, prop, integration
+
+
+def leased_integration(db: Conn) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+    owner, prop, integration = queued_integration(db)
     claimed = db.execute(
         "select integration_id from avito_private.claim_sync_batch('worker-1', 10, 120)"
     ).fetchall()
@@ -94,11 +100,7 @@ async def test_a_sync_that_lost_its_lease_stops_before_it_pushes(service: Servic
 async def test_a_worker_that_loses_its_lease_cancels_the_running_sync(
     db: Conn, database_url: str
 ) -> None:
-    owner = create_user(db)
-    prop = create_property(db, owner, base_price=3000)
-    account = create_avito_account(db, owner, 387654321)
-    integration = create_integration(db, prop, account, 387654321, 4012345678)
-    db.execute("select avito_private.enqueue_integration(%s, 'manual', false)", (integration,))
+    _owner, _prop, integration = queued_integration(db)
     started, cancelled = asyncio.Event(), asyncio.Event()
 
     async def endless_sync(_item: ClaimedSync) -> None:
