@@ -64,10 +64,12 @@ end;
 $$;
 
 -- Housekeeping: pg_cron never cleans its run history (8,640 rows a day for a
--- 10-second job), and sync runs are an audit log with a retention.
+-- 10-second job), and sync runs are an audit log kept for the one retention period of
+-- sync runs, avito_private.retention_period('sync_runs') (20261206050200), unless
+-- p_runs_keep is given.
 create or replace function avito_private.prune_sync_history(
   p_cron_keep interval default interval '3 days',
-  p_runs_keep interval default interval '30 days'
+  p_runs_keep interval default null
 )
 returns void
 language plpgsql
@@ -78,7 +80,8 @@ begin
   if to_regclass('cron.job_run_details') is not null then
     execute 'delete from cron.job_run_details where end_time < now() - $1' using p_cron_keep;
   end if;
-  delete from public.avito_sync_runs r where r.started_at < now() - p_runs_keep;
+  delete from public.avito_sync_runs r
+  where r.started_at < now() - coalesce(p_runs_keep, avito_private.retention_period('sync_runs'));
 end;
 $$;
 

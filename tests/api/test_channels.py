@@ -4,8 +4,6 @@ push from the app's subscriptions, per-event choice, and nobody touching another
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -15,7 +13,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from avito_sync.api.app import build_app
-from avito_sync.notify.kit import open_kit
 from avito_sync.notify.telegram_setup import register_webhook
 from tests.api.conftest import Service
 from tests.fixtures.standins import (
@@ -23,22 +20,18 @@ from tests.fixtures.standins import (
     TELEGRAM_WEBHOOK_SECRET,
     PushStandin,
     TelegramStandin,
-    channel_settings,
     serve_live,
 )
 from tests.notify.receivers import Receiver, running
+from tests.support.channels import standin_channels
+from tests.support.webhook_signing import verifies
 
 
 @pytest.fixture
 async def svc(service: Service, telegram_standin: TelegramStandin) -> AsyncIterator[Service]:
     """The service with channels configured against the stand-ins."""
-    async with open_kit(channel_settings(telegram_standin.base_url)) as kit:
-        original = service.context.channels
-        service.context.channels = kit
-        try:
-            yield service
-        finally:
-            service.context.channels = original
+    async with standin_channels(service.context, telegram_standin.base_url):
+        yield service
 
 
 @pytest.fixture
@@ -73,14 +66,6 @@ async def refused(svc: Service, user: uuid.UUID, action: str, **body: Any) -> di
     data: dict[str, Any] = answer.json()
     assert data["success"] is False, data
     return data
-
-
-def verify(secret: str, request: Any) -> bool:
-    timestamp = request.headers["X-Avito-Sync-Timestamp"]
-    expected = hmac.new(
-        secret.encode(), f"{timestamp}.".encode() + request.body, hashlib.sha256
-    ).hexdigest()
-    return hmac.compare_digest(request.headers["X-Avito-Sync-Signature"], f"sha256={expected}")
 
 
 async def test_telegram_linking_end_to_end(
@@ -167,7 +152,7 @@ async def test_webhook_secret_is_shown_once_signs_and_rotates(
     channel_id = added["channel"]["id"]
     assert (await ok(svc, host, "channel-test", channel_id=channel_id))["delivered"] is True
     [first] = webhook.received()
-    assert verify(secret, first)
+    assert verifies(secret, first)
     doc = json.loads(first.body)
     assert doc["version"] == 1
     assert doc["kind"] == "channel_test"
@@ -177,8 +162,8 @@ async def test_webhook_secret_is_shown_once_signs_and_rotates(
     assert rotated["secret"] != secret
     await ok(svc, host, "channel-test", channel_id=channel_id)
     second = webhook.received()[-1]
-    assert verify(rotated["secret"], second)
-    assert not verify(secret, second)
+    assert verifies(rotated["secret"], second)
+    assert not verifies(secret, second)
 
 
 async def test_channel_test_reports_a_failure(svc: Service, webhook: Receiver) -> None:

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from avito_sync.cli import app
 from tests.fixtures.db import Conn, apply_migrations, connect
-from tests.support.net import serving
+from tests.support.net import answer, serving
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXISTING_SCHEMA = Path(__file__).parents[1] / "db" / "fixtures" / "existing_schema.sql"
@@ -150,18 +150,10 @@ class _Health(BaseHTTPRequestHandler):
     """The service as the database sees it: /healthz and /v1/poll."""
 
     def do_GET(self) -> None:
-        self._answer(200 if self.path == "/healthz" else 404, {"status": "ok"})
+        answer(self, 200 if self.path == "/healthz" else 404, b'{"status": "ok"}')
 
     def do_POST(self) -> None:
-        self._answer(202 if self.path == "/v1/poll" else 404, {"accepted": True})
-
-    def _answer(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        answer(self, 202 if self.path == "/v1/poll" else 404, b'{"accepted": true}')
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -193,14 +185,8 @@ def functions_handler(modes: dict[str, str]) -> type[BaseHTTPRequestHandler]:
             Handler.calls.append((self.command, name))
             mode = modes.get(name)
             status = 404 if mode is None else 200 if self.command == "OPTIONS" else 400
-            data = b'{"error": "x"}'
-            self.send_response(status)
-            if mode == "ours":
-                self.send_header("x-avito-sync-forwarder", "1")
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            forwarder = {"x-avito-sync-forwarder": "1"} if mode == "ours" else {}
+            answer(self, status, b'{"error": "x"}', forwarder)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

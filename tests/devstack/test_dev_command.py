@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -24,6 +23,7 @@ from avito_sync.devstack.run import READY_BANNER
 from avito_sync.devstack.seed import DEMO_PROPERTY_IDS
 from tests.fixtures.db import cluster_config
 from tests.support.net import serving
+from tests.support.processes import OutputReader
 
 DEV = [sys.executable, "-m", "avito_sync", "dev"]
 
@@ -69,24 +69,15 @@ class DevProcess:
         self.process = subprocess.Popen(
             DEV, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
-        self.lines: list[str] = []
-        self.ready = threading.Event()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line)
-            if READY_BANNER in line:
-                self.ready.set()
+        self._reader = OutputReader(self.process, READY_BANNER)
 
     @property
     def output(self) -> str:
-        return "".join(self.lines)
+        return self._reader.output
 
     def wait_ready(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
-        while not self.ready.wait(0.2):
+        while not self._reader.ready.wait(0.2):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"dev stack did not come up:\n{self.output}")
 

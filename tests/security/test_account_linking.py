@@ -16,6 +16,7 @@ import httpx
 
 from tests.api.conftest import APP_REDIRECT, Service
 from tests.avito.browser import consent
+from tests.security.hosts import connected_host
 
 VICTIM_AVITO_ID = 488_000_111
 VICTIM_NAME = "Борис Жертвин"
@@ -85,17 +86,8 @@ async def test_consent_page_names_the_account_being_attached(service: Service) -
 async def test_host_detaches_an_account_with_its_tokens_and_connections(
     service: Service,
 ) -> None:
-    host, other = service.user(), service.user()
-    prop = service.property(host)
-    account_id = (await service.connect(host, prop))["account_id"]
-    saved = await service.act(
-        host,
-        "save-integration",
-        property_id=str(prop),
-        account_id=account_id,
-        item_id=service.sandbox.item_id,
-    )
-    assert saved.json()["success"] is True, saved.json()
+    host, prop, account_id = await connected_host(service)
+    other = service.user()
     secrets_before = service.db.execute(
         "select count(*) as n from vault.secrets where name like %s", (f"avito:{account_id}:%",)
     ).fetchone()

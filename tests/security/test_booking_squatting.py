@@ -15,23 +15,9 @@ from typing import Any
 
 from tests.api.conftest import Service
 from tests.fixtures.db import as_authenticated
+from tests.security.hosts import connected_host
 
 SQUATTED = (90_001, 90_002, 90_003)
-
-
-async def connected_host(service: Service) -> tuple[uuid.UUID, uuid.UUID]:
-    host = service.user()
-    prop = service.property(host)
-    account_id = (await service.connect(host, prop))["account_id"]
-    saved = await service.act(
-        host,
-        "save-integration",
-        property_id=str(prop),
-        account_id=account_id,
-        item_id=service.sandbox.item_id,
-    )
-    assert saved.json()["success"] is True, saved.json()
-    return host, prop
 
 
 def squat(service: Service, attacker: uuid.UUID, prop: uuid.UUID) -> list[dict[str, Any]]:
@@ -60,7 +46,7 @@ async def test_squatted_avito_ids_never_block_another_hosts_import(service: Serv
     assert all(row["avito_booking_id"] is None for row in stored)
     assert all(row["avito_item_id"] is None and row["avito_status"] is None for row in stored)
 
-    victim, victim_property = await connected_host(service)
+    victim, victim_property, _ = await connected_host(service)
     check_in = service.sandbox.control.today() + dt.timedelta(days=20)
     service.sandbox.control.create_booking(
         service.sandbox.item_id, check_in, check_in + dt.timedelta(days=2), booking_id=SQUATTED[0]
@@ -103,7 +89,7 @@ async def test_rows_held_before_the_fix_do_not_block_either(service: Service) ->
         " values (%s, 'avito', %s, %s, %s, '2027-03-01', '2027-03-02', 'confirmed')",
         (attacker_property, str(SQUATTED[1]), SQUATTED[1], service.sandbox.item_id),
     )
-    victim, victim_property = await connected_host(service)
+    victim, victim_property, _ = await connected_host(service)
     check_in = service.sandbox.control.today() + dt.timedelta(days=30)
     service.sandbox.control.create_booking(
         service.sandbox.item_id, check_in, check_in + dt.timedelta(days=1), booking_id=SQUATTED[1]
@@ -124,7 +110,7 @@ async def test_rows_held_before_the_fix_do_not_block_either(service: Service) ->
 async def test_client_cannot_turn_bookings_into_avito_ones_or_edit_avito_keys(
     service: Service,
 ) -> None:
-    host, prop = await connected_host(service)
+    host, prop, _ = await connected_host(service)
     check_in = service.sandbox.control.today() + dt.timedelta(days=10)
     real = service.sandbox.control.create_booking(
         service.sandbox.item_id, check_in, check_in + dt.timedelta(days=2)

@@ -17,15 +17,22 @@ from avito_sync.sync.settings import SyncSettings
 from avito_sync.sync.worker import Worker
 from tests.api.conftest import Service
 from tests.fixtures.db import Conn, as_authenticated, create_user
+from tests.security.hosts import connected_host
 from tests.support.rows import create_avito_account, create_integration, create_property
 
 
-def leased_integration(db: Conn) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+def queued_integration(db: Conn) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+    """A host's integration with a due queue row: (owner, property, integration)."""
     owner = create_user(db)
     prop = create_property(db, owner, base_price=3000)
     account = create_avito_account(db, owner, 387654321)
     integration = create_integration(db, prop, account, 387654321, 4012345678)
     db.execute("select avito_private.enqueue_integration(%s, 'manual', false)", (integration,))
+    return owner, prop, integration
+
+
+def leased_integration(db: Conn) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+    owner, prop, integration = queued_integration(db)
     claimed = db.execute(
         "select integration_id from avito_private.claim_sync_batch('worker-1', 10, 120)"
     ).fetchall()
@@ -64,17 +71,7 @@ def test_owner_may_still_delete_a_row_nobody_runs(db: Conn) -> None:
 
 
 async def test_a_sync_that_lost_its_lease_stops_before_it_pushes(service: Service) -> None:
-    host = service.user()
-    prop = service.property(host)
-    account_id = (await service.connect(host, prop))["account_id"]
-    saved = await service.act(
-        host,
-        "save-integration",
-        property_id=str(prop),
-        account_id=account_id,
-        item_id=service.sandbox.item_id,
-    )
-    assert saved.json()["success"] is True
+    prop = (await connected_host(service)).property_id
     service.db.execute("update public.properties set base_price = 5100 where id = %s", (prop,))
     service.db.execute("update public.avito_sync_queue set next_sync_at = now()")
     engine = service.runtime.engine
@@ -103,11 +100,7 @@ async def test_a_sync_that_lost_its_lease_stops_before_it_pushes(service: Servic
 async def test_a_worker_that_loses_its_lease_cancels_the_running_sync(
     db: Conn, database_url: str
 ) -> None:
-    owner = create_user(db)
-    prop = create_property(db, owner, base_price=3000)
-    account = create_avito_account(db, owner, 387654321)
-    integration = create_integration(db, prop, account, 387654321, 4012345678)
-    db.execute("select avito_private.enqueue_integration(%s, 'manual', false)", (integration,))
+    _owner, _prop, integration = queued_integration(db)
     started, cancelled = asyncio.Event(), asyncio.Event()
 
     async def endless_sync(_item: ClaimedSync) -> None:

@@ -4,8 +4,6 @@ secret verifies nothing, and no client role can read or change what the notifier
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -14,37 +12,25 @@ from typing import Any
 import psycopg
 import pytest
 
-from avito_sync.notify.kit import open_kit
 from tests.api.conftest import Service, jwks_server, service, signing_key
 from tests.fixtures.db import Conn, as_authenticated
-from tests.fixtures.standins import channel_settings
 from tests.notify.receivers import Received, Receiver, running
+from tests.support.channels import standin_channels
+from tests.support.webhook_signing import signature, verifies
 
 __all__ = ["jwks_server", "service", "signing_key"]  # fixtures of tests/api, used here
 
 
 @pytest.fixture
 async def svc(service: Service) -> AsyncIterator[Service]:
-    async with open_kit(channel_settings("http://127.0.0.1:9")) as kit:
-        original, service.context.channels = service.context.channels, kit
-        try:
-            yield service
-        finally:
-            service.context.channels = original
+    async with standin_channels(service.context, "http://127.0.0.1:9"):
+        yield service
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     with running(Receiver("webhook")) as hook:
         yield hook
-
-
-def verifies(secret: str, request: Received) -> bool:
-    timestamp = request.headers["X-Avito-Sync-Timestamp"]
-    expected = hmac.new(
-        secret.encode(), f"{timestamp}.".encode() + request.body, hashlib.sha256
-    ).hexdigest()
-    return hmac.compare_digest(request.headers["X-Avito-Sync-Signature"], f"sha256={expected}")
 
 
 async def add(svc: Service, user: uuid.UUID, url: str) -> dict[str, Any]:
@@ -73,10 +59,11 @@ async def test_each_hosts_webhook_verifies_only_with_its_own_secret(
     # B signs a body for A's receiver with B's secret: A's check rejects it.
     forged = json.dumps({"version": 1, "kind": "booking_cancelled"}).encode()
     timestamp = to_a.headers["X-Avito-Sync-Timestamp"]
-    signature = hmac.new(
-        b["secret"].encode(), f"{timestamp}.".encode() + forged, hashlib.sha256
-    ).hexdigest()
-    fake = Received("/a", {**to_a.headers, "X-Avito-Sync-Signature": f"sha256={signature}"}, forged)
+    fake = Received(
+        "/a",
+        {**to_a.headers, "X-Avito-Sync-Signature": signature(b["secret"], timestamp, forged)},
+        forged,
+    )
     assert not verifies(a["secret"], fake)
 
 

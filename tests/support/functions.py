@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import threading
-from collections import deque
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from avito_sync.devstack.functions import READY_LINE, gateway_command, gateway_env
 from tests.support.net import free_port
-from tests.support.processes import stop_process
+from tests.support.processes import OutputReader, stop_process
 
 READY_WITHIN_SECONDS = 30
 
@@ -31,24 +29,14 @@ class Gateway:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        self.lines: deque[str] = deque(maxlen=200)
-        self._ready = threading.Event()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line)
-            if READY_LINE in line:
-                self._ready.set()
+        self._reader = OutputReader(self.process, READY_LINE, keep=200)
 
     @property
     def output(self) -> str:
-        return "".join(self.lines)
+        return self._reader.output
 
     def wait_ready(self) -> None:
-        if not self._ready.wait(READY_WITHIN_SECONDS):
+        if not self._reader.ready.wait(READY_WITHIN_SECONDS):
             stop_process(self.process, kill=True)
             raise AssertionError(f"the functions gateway did not come up:\n{self.output}")
 

@@ -31,6 +31,11 @@ def absolute_url(value: str, schemes: set[str]) -> str:
     return value.rstrip("/")
 
 
+def blank_is_unset(value: SecretStr | None) -> SecretStr | None:
+    """An empty or blank secret variable counts as not set."""
+    return None if value is None or not value.get_secret_value().strip() else value
+
+
 class ChannelSettings(BaseSettings):
     model_config = SettingsConfigDict(
         extra="ignore", frozen=True, hide_input_in_errors=True, populate_by_name=True
@@ -79,10 +84,9 @@ class ChannelSettings(BaseSettings):
     def _webhook_url(cls, value: str | None) -> str | None:
         return absolute_url(value, {"http", "https"}) if value else None
 
-    @field_validator("telegram_bot_token", "telegram_webhook_secret", "vapid_private_key")
-    @classmethod
-    def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
-        return None if value is None or not value.get_secret_value().strip() else value
+    _blank_is_unset = field_validator(
+        "telegram_bot_token", "telegram_webhook_secret", "vapid_private_key"
+    )(blank_is_unset)
 
     @field_validator("telegram_bot_username")
     @classmethod

@@ -8,34 +8,21 @@ the environment and are held as `SecretStr`, so a settings object printed or log
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import SettingsConfigDict
 
 from avito_sync.env_settings import SettingsError, load_settings, postgres_url
 from avito_sync.notify import Source
-from avito_sync.notify.channel_settings import ChannelSettings
+from avito_sync.notify.channel_settings import ChannelSettings, absolute_url, blank_is_unset
 
 
 class NotifySettingsError(SettingsError):
     """Invalid notifier configuration; the message names every offending variable."""
 
 
-def _absolute_url(value: str, schemes: set[str]) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in schemes or not parts.hostname:
-        raise ValueError(f"must be an absolute {'/'.join(sorted(schemes))} URL")
-    return value.rstrip("/")
-
-
 class NotifySettings(ChannelSettings):
     """What `avito-sync notify` reads; variable names are the aliases. The channel settings
     (Telegram, VAPID, http hosts, app URL) are shared with the service."""
-
-    model_config = SettingsConfigDict(
-        extra="ignore", frozen=True, hide_input_in_errors=True, populate_by_name=True
-    )
 
     database_url: str = Field(validation_alias="DATABASE_URL")
     source: Source = Field(default="realtime", validation_alias="AVITO_SYNC_NOTIFY_SOURCE")
@@ -98,17 +85,14 @@ class NotifySettings(ChannelSettings):
     @field_validator("supabase_url")
     @classmethod
     def _supabase_url(cls, value: str | None) -> str | None:
-        return None if not value else _absolute_url(value, {"http", "https"})
+        return None if not value else absolute_url(value, {"http", "https"})
 
     @field_validator("realtime_url")
     @classmethod
     def _realtime_url(cls, value: str | None) -> str | None:
-        return None if not value else _absolute_url(value, {"http", "https", "ws", "wss"})
+        return None if not value else absolute_url(value, {"http", "https", "ws", "wss"})
 
-    @field_validator("realtime_key")
-    @classmethod
-    def _blank_key_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
-        return None if value is None or not value.get_secret_value().strip() else value
+    _blank_key_is_unset = field_validator("realtime_key")(blank_is_unset)
 
     @model_validator(mode="after")
     def _consistent(self) -> NotifySettings:

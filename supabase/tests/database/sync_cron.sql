@@ -1,7 +1,8 @@
 -- The tick: avito-poller and the prune job are scheduled by the migration (this is the cron
 -- database), rescheduling is idempotent, and request_poll() queues an authenticated POST.
 begin;
-select plan(12);
+select plan(14);
+\ir fixtures/two_hosts.psql
 
 select ok(exists (select 1 from cron.job where jobname = 'avito-poller'),
           'avito-poller is scheduled');
@@ -45,6 +46,20 @@ select is(
 select throws_ok('select avito_private.request_poll(60)', '22023', null,
                  'a delay outside 0..59 is refused');
 select is(avito_private.request_polls_for_minute(), 6, 'the per-minute job asks for six polls');
+
+-- Sync runs have one retention period (avito_sync.retention_sync_runs, default 30 days), which
+-- the prune job honours as prune_retention() does.
+update public.avito_sync_runs
+set started_at = now() - interval '40 days', finished_at = now() - interval '40 days'
+where id = 1001;
+select set_config('avito_sync.retention_sync_runs', '60 days', true);
+select avito_private.prune_sync_history();
+select is((select count(*)::int from public.avito_sync_runs where id = 1001), 1,
+          'the prune job keeps a run the retention setting keeps');
+select set_config('avito_sync.retention_sync_runs', '', true);
+select avito_private.prune_sync_history();
+select is((select count(*)::int from public.avito_sync_runs where id = 1001), 0,
+          'and prunes it after the default 30 days');
 
 select * from finish();
 rollback;

@@ -100,6 +100,29 @@ def document(message: Message) -> dict[str, Any]:
     }
 
 
+async def guarded_post(
+    channel: str,
+    client: httpx.AsyncClient,
+    url: str,
+    http_hosts: frozenset[str],
+    *,
+    content: bytes,
+    headers: dict[str, str],
+) -> httpx.Response:
+    """POST to a URL a host chose (a webhook, a Web Push endpoint) through `netguard`; a refusal
+    or a network failure is a `DeliveryError` named after `channel`."""
+    try:
+        return await netguard.post(client, url, http_hosts, content=content, headers=headers)
+    except netguard.UnsafeUrlError as exc:
+        # Refused addresses are final for this delivery (the next event checks again); a
+        # name that did not resolve may be a passing DNS failure.
+        raise DeliveryError(f"{channel}: {exc.reason}", retryable=exc.retryable) from None
+    except httpx.TimeoutException:
+        raise DeliveryError(f"{channel}: timeout", retryable=True) from None
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        raise DeliveryError(f"{channel}: {type(exc).__name__}", retryable=True) from None
+
+
 class WebhookSender:
     def __init__(
         self,
@@ -131,18 +154,9 @@ class WebhookSender:
             TIMESTAMP_HEADER: str(timestamp),
             SIGNATURE_HEADER: sign(secret, timestamp, body),
         }
-        try:
-            response = await netguard.post(
-                self._client, url, self._http_hosts, content=body, headers=headers
-            )
-        except netguard.UnsafeUrlError as exc:
-            # Refused addresses are final for this delivery (the next event checks again); a
-            # name that did not resolve may be a passing DNS failure.
-            raise DeliveryError(f"webhook: {exc.reason}", retryable=exc.retryable) from None
-        except httpx.TimeoutException:
-            raise DeliveryError("webhook: timeout", retryable=True) from None
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise DeliveryError(f"webhook: {type(exc).__name__}", retryable=True) from None
+        response = await guarded_post(
+            "webhook", self._client, url, self._http_hosts, content=body, headers=headers
+        )
         status = response.status_code
         if 200 <= status < 300:
             return

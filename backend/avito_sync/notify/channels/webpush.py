@@ -26,6 +26,7 @@ from avito_sync.notify.channels.base import (
     PushSubscription,
     retry_after_header,
 )
+from avito_sync.notify.channels.webhook import guarded_post
 
 TTL_SECONDS = 24 * 3600
 MAX_PAYLOAD_BYTES = 3000  # push services accept 4 KiB of ciphertext
@@ -123,16 +124,14 @@ class WebPushSender:
             "TTL": str(TTL_SECONDS),
             "Urgency": "high",
         }
-        try:
-            response = await netguard.post(
-                self._client, subscription.endpoint, self._http_hosts, content=body, headers=headers
-            )
-        except netguard.UnsafeUrlError as exc:
-            raise DeliveryError(f"web_push: {exc.reason}", retryable=exc.retryable) from None
-        except httpx.TimeoutException:
-            raise DeliveryError("web_push: timeout", retryable=True) from None
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise DeliveryError(f"web_push: {type(exc).__name__}", retryable=True) from None
+        response = await guarded_post(
+            "web_push",
+            self._client,
+            subscription.endpoint,
+            self._http_hosts,
+            content=body,
+            headers=headers,
+        )
         status = response.status_code
         if 200 <= status < 300:
             return
