@@ -46,7 +46,8 @@ class SyncRuntime:
         own_client = client is None
         if pool is None:
             # Every running sync may hold one connection, plus the claim and lease heartbeats.
-            pool = await open_pool(settings.database_url, max_size=settings.concurrency + 4)
+            size = min(settings.concurrency + 4, settings.pool_max_size)
+            pool = await open_pool(settings.database_url, max_size=size)
         if client is None:
             client = AvitoClient(avito_settings)
         tokens = AccountTokens(pool, client, margin_seconds=settings.token_refresh_margin_seconds)
