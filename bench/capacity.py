@@ -42,7 +42,9 @@ LATENCY_MS = 100
 WARMUP_SECONDS = 15.0
 BOOKINGS_PER_SECOND = 2.0
 PRICE_CHANGES_PER_SECOND = 2.0
-IN_FLIGHT = 256
+IN_FLIGHT_HEADROOM = 3
+"""In-flight limit = polls per second x Avito's latency x this (database work and scheduling
+lag on top of the modelled latency); a larger limit only grows httpcore's pool scans."""
 APP_RATE = 1000.0
 ACCOUNT_RATE = 2.0
 PROFILE = os.environ.get("AVITO_SYNC_BENCH_PROFILE", "")
@@ -228,7 +230,11 @@ async def _drive(
     return bookings, changes, statements
 
 
-def _spawn(env: BenchEnv, mode: str, seconds: float) -> subprocess.Popen[str]:
+def in_flight_limit(listings: int) -> int:
+    return max(16, round(listings / CADENCE_SECONDS * LATENCY_MS / 1000 * IN_FLIGHT_HEADROOM))
+
+
+def _spawn(env: BenchEnv, mode: str, seconds: float, in_flight: int) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
             sys.executable,
@@ -245,7 +251,7 @@ def _spawn(env: BenchEnv, mode: str, seconds: float) -> subprocess.Popen[str]:
             "--seconds",
             str(seconds),
             "--concurrency",
-            str(IN_FLIGHT),
+            str(in_flight),
             "--app-rate",
             str(APP_RATE),
             "--account-rate",
@@ -272,7 +278,7 @@ async def _phase(
     with env.connect() as conn:
         t0 = _db_now(conn)
         commits0 = _commits(conn)
-    procs = [_spawn(env, mode, seconds) for _ in range(workers)]
+    procs = [_spawn(env, mode, seconds, in_flight_limit(len(listings))) for _ in range(workers)]
     await asyncio.sleep(WARMUP_SECONDS)
     with env.connect() as conn:
         w0 = _db_now(conn)
@@ -443,7 +449,7 @@ async def run(env: BenchEnv, count: int, seconds: float) -> list[Result]:
         "added_latency_ms": LATENCY_MS,
         "sandbox": "separate process, lean mode (no per-request spec checks, no request log)",
         "rate_limits": f"{ACCOUNT_RATE}/s per account (burst 5), {APP_RATE}/s per app",
-        "in_flight_limit": IN_FLIGHT,
+        "in_flight_limit": in_flight_limit(count),
         "initial_syncs_seconds": round(initial, 1),
         "phases": phases,
     }
