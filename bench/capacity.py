@@ -26,6 +26,7 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -48,6 +49,7 @@ lag on top of the modelled latency); a larger limit only grows httpcore's pool s
 APP_RATE = 1000.0
 ACCOUNT_RATE = 2.0
 PROFILE = os.environ.get("AVITO_SYNC_BENCH_PROFILE", "")
+UVLOOP = os.environ.get("AVITO_SYNC_BENCH_UVLOOP", "") == "1"
 """When set, our worker writes cProfile stats of its measured window to this path."""
 Conn = psycopg.Connection[dict[str, Any]]
 
@@ -150,7 +152,11 @@ def _one(conn: Conn, sql: str, params: tuple[Any, ...]) -> Any:
 
 async def _initial_syncs(env: BenchEnv, count: int) -> float:
     """Every listing's first (full) sync, in process, before the clock starts."""
-    settings = sync_settings(env.database_url, concurrency=64, batch_size=200)
+    # A long interval: run_once drains until nothing is due, and the rows must not fall due
+    # again meanwhile (the phases spread their due times themselves).
+    settings = sync_settings(
+        env.database_url, concurrency=64, batch_size=200, interval_seconds=86400
+    )
     runtime = await SyncRuntime.open(settings, relaxed_avito_settings(env.sandbox_url))
     started = time.monotonic()
     try:
@@ -257,11 +263,41 @@ def _spawn(env: BenchEnv, mode: str, seconds: float, in_flight: int) -> subproce
             "--account-rate",
             str(ACCOUNT_RATE),
             *(["--profile", PROFILE] if PROFILE and mode == "ours" else []),
+            *(["--uvloop"] if UVLOOP else []),
         ],
         stdout=subprocess.PIPE,
         text=True,
         env={k: v for k, v in os.environ.items() if not k.startswith("AVITO_")},
     )
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process (Linux /proc), 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_cpu(env: BenchEnv) -> float:
+    """CPU of the bench cluster: its postmaster and every backend it started."""
+    pid_file = env.database.data_dir / "postmaster.pid"
+    try:
+        postmaster = int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    total = _cpu_seconds(postmaster)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == postmaster:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def _pct(values: list[float], q: float) -> float | None:
@@ -283,6 +319,7 @@ async def _phase(
     with env.connect() as conn:
         w0 = _db_now(conn)
         commits_w0 = _commits(conn)
+    cpu0 = (_cpu_seconds(env.sandbox_pid), _postgres_cpu(env), os.times())
     # Changes stop one cadence before the end, so each has had its chance to arrive.
     driven = max(seconds / 2, seconds - CADENCE_SECONDS - 2)
     bookings, changes, statements = await _drive(env, listings, driven, random.Random(12))
@@ -290,6 +327,7 @@ async def _phase(
     with env.connect() as conn:
         w1 = _db_now(conn)
         commits_w1 = _commits(conn)
+    cpu1 = (_cpu_seconds(env.sandbox_pid), _postgres_cpu(env), os.times())
     reports = []
     for proc in procs:
         out, _ = await asyncio.to_thread(proc.communicate, timeout=120)
@@ -306,7 +344,15 @@ async def _phase(
             "select external_id, created_at from public.bookings where source = 'avito'"
         ).fetchall()
     del commits0
-    return _measure(
+    # Backends that ended during the window take their CPU with them: postgres is a floor.
+    elsewhere = {
+        "sandbox_cpu_seconds": round(cpu1[0] - cpu0[0], 2),
+        "postgres_cpu_seconds_at_least": round(cpu1[1] - cpu0[1], 2),
+        "bench_driver_cpu_seconds": round(
+            cpu1[2].user + cpu1[2].system - cpu0[2].user - cpu0[2].system, 2
+        ),
+    }
+    return elsewhere | _measure(
         listings,
         mode,
         workers,
@@ -450,6 +496,7 @@ async def run(env: BenchEnv, count: int, seconds: float) -> list[Result]:
         "sandbox": "separate process, lean mode (no per-request spec checks, no request log)",
         "rate_limits": f"{ACCOUNT_RATE}/s per account (burst 5), {APP_RATE}/s per app",
         "in_flight_limit": in_flight_limit(count),
+        "event_loop": "uvloop" if UVLOOP else "asyncio",
         "initial_syncs_seconds": round(initial, 1),
         "phases": phases,
     }

@@ -147,13 +147,19 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=256)
     parser.add_argument("--pool", type=int, default=20)
     parser.add_argument("--profile", help="write cProfile stats of the measured window here")
+    parser.add_argument("--uvloop", action="store_true", help="run on uvloop")
     parser.add_argument("--account-rate", type=float, default=2.0)
     parser.add_argument("--app-rate", type=float, default=1000.0)
     args = parser.parse_args()
     configure_logging("WARNING")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     _RoundTrips.install()
-    result = asyncio.run(_main(args))
+    if args.uvloop:
+        import uvloop  # noqa: PLC0415 - only when asked for
+
+        result = uvloop.run(_main(args))
+    else:
+        result = asyncio.run(_main(args))
     print(json.dumps(result), flush=True)
 
 

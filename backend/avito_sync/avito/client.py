@@ -41,6 +41,7 @@ from avito_sync.avito.ratelimit import ITEMS_ENDPOINT, RateLimiter, shared_rate_
 from avito_sync.avito.requester import Call, Requester, parse_model
 from avito_sync.avito.retry import RetryMode, RetryPolicy
 from avito_sync.avito.settings import AvitoSettings
+from avito_sync.avito.transport import ShardedTransport
 
 TOKEN_PATH = "/token"  # noqa: S105 - a URL path, not a secret
 MAX_ITEM_PAGES = 1000
@@ -83,7 +84,7 @@ class AvitoClient:
         self.settings = settings
         self._http = httpx.AsyncClient(
             base_url=settings.api_base_url,
-            transport=transport,
+            transport=transport or ShardedTransport(settings.max_connections),
             timeout=httpx.Timeout(
                 settings.read_timeout_seconds,
                 connect=settings.connect_timeout_seconds,

@@ -212,8 +212,11 @@ class Worker:
         # Only a worker that left due rows unclaimed for want of a slot, or that sleeps past
         # the finished row's next due time, needs waking: waking on every finished poll would
         # cost a claim round trip per poll.
+        # A saturated worker claims again once a batch's worth of slots is free, not per slot.
+        free = self._settings.concurrency - len(self._tasks)
+        refill = self._saturated and free >= max(1, self._settings.concurrency // 8)
         late = self._sleep_until - time.monotonic() > self._settings.interval_seconds
-        if self._saturated or late or self._stopping.is_set():
+        if refill or late or self._stopping.is_set():
             self._wake.set()
 
     async def _run_claimed(self, item: ClaimedSync) -> None:
