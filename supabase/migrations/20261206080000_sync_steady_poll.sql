@@ -49,10 +49,9 @@ as $$
     and i.property_id = any(p_property_ids);
 $$;
 
--- bookings, property_rates, integrations: the properties of inserted and deleted rows, and of
--- updated rows whose values changed in any column except the trigger's arguments (bookkeeping
--- such as updated_at, or the sync's own last_sync_at/status on integrations). A column added
--- later counts as a change until it is listed here.
+-- bookings, property_rates: the properties of inserted and deleted rows, and of updated rows
+-- whose values changed in any column except the trigger's arguments (updated_at). A column
+-- added later counts as a change.
 create or replace function avito_private.property_rows_bump_stamp()
 returns trigger
 language plpgsql
@@ -120,10 +119,27 @@ create or replace trigger avito_steady_stamp_on_update after update on public.pr
   referencing old table as old_rows new table as new_rows
   for each statement execute function avito_private.properties_bump_stamp();
 
+-- integrations: row by row, filtered in the trigger's WHEN, because every sync updates its own
+-- row (last_sync_at, status): the common update must cost no function call and no
+-- transition table.
+create or replace function avito_private.integration_bump_stamp()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform avito_private.bump_app_stamps(array[old.property_id, new.property_id]);
+  return null;
+end;
+$$;
+
 create or replace trigger avito_steady_stamp_on_update after update on public.integrations
-  referencing old table as old_rows new table as new_rows
-  for each statement execute function avito_private.property_rows_bump_stamp(
-    'updated_at', 'status', 'last_sync_at', 'last_error', 'token_expires_at', 'scope');
+  for each row
+  when ((to_jsonb(old) - '{updated_at,status,last_sync_at,last_error,token_expires_at,scope}'::text[])
+        is distinct from
+        (to_jsonb(new) - '{updated_at,status,last_sync_at,last_error,token_expires_at,scope}'::text[]))
+  execute function avito_private.integration_bump_stamp();
 
 
 -- The stamp a sync plans from: read after its pull and before loading its input.
@@ -267,7 +283,8 @@ $$;
 select avito_private.revoke_execute(
   'avito_private.bump_app_stamps(uuid[])',
   'avito_private.property_rows_bump_stamp()',
-  'avito_private.properties_bump_stamp()');
+  'avito_private.properties_bump_stamp()',
+  'avito_private.integration_bump_stamp()');
 select avito_private.grant_execute_to_service(
   'avito_private.sync_app_stamp(uuid)',
   'avito_private.record_steady_state(uuid, text, bigint, text, date)',

@@ -17,12 +17,13 @@ select is(
 select is(
   (select count(*)::int from pg_proc p join pg_namespace n on n.oid = p.pronamespace
    where n.nspname = 'avito_private'
-     and p.proname in ('bump_app_stamps', 'property_rows_bump_stamp', 'properties_bump_stamp')
+     and p.proname in ('bump_app_stamps', 'property_rows_bump_stamp', 'properties_bump_stamp',
+                       'integration_bump_stamp')
      and p.proconfig = array['search_path=""']
      and not has_function_privilege('service_role', p.oid, 'execute')
      and not has_function_privilege('authenticated', p.oid, 'execute')
      and not has_function_privilege('anon', p.oid, 'execute')),
-  3, 'the stamp helpers run only inside their triggers');
+  4, 'the stamp helpers run only inside their triggers');
 
 select ok(
   not has_table_privilege('authenticated', 'avito_private.sync_steady_state', 'select')
