@@ -43,7 +43,7 @@ LATENCY_MS = 100
 WARMUP_SECONDS = 15.0
 BOOKINGS_PER_SECOND = 2.0
 PRICE_CHANGES_PER_SECOND = 2.0
-IN_FLIGHT_HEADROOM = 3
+IN_FLIGHT_HEADROOM = 6
 """In-flight limit = polls per second x Avito's latency x this (database work and scheduling
 lag on top of the modelled latency); a larger limit only grows httpcore's pool scans."""
 APP_RATE = 1000.0
