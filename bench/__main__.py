@@ -1,4 +1,5 @@
-"""`python -m bench [plan] [calls] [throughput] [--hosts N]`: run, print a table, save JSON.
+"""`python -m bench [plan] [calls] [throughput] [notify] [capacity] [--hosts N] [--listings N]
+[--quick]`: run, print a table, save JSON.
 
 Results go to `bench/results/<UTC timestamp>.json` (git-ignored). With no names, all run.
 """
@@ -16,20 +17,22 @@ import platform
 from pathlib import Path
 
 from avito_sync.logs import configure_logging
-from bench import notify_wakeup, plan_cost, sync_calls, throughput
+from bench import capacity, notify_wakeup, plan_cost, sync_calls, throughput
 from bench.harness import Result, bench_env
 
-NAMES = ("plan", "calls", "throughput", "notify")
+NAMES = ("plan", "calls", "throughput", "notify", "capacity")
 LATENCIES_MS = (0, 50)
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
-async def run(names: list[str], hosts: int) -> list[Result]:
+async def run(
+    names: list[str], hosts: int, listings: int = 5000, seconds: float = 60.0
+) -> list[Result]:
     results = []
     if "plan" in names:
         print("bench: build_plan ...", flush=True)
         results.append(plan_cost.run())
-    if {"calls", "throughput", "notify"} & set(names):
+    if {"calls", "throughput", "notify", "capacity"} & set(names):
         with bench_env() as env:
             if "calls" in names:
                 print("bench: API calls per sync ...", flush=True)
@@ -40,6 +43,8 @@ async def run(names: list[str], hosts: int) -> list[Result]:
             if "notify" in names:
                 print("bench: notification wake-up ...", flush=True)
                 results.append(await notify_wakeup.run(env))
+            if "capacity" in names:
+                results += await capacity.run(env, listings, seconds)
     return results
 
 
@@ -79,15 +84,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("names", nargs="*", metavar="|".join(NAMES), help="default: all")
     parser.add_argument("--hosts", type=int, default=40, help="integrations for throughput")
+    parser.add_argument("--listings", type=int, default=5000, help="listings for capacity")
+    parser.add_argument("--quick", action="store_true", help="capacity with 1,000 listings")
+    parser.add_argument("--seconds", type=float, default=60.0, help="capacity: each phase")
     args = parser.parse_args()
     unknown = sorted(set(args.names) - set(NAMES))
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
     if not 1 <= args.hosts <= 500:
         parser.error("--hosts must be in 1..500")
+    if not 5 <= args.seconds <= 600:
+        parser.error("--seconds must be in 5..600")
+    if not 10 <= args.listings <= 20000:
+        parser.error("--listings must be in 10..20000")
     configure_logging("WARNING")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    results = asyncio.run(run(list(args.names) or list(NAMES), args.hosts))
+    listings = 1000 if args.quick else args.listings
+    results = asyncio.run(run(list(args.names) or list(NAMES), args.hosts, listings, args.seconds))
     print()
     print(table(results))
     print(f"\nsaved {save(results)}")

@@ -116,9 +116,10 @@ class Host:
 class BenchEnv:
     """A fresh bench cluster with every migration, and a sandbox process on a free port."""
 
-    def __init__(self, database: StackConfig, sandbox_url: str) -> None:
+    def __init__(self, database: StackConfig, sandbox_url: str, sandbox_pid: int = 0) -> None:
         self.database = database
         self.sandbox_url = sandbox_url
+        self.sandbox_pid = sandbox_pid
         self.control = SandboxControl(sandbox_url)
 
     @property
@@ -263,7 +264,7 @@ def bench_env() -> Iterator[BenchEnv]:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_http(f"{url}/_sandbox/clock", sandbox)
-        env = BenchEnv(database, url)
+        env = BenchEnv(database, url, sandbox.pid)
         try:
             yield env
         finally:

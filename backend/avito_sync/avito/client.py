@@ -42,9 +42,28 @@ from avito_sync.avito.ratelimit import ITEMS_ENDPOINT, RateLimiter, shared_rate_
 from avito_sync.avito.requester import Call, Requester, parse_model
 from avito_sync.avito.retry import RetryMode, RetryPolicy
 from avito_sync.avito.settings import AvitoSettings
+from avito_sync.avito.transport import ShardedTransport
 
 TOKEN_PATH = "/token"  # noqa: S105 - a URL path, not a secret
 MAX_ITEM_PAGES = 1000
+
+
+class BookingsAnswer:
+    """One bookings answer as received: its raw body, and the bookings when parsed."""
+
+    __slots__ = ("_operation", "_response")
+
+    def __init__(self, response: httpx.Response, operation: str) -> None:
+        self._response = response
+        self._operation = operation
+
+    @property
+    def content(self) -> bytes:
+        return self._response.content
+
+    def bookings(self) -> list[RealtyBooking]:
+        """Validated against the model (`MalformedResponseError` when it does not match)."""
+        return parse_model(self._response, BookingsResponse, self._operation).bookings
 
 
 class AvitoClient:
@@ -66,7 +85,7 @@ class AvitoClient:
         self.settings = settings
         self._http = httpx.AsyncClient(
             base_url=settings.api_base_url,
-            transport=transport,
+            transport=transport or ShardedTransport(settings.max_connections),
             timeout=httpx.Timeout(
                 settings.read_timeout_seconds,
                 connect=settings.connect_timeout_seconds,
@@ -251,15 +270,30 @@ class AvitoClient:
     ) -> list[RealtyBooking]:
         """Bookings overlapping the window. `skip_error` is never sent: it turns 403/404 into
         an empty list that looks like "no bookings"."""
+        answer = await self.get_bookings_answer(
+            auth, user_id, item_id, date_start, date_end, with_unpaid=with_unpaid
+        )
+        return answer.bookings()
+
+    async def get_bookings_answer(
+        self,
+        auth: TokenProvider,
+        user_id: int,
+        item_id: int,
+        date_start: date,
+        date_end: date,
+        *,
+        with_unpaid: bool = True,
+    ) -> BookingsAnswer:
+        """`get_bookings`, parsed only on demand: a steady-state poll compares the raw body's
+        hash with the last one and never parses an answer it has already seen."""
         params = bodies.bookings_query(date_start, date_end, with_unpaid=with_unpaid)
         path = (
             f"/realty/v1/accounts/{check_id('user_id', user_id)}"
             f"/items/{check_id('item_id', item_id)}/bookings"
         )
         call = Call("get_bookings", "GET", path, RetryMode.SAFE, params)
-        return parse_model(
-            await self._requests.send(call, auth), BookingsResponse, call.operation
-        ).bookings
+        return BookingsAnswer(await self._requests.send(call, auth), call.operation)
 
     async def post_core_bookings(
         self,

@@ -67,7 +67,7 @@ class RequestLog:
         method: str = scope["method"]
         if method != "GET":
             self.state.save()
-        if path.startswith(CONTROL_PREFIX):
+        if path.startswith(CONTROL_PREFIX) or self.state.world.settings.lean:
             return
         info: dict[str, Any] = scope.get("state") or {}
         entry = RequestLogEntry(

@@ -91,12 +91,13 @@ async def begin(request: Request, operation_id: str) -> Call:
     if faulted is not None:
         raise ApiError(faulted)
     token = _authenticate(state, request, op)
-    check_parameters(
-        state,
-        operation_id,
-        {k: str(v) for k, v in request.path_params.items()},
-        dict(request.query_params),
-    )
+    if not state.world.settings.lean:
+        check_parameters(
+            state,
+            operation_id,
+            {k: str(v) for k, v in request.path_params.items()},
+            dict(request.query_params),
+        )
     return Call(state=state, token=token, family=family, operation_id=operation_id)
 
 
@@ -109,7 +110,8 @@ async def json_body(request: Request, call: Call) -> dict[str, Any]:
         raise error(call.family, 400, "Bad request: body is not valid JSON") from None
     if body is None:
         raise validation_error(call.state.world.settings.validation_status, {"body": "required"})
-    issues = specs.request_body_issues(call.operation_id, body)
+    lean = call.state.world.settings.lean
+    issues = [] if lean else specs.request_body_issues(call.operation_id, body)
     if issues:
         raise validation_error(call.state.world.settings.validation_status, issue_fields(issues))
     if not isinstance(body, dict):  # every STR body schema is an object

@@ -136,6 +136,9 @@ class Settings(BaseModel):
     items_rate_limit: int = Field(default=25, ge=1)
     clock_offset_seconds: float = 0.0
     random_seed: int = 0
+    lean: bool = False
+    """Benchmarks: skip the OpenAPI schema checks of every request's parameters and body and
+    the request log; Avito's semantics (auth, ownership, dates, calendar rules) stay."""
 
 
 class ChatMessage(BaseModel):

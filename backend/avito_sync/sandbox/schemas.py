@@ -134,6 +134,7 @@ class SettingsPatch(_In):
     items_rate_limit: int | None = Field(default=None, ge=1)
     clock_offset_seconds: float | None = None
     random_seed: int | None = None
+    lean: bool | None = None
 
 
 class AdvanceClockIn(_In):

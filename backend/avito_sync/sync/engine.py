@@ -23,16 +23,17 @@ from uuid import UUID
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from avito_sync.avito.client import AvitoClient
+from avito_sync.avito.client import AvitoClient, BookingsAnswer
 from avito_sync.avito.errors import AvitoError, TokenExpiredError
 from avito_sync.avito.stats import track_calls
 from avito_sync.logs import get_logger
-from avito_sync.sync import queue
+from avito_sync.sync import queue, steady
 from avito_sync.sync.failure_scope import failure_scope
-from avito_sync.sync.plan import PlanInputError, build_plan, sync_window, today_in
+from avito_sync.sync.models import DEFAULT_TIMEZONE
+from avito_sync.sync.plan import DateRange, PlanInputError, build_plan, sync_window, today_in
 from avito_sync.sync.pull import PullResult, apply_pulled, to_pulled
 from avito_sync.sync.push import PushResult, SyncInputError, load_sync_input, push_plan
-from avito_sync.sync.queue import ClaimedSync, Trigger
+from avito_sync.sync.queue import ClaimedSync, PollTarget, Trigger
 from avito_sync.sync.settings import SyncSettings
 from avito_sync.sync.tokens import AccountTokens, ReconnectRequiredError, utc_now
 
@@ -76,6 +77,34 @@ class SyncResult:
         return self.status == "success"
 
 
+@dataclass(frozen=True, slots=True)
+class _Prefetched:
+    """The bookings call a steady-state poll made (its answer or its error), reused by the
+    full sync that follows when the poll found a change."""
+
+    target: PollTarget
+    window: DateRange
+    answer: BookingsAnswer | None
+    error: BaseException | None
+    calls: int
+
+    def matches(self, user_id: int, item_id: int, window: DateRange) -> bool:
+        return (self.target.avito_user_id, self.target.avito_item_id, self.window) == (
+            user_id,
+            item_id,
+            window,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Synced:
+    pulled: PullResult
+    pushed: PushResult
+    stamp: int | None
+    digest: str
+    day: dt.date
+
+
 class SyncEngine:
     def __init__(
         self,
@@ -96,7 +125,13 @@ class SyncEngine:
     def owner(self) -> str:
         return self._settings.worker_id
 
-    async def run_claimed(self, item: ClaimedSync, *, force_push: bool = False) -> SyncResult:
+    async def run_claimed(
+        self,
+        item: ClaimedSync,
+        *,
+        force_push: bool = False,
+        prefetched: _Prefetched | None = None,
+    ) -> SyncResult:
         """Run a sync whose queue row this process holds; never raises for Avito errors."""
         started_at = self._clock()
         started = time.monotonic()
@@ -107,11 +142,13 @@ class SyncEngine:
         warnings: tuple[str, ...] = ()
         outcome: Outcome = "failed"
         failures: list[BaseException] = []
+        synced: _Synced | None = None
         with track_calls() as calls:
             try:
-                pull_result, push_result = await self._sync(
-                    item.integration_id, force_push=force_push
+                synced = await self._sync(
+                    item.integration_id, force_push=force_push, prefetched=prefetched
                 )
+                pull_result, push_result = synced.pulled, synced.pushed
                 warnings = tuple(w.code for w in push_result.warnings)
                 # A base-params 404 is a warning (listings without base params), not a failure
                 # to back off from; a 409 on closures is recorded and notified by the push.
@@ -126,37 +163,27 @@ class SyncEngine:
                 return SyncResult(
                     item.integration_id, item.trigger, "busy", error_code="lease_lost"
                 )
-            except ReconnectRequiredError as exc:
-                outcome, error, code = "needs_reconnect", exc.reason, "reconnect_required"
-            except TokenExpiredError as exc:
-                if exc.status == 403 and await self._token_works(item.account_id):
-                    # A 403 that no refresh could retry (a grant without refresh token) while
-                    # the token still reads the account: the listing, not the connection.
-                    error, code = str(exc), "avito_forbidden"
-                else:
-                    # A fresh token was refused too: only the host reconnecting can fix that.
-                    await self._mark_reconnect(item.account_id, str(exc))
-                    outcome, error, code = "needs_reconnect", str(exc), "reconnect_required"
-            except AvitoError as exc:
-                error, code = str(exc), "avito_" + _snake(type(exc).__name__)
-                failures = [exc]
-            except PlanInputError as exc:
-                error, code = str(exc), "plan_invalid"
-            except SyncInputError as exc:
-                error, code = str(exc), "integration_gone"
-            except (psycopg.Error, OSError) as exc:
-                log.exception("sync_database_error", integration_id=str(item.integration_id))
-                error, code = f"database error: {type(exc).__name__}", "internal"
+            except (
+                ReconnectRequiredError,
+                AvitoError,
+                PlanInputError,
+                SyncInputError,
+                psycopg.Error,
+                OSError,
+            ) as exc:
+                outcome, error, code, failures = await self._judge_failure(item, exc)
         counts = _counts(pull_result, push_result, warnings)
         scope = failure_scope(failures)
         if scope is not None:
             counts["failure_scope"] = scope  # read by avito_private.catch_up_after_outage
+        api_calls = calls.requests + (prefetched.calls if prefetched is not None else 0)
         try:
+            await self._arm_steady(item, synced if outcome == "success" else None)
             await self._record(
                 item,
                 outcome=outcome,
                 counts=counts,
-                api_calls=calls.requests,
+                api_calls=api_calls,
                 started_at=started_at,
                 error=error,
             )
@@ -168,7 +195,7 @@ class SyncEngine:
             integration_id=str(item.integration_id),
             trigger=item.trigger,
             outcome=outcome,
-            api_calls=calls.requests,
+            api_calls=api_calls,
             error_code=code,
         )
         return SyncResult(
@@ -177,7 +204,7 @@ class SyncEngine:
             status=outcome,
             pull=pull_result,
             push=push_result,
-            api_calls=calls.requests,
+            api_calls=api_calls,
             duration_ms=int((time.monotonic() - started) * 1000),
             error=error,
             error_code=code,
@@ -185,9 +212,78 @@ class SyncEngine:
             ran=True,
         )
 
+    async def _judge_failure(
+        self, item: ClaimedSync, exc: BaseException
+    ) -> tuple[Outcome, str, str, list[BaseException]]:
+        """A failed sync's outcome, message, stable code and the errors that scope a backoff."""
+        if isinstance(exc, ReconnectRequiredError):
+            return "needs_reconnect", exc.reason, "reconnect_required", []
+        if isinstance(exc, TokenExpiredError):
+            if exc.status == 403 and await self._token_works(item.account_id):
+                # A 403 that no refresh could retry (a grant without refresh token) while
+                # the token still reads the account: the listing, not the connection.
+                return "failed", str(exc), "avito_forbidden", []
+            # A fresh token was refused too: only the host reconnecting can fix that.
+            await self._mark_reconnect(item.account_id, str(exc))
+            return "needs_reconnect", str(exc), "reconnect_required", []
+        if isinstance(exc, AvitoError):
+            return "failed", str(exc), "avito_" + _snake(type(exc).__name__), [exc]
+        if isinstance(exc, PlanInputError):
+            return "failed", str(exc), "plan_invalid", []
+        if isinstance(exc, SyncInputError):
+            return "failed", str(exc), "integration_gone", []
+        log.exception("sync_database_error", integration_id=str(item.integration_id))
+        return "failed", f"database error: {type(exc).__name__}", "internal", []
+
     async def run_queued(self, item: ClaimedSync) -> None:
-        """The worker's runner."""
-        await self.run_claimed(item)
+        """The worker's runner: a steady-state poll when the claim says which listing to
+        call, the full sync when that poll finds a change (or for initial/manual syncs)."""
+        if item.target is None or item.trigger not in ("tick", "change"):
+            await self.run_claimed(item)
+            return
+        prefetched = await self._poll_steady(item, item.target)
+        if prefetched is not None:
+            await self.run_claimed(item, prefetched=prefetched)
+
+    async def _poll_steady(self, item: ClaimedSync, target: PollTarget) -> _Prefetched | None:
+        """One Avito call and one round trip; None when nothing changed (recorded), else the
+        call's answer or error for the full sync. Logs nothing on the steady path."""
+        now = self._clock()
+        try:
+            window = sync_window(today_in(target.timezone or DEFAULT_TIMEZONE, now))
+        except (PlanInputError, ValueError, KeyError):  # the full sync reports it
+            await self.run_claimed(item)
+            return None
+        auth = self._tokens.provider(item.account_id)
+        answer: BookingsAnswer | None = None
+        error: BaseException | None = None
+        with track_calls() as calls:
+            try:
+                answer = await self._client.get_bookings_answer(
+                    auth, target.avito_user_id, target.avito_item_id, window.start, window.end
+                )
+            except (AvitoError, ReconnectRequiredError) as exc:
+                error = exc
+        if answer is None:
+            return _Prefetched(target, window, None, error, calls.requests)
+        async with self._pool.connection() as conn:
+            status = await steady.finish_poll(
+                conn,
+                integration_id=item.integration_id,
+                owner=self.owner,
+                trigger=item.trigger,
+                digest=steady.answer_hash(answer.content, window),
+                day=window.start,
+                now=now,
+                started_at=now,
+                full_push_every=self._settings.full_push_every,
+                interval_seconds=self._settings.interval_seconds,
+            )
+        if status == "changed":
+            return _Prefetched(target, window, answer, None, calls.requests)
+        if status == "lease_lost":
+            log.warning("sync_lease_lost", integration_id=str(item.integration_id))
+        return None
 
     async def sync_integration(
         self,
@@ -256,8 +352,8 @@ class SyncEngine:
         return None
 
     async def _sync(
-        self, integration_id: UUID, *, force_push: bool
-    ) -> tuple[PullResult, PushResult]:
+        self, integration_id: UUID, *, force_push: bool, prefetched: _Prefetched | None = None
+    ) -> _Synced:
         now = self._clock()
         async with self._pool.connection() as conn:
             before = await load_sync_input(conn, integration_id)
@@ -265,14 +361,26 @@ class SyncEngine:
         auth = self._tokens.provider(ctx.avito_account_id)
         today = today_in(before.property.timezone, now)
         window = sync_window(today)
-        # No connection is held while Avito answers.
-        answer = await self._client.get_bookings(
-            auth, ctx.avito_user_id, ctx.avito_item_id, window.start, window.end
-        )
+        if prefetched is not None and prefetched.matches(
+            ctx.avito_user_id, ctx.avito_item_id, window
+        ):
+            if prefetched.error is not None:
+                raise prefetched.error
+            assert prefetched.answer is not None
+            raw = prefetched.answer
+        else:
+            # No connection is held while Avito answers.
+            raw = await self._client.get_bookings_answer(
+                auth, ctx.avito_user_id, ctx.avito_item_id, window.start, window.end
+            )
+        answer = raw.bookings()
         async with self._pool.connection() as conn:
             pulled = await apply_pulled(
                 conn, integration_id, window.start, window.end, [to_pulled(b) for b in answer]
             )
+            # Read after the pull's writes and before the input: a change committed in
+            # between only makes the next poll plan again.
+            stamp = await steady.app_stamp(conn, integration_id)
             # Reload: the plan must see the bookings the pull has just written.
             sync_input = await load_sync_input(conn, integration_id)
         plan = build_plan(sync_input, today)
@@ -293,7 +401,22 @@ class SyncEngine:
             force=force_push,
             full_push_every=self._settings.full_push_every,
         )
-        return pulled, pushed
+        digest = steady.answer_hash(raw.content, window)
+        return _Synced(pulled, pushed, stamp, digest, window.start)
+
+    async def _arm_steady(self, item: ClaimedSync, synced: _Synced | None) -> None:
+        """Let the next polls skip while nothing changes, after a clean sync; else make
+        them plan again."""
+        armed = synced if synced is not None and steady.clean(synced.pushed) else None
+        async with self._pool.connection() as conn:
+            await steady.record_state(
+                conn,
+                integration_id=item.integration_id,
+                owner=self.owner,
+                stamp=armed.stamp if armed else None,
+                digest=armed.digest if armed else None,
+                day=armed.day if armed else None,
+            )
 
     async def _token_works(self, account_id: UUID) -> bool:
         """Whether the account's token still reads its own profile (`user:read`)."""

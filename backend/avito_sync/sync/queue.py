@@ -30,6 +30,17 @@ class ClaimedSync:
     attempts: int
     trigger: Trigger
     lease_expires_at: dt.datetime
+    target: PollTarget | None = None
+    """What a steady-state poll needs to call Avito (`claim_batch` fills it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PollTarget:
+    """The listing a claimed row polls, as the claim read it."""
+
+    avito_user_id: int
+    avito_item_id: int
+    timezone: str | None
 
 
 def _trigger(value: object) -> Trigger:
@@ -44,7 +55,7 @@ def _trigger(value: object) -> Trigger:
 
 async def claim_batch(conn: Conn, owner: str, limit: int, lease_seconds: int) -> list[ClaimedSync]:
     cur = await conn.execute(
-        "select * from avito_private.claim_sync_batch(%s, %s, %s)",
+        "select * from avito_private.claim_sync_polls(%s, %s, %s)",
         (owner, limit, lease_seconds),
     )
     rows = await cur.fetchall()
@@ -56,9 +67,17 @@ async def claim_batch(conn: Conn, owner: str, limit: int, lease_seconds: int) ->
             attempts=_row(r, 3, "attempts"),
             trigger=_trigger(_row(r, 4, "wake_reason")),
             lease_expires_at=_row(r, 5, "lease_expires_at"),
+            target=_target(r),
         )
         for r in rows
     ]
+
+
+def _target(row: Any) -> PollTarget | None:
+    user, item = _row(row, 6, "avito_user_id"), _row(row, 7, "avito_item_id")
+    if user is None or item is None:
+        return None
+    return PollTarget(int(user), int(item), _row(row, 8, "timezone"))
 
 
 def _row(row: Any, index: int, name: str) -> Any:

@@ -48,10 +48,9 @@ class SyncRuntime:
         own_client = client is None
         if pool is None:
             # Every running sync may hold one connection, plus the claim and lease heartbeats.
+            size = min(settings.concurrency + 4, settings.pool_max_size)
             pool = await open_pool(
-                settings.database_url,
-                max_size=settings.concurrency + 4,
-                wait_seconds=settings.db_timeout_seconds,
+                settings.database_url, max_size=size, wait_seconds=settings.db_timeout_seconds
             )
         if client is None:
             client = AvitoClient(avito_settings)

@@ -46,7 +46,12 @@ class SyncSettings(BaseSettings):
     backoff_base_seconds: int = Field(default=10, ge=1, le=3600)
     backoff_cap_seconds: int = Field(default=3600, ge=1, le=86400)
 
-    concurrency: int = Field(default=8, ge=1, le=256)
+    # Syncs in flight per process. A steady-state poll mostly waits for Avito, so this is
+    # sized by polls per second x Avito's latency (5,000 listings every 10 s at 100 ms: ~60);
+    # the per-account and per-application token buckets still bound what is sent.
+    concurrency: int = Field(default=8, ge=1, le=1024)
+    # Database connections per process: a poll holds one only for its round trips.
+    pool_max_size: int = Field(default=20, ge=2, le=200)
     per_account_concurrency: int = Field(default=2, ge=1, le=64)
     batch_size: int = Field(default=20, ge=1, le=1000)
     fallback_poll_seconds: float = Field(default=5.0, gt=0, le=600)

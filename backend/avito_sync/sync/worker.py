@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -36,32 +38,42 @@ MIN_WAIT_SECONDS = 0.25
 """Shortest sleep between claims: a due row another worker holds locked is not spun on."""
 
 
+@dataclass
+class _Slots:
+    semaphore: asyncio.Semaphore
+    users: int = 0
+    active: int = 0
+
+
 class PerKeyLimiter:
-    """At most `limit` holders per key; waiters queue in arrival order."""
+    """At most `limit` holders per key; waiters queue in arrival order. One semaphore per
+    key, so a release wakes only a waiter of that key (hundreds of syncs run at once)."""
 
     def __init__(self, limit: int) -> None:
         self._limit = limit
-        self._active: dict[Hashable, int] = {}
-        self._changed = asyncio.Condition()
+        self._keys: dict[Hashable, _Slots] = {}
 
     def active(self, key: Hashable) -> int:
-        return self._active.get(key, 0)
+        slots = self._keys.get(key)
+        return slots.active if slots is not None else 0
 
     @contextlib.asynccontextmanager
     async def hold(self, key: Hashable) -> AsyncIterator[None]:
-        async with self._changed:
-            await self._changed.wait_for(lambda: self.active(key) < self._limit)
-            self._active[key] = self.active(key) + 1
+        slots = self._keys.get(key)
+        if slots is None:
+            slots = self._keys[key] = _Slots(asyncio.Semaphore(self._limit))
+        slots.users += 1
         try:
-            yield
+            async with slots.semaphore:
+                slots.active += 1
+                try:
+                    yield
+                finally:
+                    slots.active -= 1
         finally:
-            async with self._changed:
-                remaining = self.active(key) - 1
-                if remaining:
-                    self._active[key] = remaining
-                else:
-                    self._active.pop(key, None)
-                self._changed.notify_all()
+            slots.users -= 1
+            if not slots.users:
+                self._keys.pop(key, None)
 
 
 class Worker:
@@ -82,6 +94,8 @@ class Worker:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._claim_lock = asyncio.Lock()
+        self._saturated = False
+        self._sleep_until = 0.0
         self.listening = asyncio.Event()
         """Set while the LISTEN connection is up (readiness checks and tests)."""
 
@@ -137,6 +151,7 @@ class Worker:
                     delay = await self._until_next_due(delay)
                 except (psycopg.Error, OSError) as exc:
                     log.warning("claim_failed", error=type(exc).__name__)
+                self._sleep_until = time.monotonic() + delay
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=delay)
         finally:
@@ -184,6 +199,7 @@ class Worker:
                     log.warning("before_fill_failed", error=type(exc).__name__)
             while not self._stopping.is_set():
                 free = self._settings.concurrency - len(self._tasks)
+                self._saturated = free <= 0
                 if free <= 0:
                     break
                 limit = min(free, self._settings.batch_size)
@@ -204,7 +220,15 @@ class Worker:
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
-        self._wake.set()
+        # Only a worker that left due rows unclaimed for want of a slot, or that sleeps past
+        # the finished row's next due time, needs waking: waking on every finished poll would
+        # cost a claim round trip per poll.
+        # A saturated worker claims again once a batch's worth of slots is free, not per slot.
+        free = self._settings.concurrency - len(self._tasks)
+        refill = self._saturated and free >= max(1, self._settings.concurrency // 8)
+        late = self._sleep_until - time.monotonic() > self._settings.interval_seconds
+        if refill or late or self._stopping.is_set():
+            self._wake.set()
 
     async def _run_claimed(self, item: ClaimedSync) -> None:
         running = asyncio.current_task()
