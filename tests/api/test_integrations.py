@@ -6,41 +6,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from tests.api.conftest import Service
+from tests.api.connected import connect_and_save
 
 IN_USE = {
     "available": False,
     "error": "Этот ID уже используется в другой интеграции. Выберите другой.",
 }
-
-
-@dataclass
-class Connected:
-    host: uuid.UUID
-    prop: uuid.UUID
-    account_id: str
-    integration_id: str
-
-
-async def connect_and_save(service: Service, *, markup: int = 15) -> Connected:
-    host = service.user()
-    prop = service.property(host)
-    account_id = (await service.connect(host, prop))["account_id"]
-    saved = (
-        await service.act(
-            host,
-            "save-integration",
-            property_id=str(prop),
-            account_id=account_id,
-            item_id=service.sandbox.item_id,
-            markup=markup,
-        )
-    ).json()
-    assert saved["success"] is True, saved
-    return Connected(host, prop, account_id, saved["integration_id"])
 
 
 def integration_row(service: Service, integration_id: str) -> dict[str, Any]:
@@ -55,7 +29,7 @@ def integration_row(service: Service, integration_id: str) -> dict[str, Any]:
 
 
 async def test_listing_held_by_another_integration_is_409(service: Service) -> None:
-    first = await connect_and_save(service)
+    first = await connect_and_save(service, markup=15)
     other = service.user()
     other_prop = service.property(other)
     account_id = (await service.connect(other, other_prop))["account_id"]
@@ -103,7 +77,7 @@ async def test_listing_unknown_or_of_another_avito_account(service: Service) -> 
 
 
 async def test_another_users_resources_are_refused(service: Service) -> None:
-    owner = await connect_and_save(service)
+    owner = await connect_and_save(service, markup=15)
     intruder = service.user()
     intruder_prop = service.property(intruder)
     attempts: list[tuple[str, dict[str, Any]]] = [
@@ -162,7 +136,7 @@ async def test_markup_update_reaches_avito_on_the_next_sync(service: Service) ->
 
 
 async def test_disconnect_is_all_or_nothing(service: Service) -> None:
-    c = await connect_and_save(service)
+    c = await connect_and_save(service, markup=15)
     fault = service.sandbox.control.add_fault("/realty/v1/items/intervals", error_rates={500: 1.0})
     failed = (
         await service.act(
@@ -207,7 +181,7 @@ async def test_disconnect_is_all_or_nothing(service: Service) -> None:
 
 
 async def test_reconnect_needed_shows_in_status_and_sync(service: Service) -> None:
-    c = await connect_and_save(service)
+    c = await connect_and_save(service, markup=15)
     service.db.execute(
         "update public.avito_accounts set status = 'needs_reconnect' where id = %s",
         (c.account_id,),
@@ -258,7 +232,7 @@ async def test_progress_is_kept_for_an_hour(service: Service) -> None:
 
 
 async def test_initial_sync_and_sync_by_property(service: Service) -> None:
-    c = await connect_and_save(service)
+    c = await connect_and_save(service, markup=15)
     for action in ("initial-sync", "sync"):
         answer = (await service.act(c.host, action, property_id=str(c.prop))).json()
         assert answer["success"] is True, answer

@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.support.net import answer as respond
 from tests.support.net import serving
 
 
@@ -70,12 +71,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                     answer["parameters"] = {"retry_after": 0}
             else:
                 answer = {"received": status == 200}
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            respond(self, status, json.dumps(answer).encode())
 
         def log_message(self, format: str, *args: Any) -> None:
             return

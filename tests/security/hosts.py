@@ -7,6 +7,7 @@ import uuid
 from typing import NamedTuple
 
 from tests.api.conftest import Service
+from tests.api.connected import connect_and_save
 
 
 class ConnectedHost(NamedTuple):
@@ -17,15 +18,5 @@ class ConnectedHost(NamedTuple):
 
 async def connected_host(service: Service) -> ConnectedHost:
     """A new host: one property, its Avito account connected, the sandbox's listing saved."""
-    host = service.user()
-    prop = service.property(host)
-    account_id = (await service.connect(host, prop))["account_id"]
-    saved = await service.act(
-        host,
-        "save-integration",
-        property_id=str(prop),
-        account_id=account_id,
-        item_id=service.sandbox.item_id,
-    )
-    assert saved.json()["success"] is True, saved.json()
-    return ConnectedHost(host, prop, account_id)
+    connected = await connect_and_save(service)
+    return ConnectedHost(connected.host, connected.prop, connected.account_id)

@@ -10,15 +10,15 @@ with the dev stack's own secret, so this server exists only in the dev stack, on
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from avito_sync.devstack.config import APP_CALLBACK_PATH
+from avito_sync.devstack.http_thread import ThreadedHttp
 
 PAGE = Path(__file__).with_name("app_page.html")
 DEFAULT_MARKUP = 15
@@ -45,14 +45,13 @@ class PageConfig:
         return template.replace("__CONFIG__", json.dumps(data).replace("</", "<\\/"))
 
 
-class AppPage:
-    """Binds on creation; `start()` serves in a daemon thread; `close()` (idempotent) ends it."""
+class AppPage(ThreadedHttp):
+    """The callback page's server (see `ThreadedHttp` for its life cycle)."""
 
     def __init__(self, host: str, port: int, config: PageConfig) -> None:
         self._config = config
         self._template = PAGE.read_text(encoding="utf-8")
-        self._server = ThreadingHTTPServer((host, port), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(host, port, self._handler())
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         page = self
@@ -79,11 +78,3 @@ class AppPage:
                 pass
 
         return Handler
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def close(self) -> None:
-        if self._thread.is_alive():
-            self._server.shutdown()
-        self._server.server_close()

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hmac
 import json
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from avito_sync.devstack.http_thread import ThreadedHttp
 from avito_sync.notify.channels.webhook import (
     EVENT_HEADER,
     SIGNATURE_HEADER,
@@ -28,15 +28,14 @@ MAX_BODY = 1_000_000
 KEPT = 100
 
 
-class Inbox:
-    """Binds on creation; `start()` serves in a daemon thread; `close()` (idempotent) ends it."""
+class Inbox(ThreadedHttp):
+    """The inbox's server (see `ThreadedHttp` for its life cycle)."""
 
     def __init__(self, host: str, port: int, secret: str, emit: Callable[[str], None]) -> None:
         self._secret = secret
         self._emit = emit
         self.received: deque[dict[str, object]] = deque(maxlen=KEPT)
-        self._server = ThreadingHTTPServer((host, port), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(host, port, self._handler())
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         inbox = self
@@ -88,11 +87,3 @@ class Inbox:
         self.received.append({"event": event, "text": text, "received_at": time.time()})
         self._emit(f"{event}: {summary}" if summary else event)
         return 204
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def close(self) -> None:
-        if self._thread.is_alive():
-            self._server.shutdown()
-        self._server.server_close()

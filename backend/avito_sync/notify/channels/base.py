@@ -1,4 +1,5 @@
-"""What every channel shares: the sender interface and the one error type it raises.
+"""What every channel shares: the sender interface, the one error type it raises and the
+guarded POST to a URL a host chose.
 
 A `DeliveryError` carries a short reason written by us (HTTP status, error class name), never
 an exception's text: httpx messages include the request URL, and the Telegram URL holds the
@@ -11,6 +12,9 @@ from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
+import httpx
+
+from avito_sync.notify import netguard
 from avito_sync.notify.outbox import Delivery
 from avito_sync.notify.render import Rendered
 
@@ -68,3 +72,26 @@ def retry_after_header(value: str | None) -> float | None:
     except ValueError:
         return None
     return min(max(seconds, 0.0), 86400.0)
+
+
+async def guarded_post(
+    channel: str,
+    client: httpx.AsyncClient,
+    url: str,
+    http_hosts: frozenset[str],
+    *,
+    content: bytes,
+    headers: dict[str, str],
+) -> httpx.Response:
+    """POST to a URL a host chose (a webhook, a Web Push endpoint) through `netguard`; a refusal
+    or a network failure is a `DeliveryError` named after `channel`."""
+    try:
+        return await netguard.post(client, url, http_hosts, content=content, headers=headers)
+    except netguard.UnsafeUrlError as exc:
+        # Refused addresses are final for this delivery (the next event checks again); a
+        # name that did not resolve may be a passing DNS failure.
+        raise DeliveryError(f"{channel}: {exc.reason}", retryable=exc.retryable) from None
+    except httpx.TimeoutException:
+        raise DeliveryError(f"{channel}: timeout", retryable=True) from None
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        raise DeliveryError(f"{channel}: {type(exc).__name__}", retryable=True) from None

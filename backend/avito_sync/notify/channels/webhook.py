@@ -26,11 +26,11 @@ from typing import Any
 
 import httpx
 
-from avito_sync.notify import netguard
 from avito_sync.notify.channels.base import (
     ChannelData,
     DeliveryError,
     Message,
+    guarded_post,
     retry_after_header,
 )
 
@@ -98,29 +98,6 @@ def document(message: Message) -> dict[str, Any]:
             "link": message.rendered.link,
         },
     }
-
-
-async def guarded_post(
-    channel: str,
-    client: httpx.AsyncClient,
-    url: str,
-    http_hosts: frozenset[str],
-    *,
-    content: bytes,
-    headers: dict[str, str],
-) -> httpx.Response:
-    """POST to a URL a host chose (a webhook, a Web Push endpoint) through `netguard`; a refusal
-    or a network failure is a `DeliveryError` named after `channel`."""
-    try:
-        return await netguard.post(client, url, http_hosts, content=content, headers=headers)
-    except netguard.UnsafeUrlError as exc:
-        # Refused addresses are final for this delivery (the next event checks again); a
-        # name that did not resolve may be a passing DNS failure.
-        raise DeliveryError(f"{channel}: {exc.reason}", retryable=exc.retryable) from None
-    except httpx.TimeoutException:
-        raise DeliveryError(f"{channel}: timeout", retryable=True) from None
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        raise DeliveryError(f"{channel}: {type(exc).__name__}", retryable=True) from None
 
 
 class WebhookSender:

@@ -24,9 +24,9 @@ from avito_sync.notify.channels.base import (
     DeliveryError,
     Message,
     PushSubscription,
+    guarded_post,
     retry_after_header,
 )
-from avito_sync.notify.channels.webhook import guarded_post
 
 TTL_SECONDS = 24 * 3600
 MAX_PAYLOAD_BYTES = 3000  # push services accept 4 KiB of ciphertext
