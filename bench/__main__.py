@@ -16,7 +16,7 @@ import os
 import platform
 from pathlib import Path
 
-from avito_sync.logs import configure_logging
+from avito_sync.core.logs import configure_logging
 from bench import capacity, notify_wakeup, plan_cost, sync_calls, throughput
 from bench.harness import Result, bench_env
 

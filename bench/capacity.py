@@ -32,8 +32,8 @@ from typing import Any
 import psycopg
 
 from avito_sync.avito import AvitoClient
-from avito_sync.sandbox.config import DEFAULT_CLIENT_ID
-from avito_sync.sandbox.schemas import Latency
+from avito_sync.local.sandbox.config import DEFAULT_CLIENT_ID
+from avito_sync.local.sandbox.schemas import Latency
 from avito_sync.sync.runtime import SyncRuntime
 from bench.harness import BenchEnv, Result, relaxed_avito_settings, sync_settings
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import psycopg
 
-from avito_sync.logs import configure_logging
+from avito_sync.core.logs import configure_logging
 from avito_sync.sync import queue
 from avito_sync.sync.queue import ClaimedSync
 from avito_sync.sync.runtime import SyncRuntime

@@ -26,10 +26,10 @@ from psycopg.rows import dict_row
 
 from avito_sync.avito import AvitoClient
 from avito_sync.avito.settings import AvitoSettings
-from avito_sync.db import stack
-from avito_sync.db.config import ENV_DIR, ENV_PORT, StackConfig
-from avito_sync.sandbox.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
-from avito_sync.sandbox.control import SandboxControl
+from avito_sync.local.postgres import stack
+from avito_sync.local.postgres.config import ENV_DIR, ENV_PORT, StackConfig
+from avito_sync.local.sandbox.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from avito_sync.local.sandbox.control import SandboxControl
 from avito_sync.sync.settings import SyncSettings
 
 BENCH_DIR_NAME = "pg-bench"

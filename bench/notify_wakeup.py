@@ -13,7 +13,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from avito_sync.database import open_pool
+from avito_sync.core.database import open_pool
 from avito_sync.notify import netguard
 from avito_sync.notify.channel_store import ChannelStore
 from avito_sync.notify.channels.webhook import WebhookSender

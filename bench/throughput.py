@@ -7,7 +7,7 @@ import statistics
 import time
 
 from avito_sync.avito import AvitoClient
-from avito_sync.sandbox.schemas import Latency
+from avito_sync.local.sandbox.schemas import Latency
 from avito_sync.sync.runtime import SyncRuntime
 from bench.harness import BenchEnv, Result, relaxed_avito_settings, set_all_due, sync_settings
 

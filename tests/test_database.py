@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from avito_sync.database import open_pool
+from avito_sync.core.database import open_pool
 from tests.support.net import free_port
 
 

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 import structlog
 
-from avito_sync.logs import configure_logging, get_logger
+from avito_sync.core.logs import configure_logging, get_logger
 from tests.fixtures.db import create_user
 
 Conn = psycopg.Connection[dict[str, Any]]

@@ -14,7 +14,7 @@ import pytest
 
 from avito_sync.api.app import build_app, service_context
 from avito_sync.api.metrics import ServiceMetrics
-from avito_sync.db.migrate import list_migrations
+from avito_sync.local.postgres.migrate import list_migrations
 from avito_sync.sync.runtime import SyncRuntime
 from avito_sync.sync.settings import SyncSettings
 from tests.api.conftest import (

@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from avito_sync.sandbox.config import DEMO_ACCOUNT_ID, DEMO_ITEM_IDS
-from avito_sync.sandbox.control import SandboxControl
-from avito_sync.sandbox.server import SandboxServer
+from avito_sync.local.sandbox.config import DEMO_ACCOUNT_ID, DEMO_ITEM_IDS
+from avito_sync.local.sandbox.control import SandboxControl
+from avito_sync.local.sandbox.server import SandboxServer
 from tests.api.jwt_tools import JwksServer, SigningKey, claims, sign
 from tests.api.process import serve_env, start_service
 from tests.compat.app import app_state, classify

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from avito_sync.specs import load_spec
+from avito_sync.local.avito_spec import load_spec
 
 _FILLERS: dict[str | None, Any] = {
     "date-time": "2026-05-21T12:00:00+03:00",

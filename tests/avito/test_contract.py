@@ -1,4 +1,4 @@
-"""Every request the client builds validates against Avito's specs (`avito_sync.specs`)."""
+"""Every request the client builds validates against Avito's specs (`local.avito_spec`)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from avito_sync.avito.models import (
     PriceItem,
     Refund,
 )
-from avito_sync.specs import validate_path, validate_query, validate_request_body
+from avito_sync.local.avito_spec import validate_path, validate_query, validate_request_body
 
 INT64 = 2**63 - 1
 ids = st.integers(1, INT64)

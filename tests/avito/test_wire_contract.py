@@ -2,7 +2,7 @@
 
 A pass-through transport records each request on its way to the real sandbox; each one is
 matched to its spec operation and its path parameters, query, media type and body are
-validated with `avito_sync.specs`.
+validated with `avito_sync.local.avito_spec`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from avito_sync import specs
 from avito_sync.avito.models import (
     BaseParams,
     CalendarBooking,
@@ -25,6 +24,7 @@ from avito_sync.avito.models import (
     PriceItem,
 )
 from avito_sync.avito.stats import track_calls
+from avito_sync.local import avito_spec as specs
 from tests.avito.browser import consent
 from tests.avito.conftest import private_client, sandbox_settings
 from tests.avito.tokens import ConnectionTokens

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from psycopg import errors
 
-from avito_sync.db.config import StackConfig
+from avito_sync.local.postgres.config import StackConfig
 from tests.fixtures.db import (
     Conn,
     as_anon,

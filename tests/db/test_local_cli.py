@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from avito_sync.db import stack
-from avito_sync.db.config import StackConfig
+from avito_sync.local.postgres import stack
+from avito_sync.local.postgres.config import StackConfig
 from tests.fixtures.db import connect
 from tests.support.net import free_port
 
@@ -27,7 +27,7 @@ def db_cli(config: StackConfig, *args: str) -> subprocess.CompletedProcess[str]:
         "AVITO_SYNC_PG_PORT": str(config.port),
     }
     return subprocess.run(
-        [sys.executable, "-m", "avito_sync.db", *args],
+        [sys.executable, "-m", "avito_sync.local.postgres", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -102,7 +102,7 @@ def test_url_and_status_on_the_test_cluster(database_url: str, pg_cluster: Stack
 
 def test_bad_port_is_a_clear_error(pg_cluster: StackConfig) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "avito_sync.db", "url"],
+        [sys.executable, "-m", "avito_sync.local.postgres", "url"],
         env={**os.environ, "AVITO_SYNC_PG_PORT": "not-a-port"},
         capture_output=True,
         text=True,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from avito_sync.db.config import StackConfig
-from avito_sync.db.migrate import apply_migrations
+from avito_sync.local.postgres.config import StackConfig
+from avito_sync.local.postgres.migrate import apply_migrations
 from tests.fixtures.db import (
     Conn,
     as_authenticated,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from avito_sync.db.errors import StackError
-from avito_sync.db.migrate import (
+from avito_sync.local.postgres.errors import StackError
+from avito_sync.local.postgres.migrate import (
     apply_local_layer,
     apply_migrations,
     list_migrations,

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from avito_sync.loopback import is_loopback_url
+from avito_sync.core.loopback import is_loopback_url
 from tests.fixtures.db import Conn, ScratchDatabases, as_anon, connect, running_net_dispatcher
 from tests.support.net import serving
 

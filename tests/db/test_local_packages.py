@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from avito_sync.db import cluster
-from avito_sync.db.config import StackConfig, parse_port
-from avito_sync.db.errors import StackError
-from avito_sync.db.packages import (
+from avito_sync.local.postgres import cluster
+from avito_sync.local.postgres.config import StackConfig, parse_port
+from avito_sync.local.postgres.errors import StackError
+from avito_sync.local.postgres.packages import (
     REQUIRED_PACKAGES,
     missing_packages,
     parse_installed,

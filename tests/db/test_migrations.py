@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from psycopg import errors
 
-from avito_sync.db.config import StackConfig
-from avito_sync.db.errors import StackError
-from avito_sync.db.migrate import list_migrations, migrations_dir
+from avito_sync.local.postgres.config import StackConfig
+from avito_sync.local.postgres.errors import StackError
+from avito_sync.local.postgres.migrate import list_migrations, migrations_dir
 from tests.fixtures.db import (
     Conn,
     apply_local_layer,

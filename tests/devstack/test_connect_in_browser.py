@@ -22,13 +22,13 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from avito_sync.db import cluster, stack
-from avito_sync.db.config import project_dir
-from avito_sync.db.packages import BROWSER_BINARY, BROWSER_PACKAGES, ensure_packages
-from avito_sync.devstack import secrets
-from avito_sync.devstack.seed import DEMO_PROPERTY_IDS, DEMO_USER_ID
-from avito_sync.devstack.token import mint
-from avito_sync.sandbox.config import DEMO_ITEM_IDS
+from avito_sync.local.devstack import secrets
+from avito_sync.local.devstack.seed import DEMO_PROPERTY_IDS, DEMO_USER_ID
+from avito_sync.local.devstack.token import mint
+from avito_sync.local.postgres import cluster, stack
+from avito_sync.local.postgres.config import project_dir
+from avito_sync.local.postgres.packages import BROWSER_BINARY, BROWSER_PACKAGES, ensure_packages
+from avito_sync.local.sandbox.config import DEMO_ITEM_IDS
 from tests.devstack.test_dev_command import DevProcess, make_dev_env
 
 ARTIFACTS = project_dir() / ".local" / "test-artifacts"

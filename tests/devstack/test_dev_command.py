@@ -17,10 +17,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from avito_sync.db import cluster, stack
-from avito_sync.db.config import StackConfig
-from avito_sync.devstack.run import READY_BANNER
-from avito_sync.devstack.seed import DEMO_PROPERTY_IDS
+from avito_sync.local.devstack.run import READY_BANNER
+from avito_sync.local.devstack.seed import DEMO_PROPERTY_IDS
+from avito_sync.local.postgres import cluster, stack
+from avito_sync.local.postgres.config import StackConfig
 from tests.fixtures.db import cluster_config
 from tests.support.net import serving
 from tests.support.processes import OutputReader

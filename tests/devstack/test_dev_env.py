@@ -14,10 +14,10 @@ from avito_sync.api.auth import JwtVerifier
 from avito_sync.api.errors import ApiError
 from avito_sync.api.jwks import JwksCache
 from avito_sync.cli import app
-from avito_sync.devstack import secrets
-from avito_sync.devstack.config import DevConfig, DevConfigError
-from avito_sync.devstack.seed import DEMO_USER_ID
-from avito_sync.devstack.token import issuer, mint
+from avito_sync.local.devstack import secrets
+from avito_sync.local.devstack.config import DevConfig, DevConfigError
+from avito_sync.local.devstack.seed import DEMO_USER_ID
+from avito_sync.local.devstack.token import issuer, mint
 
 
 def test_secrets_are_generated_once_private_and_kept(tmp_path: Path) -> None:

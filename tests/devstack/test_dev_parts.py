@@ -20,12 +20,12 @@ import pytest
 from typer.testing import CliRunner
 
 from avito_sync.cli import app
-from avito_sync.devstack import cluster_owner, ports, secrets
-from avito_sync.devstack.app_page import AppPage, PageConfig
-from avito_sync.devstack.config import DevConfig, DevConfigError
-from avito_sync.devstack.consent import parse_consent
-from avito_sync.devstack.inbox import Inbox
-from avito_sync.devstack.output import Output
+from avito_sync.local.devstack import cluster_owner, ports, secrets
+from avito_sync.local.devstack.app_page import AppPage, PageConfig
+from avito_sync.local.devstack.config import DevConfig, DevConfigError
+from avito_sync.local.devstack.consent import parse_consent
+from avito_sync.local.devstack.inbox import Inbox
+from avito_sync.local.devstack.output import Output
 from avito_sync.notify.channels.webhook import (
     EVENT_HEADER,
     SIGNATURE_HEADER,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from avito_sync.devstack.seed import DEMO_PROPERTY_IDS, DEMO_USER_ID, apply_seed
+from avito_sync.local.devstack.seed import DEMO_PROPERTY_IDS, DEMO_USER_ID, apply_seed
 from tests.fixtures.db import Conn
 
 COUNTS = """

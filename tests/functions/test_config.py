@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from avito_sync.devstack.functions import DENO_ENV, deno_binary, functions_dir
+from avito_sync.local.devstack.functions import DENO_ENV, deno_binary, functions_dir
 
 URL = "AVITO_SYNC_SERVICE_URL"
 TIMEOUT = "AVITO_SYNC_FORWARDER_TIMEOUT_SECONDS"

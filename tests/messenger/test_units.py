@@ -10,12 +10,12 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from avito_sync import specs
 from avito_sync.api.messenger_consent import messenger_state
+from avito_sync.local import avito_spec as specs
+from avito_sync.local.sandbox.control_messenger import webhook_body
+from avito_sync.local.sandbox.models import Chat, ChatMessage
 from avito_sync.messenger.inbox import chat_view
 from avito_sync.notify.render import EventView, render
-from avito_sync.sandbox.control_messenger import webhook_body
-from avito_sync.sandbox.models import Chat, ChatMessage
 
 HOST = 40_123_456
 

@@ -17,7 +17,7 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 from pydantic import SecretStr
 
-from avito_sync.database import open_pool
+from avito_sync.core.database import open_pool
 from avito_sync.notify import netguard
 from avito_sync.notify.channel_store import ChannelStore
 from avito_sync.notify.channels.telegram import TelegramSender

@@ -7,7 +7,7 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
-from avito_sync.database import open_pool
+from avito_sync.core.database import open_pool
 from avito_sync.notify.outbox import Outbox
 from tests.notify.conftest import (
     Conn,

@@ -16,9 +16,9 @@ from realtime import (
     RealtimeSubscribeStates,
 )
 
-from avito_sync.realtime_local.decoding import change_data, commit_timestamp, realtime_type
-from avito_sync.realtime_local.protocol import ProtocolError, join_reply, parse_bindings
-from avito_sync.realtime_local.server import OUTBOX_LIMIT, _Client
+from avito_sync.local.realtime.decoding import change_data, commit_timestamp, realtime_type
+from avito_sync.local.realtime.protocol import ProtocolError, join_reply, parse_bindings
+from avito_sync.local.realtime.server import OUTBOX_LIMIT, _Client
 from tests.notify.conftest import Conn, make_host
 from tests.notify.standin import standin
 from tests.support.waiting import wait_for

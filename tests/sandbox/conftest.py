@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from avito_sync import specs
-from avito_sync.sandbox.server import SandboxServer
+from avito_sync.local import avito_spec as specs
+from avito_sync.local.sandbox.server import SandboxServer
 from tests.fixtures.sandbox import Sandbox
 
 

@@ -7,8 +7,8 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from avito_sync.sandbox import calendar
-from avito_sync.sandbox.calendar import Range
+from avito_sync.local.sandbox import calendar
+from avito_sync.local.sandbox.calendar import Range
 
 BASE = dt.date(2026, 1, 1)
 

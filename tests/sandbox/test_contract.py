@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from avito_sync import specs
+from avito_sync.local import avito_spec as specs
 from tests.fixtures.sandbox import Sandbox
 from tests.sandbox.conftest import days
 from tests.support.avito import OPERATIONS_WE_CALL, WEBHOOK_NOTIFICATION_STATUS

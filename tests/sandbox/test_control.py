@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from avito_sync.sandbox.config import (
+from avito_sync.local.sandbox.config import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
     DEMO_ACCOUNT_ID,
@@ -20,8 +20,8 @@ from avito_sync.sandbox.config import (
     SandboxConfig,
     config_from_env,
 )
-from avito_sync.sandbox.control import SandboxControl, SandboxControlError
-from avito_sync.sandbox.server import SandboxServer
+from avito_sync.local.sandbox.control import SandboxControl, SandboxControlError
+from avito_sync.local.sandbox.server import SandboxServer
 from tests.fixtures.sandbox import Sandbox
 from tests.sandbox.conftest import Api, days
 from tests.support.net import free_port

@@ -10,8 +10,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import httpx
 import pytest
 
-from avito_sync import specs
-from avito_sync.sandbox.schemas import Latency
+from avito_sync.local import avito_spec as specs
+from avito_sync.local.sandbox.schemas import Latency
 from tests.fixtures.sandbox import Sandbox
 from tests.sandbox.conftest import Api, days
 

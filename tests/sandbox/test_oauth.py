@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from avito_sync import specs
+from avito_sync.local import avito_spec as specs
 from tests.fixtures.sandbox import Sandbox
 from tests.sandbox.conftest import Api
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from avito_sync import specs
+from avito_sync.local import avito_spec as specs
 
 
 def test_the_three_token_paths_are_plain_token() -> None:

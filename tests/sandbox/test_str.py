@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from avito_sync import specs
+from avito_sync.local import avito_spec as specs
 from tests.fixtures.sandbox import Sandbox
 from tests.sandbox.conftest import Api, days
 

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import structlog
 
-from avito_sync.logs import configure_logging, get_logger
+from avito_sync.core.logs import configure_logging, get_logger
 from tests.api.conftest import ENDPOINT, Service
 from tests.api.jwt_tools import JwksServer
 from tests.api.process import serve_env, start_service

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from avito_sync.database import open_pool
+from avito_sync.core.database import open_pool
 from avito_sync.sync import queue
 from avito_sync.sync.queue import ClaimedSync
 from avito_sync.sync.settings import SyncSettings

@@ -8,7 +8,7 @@ import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-from avito_sync.devstack.functions import READY_LINE, gateway_command, gateway_env
+from avito_sync.local.devstack.functions import READY_LINE, gateway_command, gateway_env
 from tests.support.net import free_port
 from tests.support.processes import OutputReader, stop_process
 

@@ -17,7 +17,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from avito_sync.avito import AvitoClient, StaticToken
 from avito_sync.avito.settings import AvitoSettings
-from avito_sync.database import open_pool
+from avito_sync.core.database import open_pool
 from tests.fixtures.db import create_user
 from tests.fixtures.sandbox import Sandbox
 from tests.support.rows import create_avito_account, create_integration, create_property

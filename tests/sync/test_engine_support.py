@@ -18,7 +18,7 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from avito_sync.avito import AvitoClient
-from avito_sync.database import open_pool
+from avito_sync.core.database import open_pool
 from avito_sync.sync.runtime import SyncRuntime
 from avito_sync.sync.settings import SyncSettings
 from tests.fixtures.sandbox import Sandbox

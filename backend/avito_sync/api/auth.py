@@ -15,7 +15,7 @@ import jwt
 
 from avito_sync.api.errors import ApiError, ErrorCode
 from avito_sync.api.jwks import JwksCache, JwksUnavailableError
-from avito_sync.logs import get_logger
+from avito_sync.core.logs import get_logger
 
 log = get_logger(__name__)
 

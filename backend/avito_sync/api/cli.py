@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from avito_sync.logs import configure_logging, get_logger
+from avito_sync.core.logs import configure_logging, get_logger
 
 log = get_logger(__name__)
 
@@ -30,7 +30,7 @@ def serve_command(
     from avito_sync.api.app import create_app  # noqa: PLC0415
     from avito_sync.api.settings import load_service_settings  # noqa: PLC0415
     from avito_sync.avito.settings import load_avito_settings  # noqa: PLC0415
-    from avito_sync.env_settings import exit_on_settings_error  # noqa: PLC0415
+    from avito_sync.core.env_settings import exit_on_settings_error  # noqa: PLC0415
     from avito_sync.sync.settings import load_sync_settings  # noqa: PLC0415
 
     with exit_on_settings_error("serve"):

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from avito_sync.logs import get_logger
+from avito_sync.core.logs import get_logger
 
 log = get_logger(__name__)
 

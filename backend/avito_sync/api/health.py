@@ -12,8 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from avito_sync.api import store
 from avito_sync.api.deps import Context
-from avito_sync.db.errors import StackError
-from avito_sync.db.migrate import list_migrations
+from avito_sync.core.migrations import ProjectNotFoundError, list_migrations
 
 router = APIRouter()
 
@@ -38,7 +37,7 @@ async def readyz(context: Context) -> JSONResponse:
             checks["database"] = True
             try:
                 shipped = shipped_versions(context.settings.migrations_dir)
-            except StackError:
+            except ProjectNotFoundError:
                 checks["missing_migrations"] = (
                     "migration files not found: set AVITO_SYNC_MIGRATIONS_DIR"
                 )

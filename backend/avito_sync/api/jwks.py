@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import jwt
 
-from avito_sync.logs import get_logger
+from avito_sync.core.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -24,7 +24,7 @@ from avito_sync.api.context import ServiceContext
 from avito_sync.api.deps import Context, CurrentUser
 from avito_sync.avito.errors import AvitoError, MalformedResponseError, OAuthError, TransportError
 from avito_sync.avito.messenger import CHAT_ID, MAX_TEXT
-from avito_sync.logs import get_logger
+from avito_sync.core.logs import get_logger
 from avito_sync.sync.tokens import ReconnectRequiredError, refused_refresh
 
 router = APIRouter()

@@ -23,7 +23,7 @@ from avito_sync.api.actions import connect
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.errors import ApiError, ErrorCode
 from avito_sync.api.oauth_state import STATE_TTL, OAuthState
-from avito_sync.logs import get_logger
+from avito_sync.core.logs import get_logger
 from avito_sync.messenger.settings import load_messenger_settings
 from avito_sync.messenger.webhooks import ensure_subscribed
 

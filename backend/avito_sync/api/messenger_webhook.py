@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from avito_sync.api.deps import Context
 from avito_sync.avito.errors import AvitoError
-from avito_sync.logs import get_logger
+from avito_sync.core.logs import get_logger
 from avito_sync.messenger.runtime import inbox_of
 from avito_sync.messenger.webhooks import (
     WEBHOOK_PATH,

@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from avito_sync import env_settings
 from avito_sync.api.body_limit import DEFAULT_MAX_BODY_BYTES
 from avito_sync.api.user_limits import DEFAULT_LIMITS, Limit, parse_limits
-from avito_sync.env_settings import load_settings, postgres_url
+from avito_sync.core import env_settings
+from avito_sync.core.env_settings import load_settings, postgres_url
 
 DEFAULT_APP_REDIRECT_URL = "https://app.roomi.pro/auth/avito-callback"
 

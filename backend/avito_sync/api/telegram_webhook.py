@@ -24,7 +24,7 @@ from avito_sync.api.actions.channels import token_hash
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.deps import Context
 from avito_sync.api.errors import ApiError, ErrorCode
-from avito_sync.logs import get_logger
+from avito_sync.core.logs import get_logger
 from avito_sync.notify.channels.base import DeliveryError
 from avito_sync.notify.channels.telegram import send_text
 

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import ValidationError as PydanticValidationError
 
 from avito_sync.avito.models import Conflict
-from avito_sync.logs import REDACTED, scrub_text
+from avito_sync.core.logs import REDACTED, scrub_text
 
 MAX_TEXT = 300
 _SCAN_LIMIT = 4000

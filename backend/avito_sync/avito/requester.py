@@ -39,7 +39,7 @@ from avito_sync.avito.retry import (
     retryable_status,
 )
 from avito_sync.avito.stats import record_request
-from avito_sync.logs import get_logger
+from avito_sync.core.logs import get_logger
 
 log = get_logger("avito_sync.avito")
 COMPONENT = "avito_client"  # on every event, so the client's log lines can be told apart

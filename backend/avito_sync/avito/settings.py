@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from avito_sync import env_settings
-from avito_sync.env_settings import load_settings
+from avito_sync.core import env_settings
+from avito_sync.core.env_settings import load_settings
 
 ENV_PREFIX = "AVITO_"
 DEFAULT_SCOPES = ("user:read", "short_term_rent:read", "short_term_rent:write", "items:info")

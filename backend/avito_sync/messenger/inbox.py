@@ -26,7 +26,7 @@ from avito_sync.avito.auth import TokenProvider
 from avito_sync.avito.client import AvitoClient
 from avito_sync.avito.errors import AvitoError
 from avito_sync.avito.messenger import CHAT_ID
-from avito_sync.logs import get_logger
+from avito_sync.core.logs import get_logger
 from avito_sync.notify.channels.base import DeliveryError, PushSubscription
 from avito_sync.notify.channels.webpush import MAX_PAYLOAD_BYTES, WebPushSender
 from avito_sync.notify.render import EventView, render

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from avito_sync.api.context import ServiceContext
-from avito_sync.logs import get_logger
+from avito_sync.core.logs import get_logger
 from avito_sync.messenger.inbox import Inbox
 from avito_sync.messenger.settings import MessengerSettings
 from avito_sync.messenger.webhooks import ensure_subscribed

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from avito_sync.env_settings import SettingsError, load_settings
+from avito_sync.core.env_settings import SettingsError, load_settings
 from avito_sync.notify.channel_settings import absolute_url
 
 

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from avito_sync.avito.auth import TokenProvider
 from avito_sync.avito.client import AvitoClient
 from avito_sync.avito.errors import AvitoError
-from avito_sync.logs import get_logger
+from avito_sync.core.logs import get_logger
 from avito_sync.messenger.inbox import Account
 from avito_sync.sync.tokens import ReconnectRequiredError
 

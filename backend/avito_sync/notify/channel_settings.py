@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from avito_sync.env_settings import SettingsError, load_settings
-from avito_sync.loopback import is_loopback_host
+from avito_sync.core.env_settings import SettingsError, load_settings
+from avito_sync.core.loopback import is_loopback_host
 
 _BOT_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 _WEBHOOK_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,256}$")

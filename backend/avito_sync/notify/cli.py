@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from avito_sync.logs import configure_logging
+from avito_sync.core.logs import configure_logging
+from avito_sync.core.signals import on_stop_signals
 from avito_sync.notify import Source
-from avito_sync.signals import on_stop_signals
 
 
 def notify_command(
@@ -25,7 +25,7 @@ def notify_command(
     SUPABASE_SERVICE_ROLE_KEY) or Vault (each webhook's signing secret), never from arguments.
     """
     # Imported here: the Realtime client would slow down every other `avito-sync` command.
-    from avito_sync.env_settings import exit_on_settings_error  # noqa: PLC0415
+    from avito_sync.core.env_settings import exit_on_settings_error  # noqa: PLC0415
     from avito_sync.notify.runtime import run_notifier  # noqa: PLC0415
     from avito_sync.notify.settings import load_notify_settings  # noqa: PLC0415
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from avito_sync.logs import get_logger
+from avito_sync.core.logs import get_logger
 from avito_sync.notify.channels.base import DeliveryError, Message, Sender
 from avito_sync.notify.metrics import DELIVERIES, WAKEUPS
 from avito_sync.notify.outbox import Delivery, Outbox

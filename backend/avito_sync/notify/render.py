@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from avito_sync.logs import scrub_text
+from avito_sync.core.logs import scrub_text
 
 DASH = "—"
 MAX_ERROR_CHARS = 200

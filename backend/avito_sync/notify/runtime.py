@@ -8,7 +8,7 @@ import logging
 import httpx
 from prometheus_client import start_http_server
 
-from avito_sync.database import open_pool
+from avito_sync.core.database import open_pool
 from avito_sync.notify import netguard
 from avito_sync.notify.channel_store import ChannelStore
 from avito_sync.notify.kit import build_senders

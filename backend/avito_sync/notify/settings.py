@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from avito_sync.env_settings import SettingsError, load_settings, postgres_url
+from avito_sync.core.env_settings import SettingsError, load_settings, postgres_url
 from avito_sync.notify import Source
 from avito_sync.notify.channel_settings import ChannelSettings, absolute_url, blank_is_unset
 

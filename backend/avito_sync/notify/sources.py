@@ -22,7 +22,7 @@ from realtime import (
     RealtimeSubscribeStates,
 )
 
-from avito_sync.logs import get_logger
+from avito_sync.core.logs import get_logger
 
 log = get_logger(__name__)
 

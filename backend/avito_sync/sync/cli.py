@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import psycopg
 import typer
 
-from avito_sync.logs import configure_logging, get_logger
-from avito_sync.signals import on_stop_signals
+from avito_sync.core.logs import configure_logging, get_logger
+from avito_sync.core.signals import on_stop_signals
 from avito_sync.sync.ticker import PG_NET_MISSING, TickSetup, configure_tick
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ log = get_logger(__name__)
 def _sync_settings(command: str) -> SyncSettings:
     """The settings, or exit 2 naming the bad variable. Imported here: pydantic-settings would
     slow down every other `avito-sync` command."""
-    from avito_sync.env_settings import exit_on_settings_error  # noqa: PLC0415
+    from avito_sync.core.env_settings import exit_on_settings_error  # noqa: PLC0415
     from avito_sync.sync.settings import load_sync_settings  # noqa: PLC0415
 
     with exit_on_settings_error(command):
@@ -32,7 +32,7 @@ def _sync_settings(command: str) -> SyncSettings:
 
 def _avito_settings(command: str) -> AvitoSettings:
     from avito_sync.avito.settings import load_avito_settings  # noqa: PLC0415
-    from avito_sync.env_settings import exit_on_settings_error  # noqa: PLC0415
+    from avito_sync.core.env_settings import exit_on_settings_error  # noqa: PLC0415
 
     with exit_on_settings_error(command):
         return load_avito_settings()
@@ -109,7 +109,7 @@ def setup_command(
 
 def _register_telegram(service_url: str) -> None:
     """The bot's webhook, when TELEGRAM_BOT_TOKEN is set (imports only then: lazy CLI)."""
-    from avito_sync.env_settings import exit_on_settings_error  # noqa: PLC0415
+    from avito_sync.core.env_settings import exit_on_settings_error  # noqa: PLC0415
     from avito_sync.notify.channel_settings import load_channel_settings  # noqa: PLC0415
     from avito_sync.notify.telegram_setup import (  # noqa: PLC0415
         TelegramSetupError,

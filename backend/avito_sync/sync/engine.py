@@ -26,7 +26,7 @@ from psycopg_pool import AsyncConnectionPool
 from avito_sync.avito.client import AvitoClient, BookingsAnswer
 from avito_sync.avito.errors import AvitoError, TokenExpiredError
 from avito_sync.avito.stats import track_calls
-from avito_sync.logs import get_logger
+from avito_sync.core.logs import get_logger
 from avito_sync.sync import queue, steady
 from avito_sync.sync.failure_scope import failure_scope
 from avito_sync.sync.models import DEFAULT_TIMEZONE

@@ -47,7 +47,7 @@ from psycopg import AsyncConnection
 
 from avito_sync.avito.auth import TokenProvider
 from avito_sync.avito.models import BookingStatus, RealtyBooking
-from avito_sync.logs import get_logger
+from avito_sync.core.logs import get_logger
 from avito_sync.sync.plan import sync_window
 
 log = get_logger(__name__)

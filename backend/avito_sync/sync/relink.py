@@ -23,7 +23,7 @@ from psycopg_pool import AsyncConnectionPool
 from avito_sync.avito.auth import TokenProvider
 from avito_sync.avito.client import AvitoClient
 from avito_sync.avito.errors import AvitoError, NotFoundError, TokenExpiredError
-from avito_sync.logs import get_logger
+from avito_sync.core.logs import get_logger
 from avito_sync.sync.tokens import ReconnectRequiredError
 
 log = get_logger(__name__)

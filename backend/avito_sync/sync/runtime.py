@@ -15,7 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from avito_sync.avito.client import AvitoClient
 from avito_sync.avito.settings import AvitoSettings
-from avito_sync.database import open_pool
+from avito_sync.core.database import open_pool
 from avito_sync.sync.engine import SyncEngine
 from avito_sync.sync.relink import link_pending
 from avito_sync.sync.settings import SyncSettings

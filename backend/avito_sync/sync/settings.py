@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from avito_sync.env_settings import SettingsError, load_settings, postgres_url
+from avito_sync.core.env_settings import SettingsError, load_settings, postgres_url
 
 ENV_PREFIX = "AVITO_SYNC_"
 

@@ -36,7 +36,7 @@ from avito_sync.avito.errors import (
     TransportError,
 )
 from avito_sync.avito.models import TokenResponse
-from avito_sync.logs import get_logger
+from avito_sync.core.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -23,7 +23,7 @@ from uuid import UUID
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from avito_sync.logs import get_logger
+from avito_sync.core.logs import get_logger
 from avito_sync.sync import queue
 from avito_sync.sync.queue import ClaimedSync
 from avito_sync.sync.settings import SyncSettings

@@ -11,7 +11,7 @@ from avito_sync.api.auth import User
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.errors import ApiError, ErrorCode
 from avito_sync.api.models import AccountDetachBody
-from avito_sync.logs import get_logger
+from avito_sync.core.logs import get_logger
 
 log = get_logger(__name__)
 

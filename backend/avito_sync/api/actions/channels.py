@@ -29,7 +29,7 @@ from avito_sync.api.channel_models import (
 )
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.errors import ApiError, ErrorCode
-from avito_sync.logs import get_logger
+from avito_sync.core.logs import get_logger
 from avito_sync.notify import netguard
 from avito_sync.notify.channels.base import DeliveryError
 from avito_sync.notify.notifier import message_for

@@ -22,7 +22,7 @@ from avito_sync.api.models import (
 from avito_sync.api.oauth_state import OAuthState, StateError, issue_state, verify_state
 from avito_sync.avito.auth import StaticToken
 from avito_sync.avito.errors import AvitoError
-from avito_sync.logs import get_logger
+from avito_sync.core.logs import get_logger
 
 log = get_logger(__name__)
 
