@@ -10,8 +10,8 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-import click
 import typer
+from typer import _click as click  # Typer vendors click; its types are these
 from typer.core import TyperGroup
 
 
