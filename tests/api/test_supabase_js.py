@@ -157,7 +157,7 @@ def test_functions_invoke_as_the_frontend_does(
 
 
 def app_upsert_integration(db: Conn, host: uuid.UUID, prop: str, user_id: int, item: int) -> str:
-    """The connect modal's step 1 (existing-frontend.md §4.4): the app's own upsert."""
+    """The connect modal's step 1 (docs/app-contract.md §4.4): the app's own upsert."""
     with as_authenticated(db, host) as conn:
         row = conn.execute(
             "insert into public.integrations (property_id, platform, avito_user_id,"
@@ -181,7 +181,7 @@ def test_the_apps_calls_reach_the_service_through_the_forwarders(
     jwks_server: JwksServer,
     signing_key: SigningKey,
 ) -> None:
-    """Every live call of existing-frontend.md §3 with the app's exact bodies, reading only
+    """Every live call of docs/app-contract.md §3 with the app's exact bodies, reading only
     the fields the app reads."""
     base = served.supabase_url
     host = create_user(db)

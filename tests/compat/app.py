@@ -1,4 +1,4 @@
-"""What the deployed app does, step by step, as the app does it (existing-frontend.md §3, §4):
+"""What the deployed app does, step by step, as the app does it (docs/app-contract.md §3, §4):
 its own PostgREST writes as `authenticated` with the user's claims, its calls to our
 functions, and how `src/services/apiSync.ts` classifies a sync answer."""
 
@@ -179,7 +179,7 @@ async def sync(service: Service, host: uuid.UUID, integration: str, action: str 
 
 
 def classify(body: dict[str, Any]) -> Verdict:
-    """apiSync.ts's order of checks (existing-frontend.md §3.1)."""
+    """apiSync.ts's order of checks (docs/app-contract.md §3.1)."""
     errors = body.get("errors") or []
     if body.get("pushSuccess") is True:
         return "success"

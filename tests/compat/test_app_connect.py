@@ -64,7 +64,7 @@ async def test_the_apps_connect_flow_syncs_to_avito(service: Service) -> None:
 
 
 async def test_a_typed_id_fixes_itself_when_the_host_has_one_account(service: Service) -> None:
-    """existing-frontend.md §9.8: the host typed something else than their Avito user id."""
+    """docs/app-contract.md §9.8: the host typed something else than their Avito user id."""
     sandbox = service.sandbox
     host = service.user()
     prop = service.property(host)

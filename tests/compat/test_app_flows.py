@@ -1,4 +1,4 @@
-"""The deployed app, step by step, with its exact scopes, bodies and columns (existing-frontend.md
+"""The deployed app, step by step, with its exact scopes, bodies and columns (docs/app-contract.md
 §3-§7, §10): connect with typed ids, initial sync, rate change, markup in rubles, listing change,
 reconnect after expiry, disconnect, closing the calendar. Every step asserts what the app reads.
 """

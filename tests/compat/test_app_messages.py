@@ -1,4 +1,4 @@
-"""The Messages tab (existing-frontend.md §11, §3.2, §4.2) after the cutover: the app's exact
+"""The Messages tab (docs/app-contract.md §11, §3.2, §4.2) after the cutover: the app's exact
 `avito-messenger` bodies and the fields it reads, the statuses it reacts to, and the messenger
 consent branch of `avito-oauth-callback`. Tokens come from Vault; none reaches the answer."""
 

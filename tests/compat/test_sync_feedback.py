@@ -12,7 +12,7 @@ from tests.api.conftest import Service
 from tests.compat.app import Typed, classify, oauth_callback, sync, upsert_integration
 from tests.fixtures.db import as_authenticated
 
-# The app's log dialog query (existing-frontend.md §2.3), through RLS.
+# The app's log dialog query (docs/app-contract.md §2.3), through RLS.
 LOG_DIALOG = (
     "select l.id, l.integration_id, l.property_id, l.action, l.status, l.error, l.details,"
     " l.created_at, p.name as property_name"

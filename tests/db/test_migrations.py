@@ -185,7 +185,7 @@ def test_empty_database_gets_every_table_with_rls(empty_url: str) -> None:
 
 def test_the_apps_selects_naming_token_columns_work_on_a_fresh_database(empty_url: str) -> None:
     """useAvitoChats.ts and ChatPanel.tsx name `access_token_encrypted`; PostgREST fails a
-    select of a missing column (existing-frontend.md §5.1), so it exists, empty, everywhere."""
+    select of a missing column (docs/app-contract.md §5.1), so it exists, empty, everywhere."""
     apply_migrations(empty_url)
     with connect(empty_url) as conn:
         host = create_user(conn)

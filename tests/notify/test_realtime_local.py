@@ -129,7 +129,7 @@ def insert_booking(db: Conn, property_id: Any, source: str) -> str:
 async def test_the_frontend_binding_gets_only_avito_booking_inserts(
     db: Conn, database_url: str
 ) -> None:
-    """The app's dashboard channel (existing-frontend.md §5) through the real client."""
+    """The app's dashboard channel (docs/app-contract.md §5) through the real client."""
     host = make_host(db)
     received: list[dict[str, Any]] = []
     states: list[RealtimeSubscribeStates] = []

@@ -1,7 +1,7 @@
 """The error catalogue: stable codes, Russian messages ready to show, and their HTTP status.
 
 Business errors travel as HTTP 200 with `success: false` because supabase-js drops the
-body of any non-2xx reply (existing-frontend.md §3); only authentication and
+body of any non-2xx reply (docs/app-contract.md §3); only authentication and
 authorisation failures and malformed requests use 4xx.
 """
 

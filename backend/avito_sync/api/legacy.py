@@ -1,4 +1,4 @@
-"""The function names and shapes the deployed app calls today (existing-frontend.md §3).
+"""The function names and shapes the deployed app calls today (docs/app-contract.md §3).
 
 Same request bodies and response fields, but every call now needs a user JWT and
 ownership of the integration or property it names.
@@ -188,7 +188,7 @@ async def legacy_oauth_callback(
         return {"success": False, "reason": "invalid_redirect_uri", "error": "redirect_uri"}
     try:
         messenger = messenger_state(body.state)
-        if messenger is not None:  # the Messages tab's popup (existing-frontend.md §4.2)
+        if messenger is not None:  # the Messages tab's popup (docs/app-contract.md §4.2)
             return await messenger_callback(
                 context,
                 user.id,

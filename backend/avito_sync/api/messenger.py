@@ -1,4 +1,4 @@
-"""`avito-messenger` as the deployed app calls it (existing-frontend.md §11.1): `getChats`,
+"""`avito-messenger` as the deployed app calls it (docs/app-contract.md §11.1): `getChats`,
 `getMessages`, `sendMessage`, with the statuses its Messages tab reacts to.
 
 Failures are non-2xx on purpose (the app reads `error.context.status`): 400 bad input, 401

@@ -1,4 +1,4 @@
-"""The messenger branch of `avito-oauth-callback` (existing-frontend.md §3.2, §4.2).
+"""The messenger branch of `avito-oauth-callback` (docs/app-contract.md §3.2, §4.2).
 
 The Messages tab's popup authorizes with the messenger scopes and a state the app builds
 itself: base64 JSON `{type: 'messenger_auth', integration_id, ts, nonce}`, unsigned. It is

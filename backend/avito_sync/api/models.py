@@ -199,11 +199,11 @@ RetiredAction = Literal[
     "save-integration",
     "refresh-expired-tokens",
 ]
-"""Actions of the function's older contract (existing-frontend.md §3.4): answered 410."""
+"""Actions of the function's older contract (docs/app-contract.md §3.4): answered 410."""
 
 
 class LegacySyncBody(_Body):
-    """`avito_sync` as the deployed app calls it (existing-frontend.md §3.1)."""
+    """`avito_sync` as the deployed app calls it (docs/app-contract.md §3.1)."""
 
     action: Literal["sync", "initial-sync"] | RetiredAction = "sync"
     integration_id: uuid.UUID | None = None

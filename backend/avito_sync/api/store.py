@@ -289,7 +289,7 @@ async def upsert_integration(
 ) -> uuid.UUID:
     row = await _one(
         conn,
-        # The app reads token_expires_at and scope from this row (existing-frontend.md §6).
+        # The app reads token_expires_at and scope from this row (docs/app-contract.md §6).
         "insert into public.integrations (property_id, platform, avito_account_id,"
         " avito_user_id, avito_item_id, avito_markup, is_active, status, token_expires_at,"
         " scope)"

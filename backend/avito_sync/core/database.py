@@ -1,4 +1,4 @@
-"""The service's connection pool to Postgres (direct connection, not PostgREST; design.md §2.3)."""
+"""The service's connection pool to Postgres (direct, not PostgREST; docs/decisions.md)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from avito_sync.cutover.findings import Finding, Status
 
-# Functions the app invokes by name, replaced by same-name forwarders (existing-frontend.md §3).
+# Functions the app invokes by name, replaced by same-name forwarders (docs/app-contract.md §3).
 APP_FUNCTIONS = ("avito_sync", "avito-oauth-callback", "avito-close-availability")
 # The service's own API and the messenger (served once the service serves it, §11).
 NEW_API_FUNCTION = "avito-sync"

@@ -1,6 +1,6 @@
 """The host's markup on Avito prices: a percent or a fixed surcharge in rubles (pure).
 
-The deployed app keeps both in one column, `integrations.avito_markup` (existing-frontend.md
+The deployed app keeps both in one column, `integrations.avito_markup` (docs/app-contract.md
 §10): a value >= 0 is a percent, a value < 0 a fixed surcharge of abs(value) rubles a night.
 The service's API takes the typed form `{"type": "percent" | "fixed", "value": …}`. Both
 apply the app's formula (§7) to the base price and to every daily price alike:

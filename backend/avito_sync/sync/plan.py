@@ -1,6 +1,6 @@
 """The desired Avito state of one listing, computed from the app's rows and a date (pure).
 
-Decisions (avito-api.md §3, existing-frontend.md §7 and §9):
+Decisions (docs/avito-api.md §3, docs/app-contract.md §7 and §9):
 
 - Window: [today, today + 365 days), "today" in the property's timezone (Europe/Moscow by
   default), so nothing is ever sent for a past date.

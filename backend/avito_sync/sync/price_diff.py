@@ -1,7 +1,7 @@
 """Which price nights to send to Avito (pure).
 
 A price write is dangerous: Avito turns every unconfirmed request on the written dates into
-`overbook` (avito-api.md §3.3). So a push sends only the nights whose price or minimum stay
+`overbook` (docs/avito-api.md §3.3). So a push sends only the nights whose price or minimum stay
 differ from what Avito last accepted, and never a night of a pending request, not even in the
 periodic full push (which starts from an empty "last accepted" state to repair drift).
 

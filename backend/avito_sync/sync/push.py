@@ -76,7 +76,7 @@ SOURCE_LABEL = "pms"
 
 Operation = Literal["intervals", "closures", "prices", "base_params"]
 OPERATIONS: tuple[Operation, ...] = ("intervals", "closures", "prices", "base_params")
-# The names the frontend knows from the old edge function (existing-frontend.md §3.1).
+# The names the frontend knows from the old edge function (docs/app-contract.md §3.1).
 LEGACY_OPERATION: dict[Operation, str] = {
     "intervals": "intervals_update",
     "closures": "bookings_update",

@@ -1,7 +1,7 @@
 /**
  * The forwarder's own failures: JSON in the service's error shape (`success`, `code`,
  * `message`, `error`), never an HTML page. They are non-2xx, so the deployed app reads only
- * the status (supabase-js drops the body of a non-2xx answer, existing-frontend.md §3);
+ * the status (supabase-js drops the body of a non-2xx answer, docs/app-contract.md §3);
  * the Russian text is for anyone reading the body, the stable code for tooling.
  */
 

@@ -1,6 +1,6 @@
 /**
  * A thin forwarder: the deployed app can only call Edge Functions on its Supabase project
- * (existing-frontend.md §3), so each function the app invokes relays the call to the
+ * (docs/app-contract.md §3), so each function the app invokes relays the call to the
  * avito-sync service and hands its answer back unchanged. It adds only what the platform
  * must: CORS, a request id, a bounded body, a deadline, and JSON errors instead of hangs.
  */

@@ -101,7 +101,7 @@ def markup_view(stored: Decimal) -> dict[str, Any]:
 
 
 async def close_calendar(ctx: ServiceContext, row: store.Row) -> None:
-    """An empty intervals list closes the next year on Avito (existing-frontend.md §3.3)."""
+    """An empty intervals list closes the next year on Avito (docs/app-contract.md §3.3)."""
     if row["avito_account_id"] is None:
         raise ApiError(ErrorCode.RECONNECT_REQUIRED)
     try:

@@ -64,7 +64,7 @@ async def get_items(ctx: ServiceContext, user: User, body: GetItemsBody) -> dict
 
 
 def item_in_use_response() -> JSONResponse:
-    """The exact 409 body of the historical contract (existing-frontend.md §3.4)."""
+    """The exact 409 body of the historical contract (docs/app-contract.md §3.4)."""
     return JSONResponse(
         {"available": False, "error": MESSAGES[ErrorCode.ITEM_IN_USE]},
         status_code=ITEM_IN_USE_STATUS,

@@ -1,4 +1,4 @@
-"""The dev stand-in for the app's `/auth/avito-callback` page (existing-frontend.md §4.3).
+"""The dev stand-in for the app's `/auth/avito-callback` page (docs/app-contract.md §4.3).
 
 Avito redirects the browser here with `code` and `state` (or `error`); the page completes the
 connect the way the deployed app does, with the user's session: `avito-oauth-callback` with

@@ -1,4 +1,4 @@
-"""`avito-sync db ...`: run the local Supabase-like Postgres (local-postgres.md).
+"""`avito-sync db ...`: run the local Supabase-like Postgres (docs/local-postgres.md).
 
 The cluster lives in `.local/pg` on port 54330 unless `AVITO_SYNC_PG_DIR` / `AVITO_SYNC_PG_PORT`
 say otherwise.

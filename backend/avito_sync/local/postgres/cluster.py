@@ -1,7 +1,7 @@
 """A PostgreSQL 15 cluster in a project-local directory: initdb, configure, start, stop.
 
 initdb and postgres refuse to run as root, so as root every server binary runs as the `postgres`
-OS user (runuser) and the cluster directory is owned by it (local-postgres.md §3).
+OS user (runuser) and the cluster directory is owned by it (docs/local-postgres.md §3).
 """
 
 from __future__ import annotations
@@ -183,7 +183,7 @@ def supports_output_plugin_libraries(config: StackConfig, user: ServerUser) -> b
 
 
 def settings_text(config: StackConfig, *, output_plugins: bool) -> str:
-    """postgresql.conf lines for the stack (local-postgres.md §4)."""
+    """postgresql.conf lines for the stack (docs/local-postgres.md §4)."""
     lines = [
         f"port = {config.port}",
         "listen_addresses = '127.0.0.1'",

@@ -1,4 +1,4 @@
-"""Avito's three error body shapes (avito-api.md §4.1) and the exception that carries them."""
+"""Avito's three error body shapes (docs/avito-api.md §4.1) and the exception that carries them."""
 
 from __future__ import annotations
 

@@ -123,7 +123,7 @@ class AuthCode(BaseModel):
 
 
 class Settings(BaseModel):
-    """Behaviour switches, mostly for points Avito leaves uncertain (avito-api.md §5)."""
+    """Behaviour switches, mostly for points Avito leaves uncertain (docs/avito-api.md §5)."""
 
     token_ttl_seconds: int = Field(default=86400, ge=1)
     code_ttl_seconds: int = Field(default=600, ge=1)

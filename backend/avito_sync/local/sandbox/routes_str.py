@@ -1,4 +1,4 @@
-"""The five short-term-rent operations with Avito's semantics (avito-api.md §3)."""
+"""The five short-term-rent operations with Avito's semantics (docs/avito-api.md §3)."""
 
 from __future__ import annotations
 
