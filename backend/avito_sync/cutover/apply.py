@@ -8,6 +8,10 @@ from typing import Any
 
 from psycopg import AsyncConnection
 
+from avito_sync.core.queries import Queries
+
+QUERIES = Queries("avito_sync.cutover")
+
 
 @dataclass(frozen=True, slots=True)
 class ImportCounts:
@@ -48,18 +52,12 @@ class Retired:
     counts: ImportCounts
 
 
-async def retire_and_import(conn: AsyncConnection[Any]) -> Retired:
+async def retire_and_import(conn: AsyncConnection[dict[str, Any]]) -> Retired:
     """Unschedule the old jobs (the messenger poller too: the service serves the messenger)
     and import every legacy connection, atomically."""
     async with conn.transaction():
-        cur = await conn.execute("select avito_private.unschedule_legacy_jobs()")
-        jobs = tuple(str(j) for j in _first(await cur.fetchone()) or ())
-        cur = await conn.execute("select avito_private.import_legacy_tokens()")
-        counts = ImportCounts.from_json(_first(await cur.fetchone()))
+        cur = await conn.execute(QUERIES["unschedule_legacy_jobs"])
+        jobs = tuple(str(j) for j in ((await cur.fetchone()) or {}).get("jobs") or ())
+        cur = await conn.execute(QUERIES["import_legacy_tokens"])
+        counts = ImportCounts.from_json(((await cur.fetchone()) or {}).get("counts") or {})
     return Retired(jobs, counts)
-
-
-def _first(row: Any) -> Any:
-    if row is None:
-        return None
-    return next(iter(row.values())) if isinstance(row, dict) else row[0]

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 import typer
+from psycopg.rows import dict_row
 
 from avito_sync.cutover.findings import ExitCode, Finding, Report, Status
 
@@ -135,14 +136,14 @@ def _require_http_urls(command: str, json_output: bool, **urls: str | None) -> N
             _cannot_run(command, f"{option} must be an absolute http(s) URL", json_output)
 
 
-async def _connect(url: str) -> psycopg.AsyncConnection[Any]:
+async def _connect(url: str) -> psycopg.AsyncConnection[dict[str, Any]]:
     try:
-        return await psycopg.AsyncConnection.connect(url, autocommit=True)
+        return await psycopg.AsyncConnection.connect(url, autocommit=True, row_factory=dict_row)
     except psycopg.OperationalError as exc:
         raise CannotRunError(f"cannot reach the database ({type(exc).__name__})") from None
 
 
-async def _facts(conn: psycopg.AsyncConnection[Any]) -> DbFacts:
+async def _facts(conn: psycopg.AsyncConnection[dict[str, Any]]) -> DbFacts:
     from avito_sync.cutover.probe import read_facts  # noqa: PLC0415
 
     try:

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from psycopg import AsyncConnection
 
+from avito_sync.core.queries import Queries
 from avito_sync.cutover.checks import (
     FORWARDED_FUNCTIONS,
     FORWARDER_HEADER,
@@ -22,6 +23,8 @@ from avito_sync.cutover.checks import (
 
 PROBE_POLL_SECONDS = 0.2
 # The app's origin and the headers supabase-js sends, for a realistic preflight.
+QUERIES = Queries("avito_sync.cutover")
+DictConn = AsyncConnection[dict[str, Any]]
 PREFLIGHT_HEADERS = {
     "Origin": "https://app.roomi.pro",
     "Access-Control-Request-Method": "POST",
@@ -29,14 +32,14 @@ PREFLIGHT_HEADERS = {
 }
 
 
-async def read_facts(conn: AsyncConnection[Any]) -> DbFacts:
-    cur = await conn.execute("select avito_private.cutover_facts()")
+async def read_facts(conn: DictConn) -> DbFacts:
+    cur = await conn.execute(QUERIES["facts"])
     row = await cur.fetchone()
-    return DbFacts.from_json(_first(row) or {})
+    return DbFacts.from_json((row or {}).get("facts") or {})
 
 
 async def probe_service(
-    conn: AsyncConnection[Any], facts: DbFacts, url: str | None, *, wait_seconds: float
+    conn: DictConn, facts: DbFacts, url: str | None, *, wait_seconds: float
 ) -> ServiceProbe:
     """Ask the database to GET <url>/healthz with pg_net and wait for the recorded answer.
 
@@ -47,12 +50,12 @@ async def probe_service(
         return ServiceProbe(None)
     if not facts.net_functions:
         return ServiceProbe(url, error="pg_net is not installed")
-    cur = await conn.execute("select avito_private.cutover_probe_service(%s)", (url,))
-    request_id = _first(await cur.fetchone())
+    cur = await conn.execute(QUERIES["probe_service"], {"url": url})
+    request_id = ((await cur.fetchone()) or {}).get("request_id")
     deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
-        cur = await conn.execute("select avito_private.cutover_probe_result(%s)", (request_id,))
-        result = _first(await cur.fetchone())
+        cur = await conn.execute(QUERIES["probe_result"], {"request_id": request_id})
+        result = ((await cur.fetchone()) or {}).get("result")
         if result is not None:
             if result.get("timed_out"):
                 return ServiceProbe(url, error="timed out")
@@ -108,9 +111,3 @@ async def _probe_removed(client: httpx.AsyncClient, base: str, name: str) -> Fun
     if FORWARDER_HEADER in preflight.headers:
         return FunctionProbe(name, FunctionState.OURS, preflight.status_code)
     return FunctionProbe(name, FunctionState.OLD, preflight.status_code)
-
-
-def _first(row: Any) -> Any:
-    if row is None:
-        return None
-    return next(iter(row.values())) if isinstance(row, dict) else row[0]
