@@ -9,14 +9,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from avito_sync.cutover.checks import (
+from avito_sync.cutover.checks import build_findings
+from avito_sync.cutover.facts import (
     FORWARDED_FUNCTIONS,
     REMOVED_FUNCTIONS,
     DbFacts,
     FunctionProbe,
     FunctionState,
     ServiceProbe,
-    build_findings,
     version_tuple,
 )
 from avito_sync.cutover.findings import ExitCode, Report, Status

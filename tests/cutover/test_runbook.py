@@ -11,7 +11,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from avito_sync.cli import app
-from avito_sync.cutover.checks import APP_FUNCTIONS, FORWARDED_FUNCTIONS, REMOVED_FUNCTIONS
+from avito_sync.cutover.facts import APP_FUNCTIONS, FORWARDED_FUNCTIONS, REMOVED_FUNCTIONS
 from tests.cutover.conftest import OLD_KEY, POLL_SECRET, Ran, functions_handler, run_cutover
 from tests.cutover.test_apply import assert_schema
 from tests.fixtures.db import connect, running_net_dispatcher

@@ -15,8 +15,9 @@ from avito_sync.local.standins.telegram import EntityError, parse_html
 from avito_sync.notify.channels.telegram import TelegramSender
 from avito_sync.notify.notifier import LoopSettings, Notifier
 from avito_sync.notify.outbox import Outbox
-from avito_sync.notify.render import EventView, Rendered, money, render
+from avito_sync.notify.render import EventView, Rendered, render
 from avito_sync.notify.retry import RetryPolicy
+from avito_sync.notify.ru_format import money
 from tests.fixtures.standins import BOT_TOKEN, TelegramStandin
 from tests.notify.conftest import Conn, add_channel, emit, make_host
 

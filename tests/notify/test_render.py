@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from avito_sync.notify.render import RENDERERS, EventView, plural_ru, render_message, stay_line
+from avito_sync.notify.render import RENDERERS, EventView, render_message
+from avito_sync.notify.ru_format import plural_ru, stay_line
 
 STAY = {"avito_booking_id": 4242, "check_in": "2026-12-10", "check_out": "2026-12-13"}
 

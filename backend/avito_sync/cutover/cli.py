@@ -20,7 +20,7 @@ from psycopg.rows import dict_row
 from avito_sync.cutover.findings import ExitCode, Finding, Report, Status
 
 if TYPE_CHECKING:
-    from avito_sync.cutover.checks import DbFacts, FunctionProbe
+    from avito_sync.cutover.facts import DbFacts, FunctionProbe
 
 app = typer.Typer(
     help="Move a live app from the old Edge Functions to avito-sync (README: Deploying).",

@@ -11,7 +11,7 @@ import httpx
 from psycopg import AsyncConnection
 
 from avito_sync.core.queries import Queries
-from avito_sync.cutover.checks import (
+from avito_sync.cutover.facts import (
     FORWARDED_FUNCTIONS,
     FORWARDER_HEADER,
     REMOVED_FUNCTIONS,

@@ -14,35 +14,25 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from avito_sync.core.logs import scrub_text
+from avito_sync.notify.ru_format import (
+    BOOKING_STATUS_RU,
+    DASH,
+    MOSCOW,
+    as_int,
+    avito_status_ru,
+    clip_text,
+    minutes_ru,
+    money,
+    plural_ru,
+    stay_line,
+)
 
-DASH = "—"
 MAX_ERROR_CHARS = 200
-
-AVITO_STATUS_RU: Mapping[str, str] = {
-    "pending": "ожидает подтверждения",
-    "active": "подтверждена",
-    "canceled": "отменена",
-    "cancelled": "отменена",
-    "overbook": "овербукинг",
-    "vanished": "исчезла из Avito",
-}
-
-
-MOSCOW = ZoneInfo("Europe/Moscow")
-CURRENCY_SIGN: Mapping[str, str] = {"RUB": "₽", "USD": "$", "EUR": "€"}
-BOOKING_STATUS_RU: Mapping[str, str] = {
-    "confirmed": "подтверждена",
-    "paid": "оплачена",
-    "pending": "ожидает подтверждения",
-    "cancelled": "отменена",
-}
 
 
 @dataclass(frozen=True)
@@ -86,83 +76,12 @@ class Rendered:
         return "\n".join(parts)
 
 
-def plural_ru(n: int, one: str, few: str, many: str) -> str:
-    """Russian plural form for `n` (1 ночь, 2 ночи, 5 ночей, 11 ночей, 21 ночь)."""
-    n = abs(n)
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
-
-
-def _date(value: Any) -> date | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-
-
-def format_date(value: Any) -> str:
-    day = _date(value)
-    return day.strftime("%d.%m.%Y") if day else DASH
-
-
-def stay_line(payload: Mapping[str, Any]) -> str:
-    """'Заезд 12.06.2026, выезд 15.06.2026 (3 ночи)'; check-out is exclusive."""
-    check_in, check_out = _date(payload.get("check_in")), _date(payload.get("check_out"))
-    arrive, leave = format_date(payload.get("check_in")), format_date(payload.get("check_out"))
-    line = f"Заезд {arrive}, выезд {leave}"
-    if check_in and check_out and check_out > check_in:
-        nights = (check_out - check_in).days
-        line += f" ({nights} {plural_ru(nights, 'ночь', 'ночи', 'ночей')})"
-    return line
-
-
-def avito_status_ru(value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        return DASH
-    return AVITO_STATUS_RU.get(value.lower(), value)
-
-
-def _text(value: Any, limit: int = 120) -> str:
-    if value is None or isinstance(value, dict | list):
-        return DASH
-    text = " ".join(str(value).split())
-    return text[:limit] if text else DASH
-
-
 def _property_line(view: EventView) -> str:
-    return f"Объект: {_text(view.property_name)}"
+    return f"Объект: {clip_text(view.property_name)}"
 
 
 def _booking_ref(payload: Mapping[str, Any]) -> str:
-    return f"Бронь Avito № {_text(payload.get('avito_booking_id'), 40)}"
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
-
-
-def money(amount: Any, currency: Any) -> str | None:
-    """'12 500 ₽' (whole units, thin grouping); None when the amount is unusable."""
-    try:
-        value = Decimal(str(amount))
-    except (InvalidOperation, ValueError):
-        return None
-    if not value.is_finite() or value < 0:
-        return None
-    whole = f"{value.quantize(Decimal(1)):,}".replace(",", "\u00a0")
-    code = currency.upper() if isinstance(currency, str) and currency.strip() else "RUB"
-    return f"{whole} {CURRENCY_SIGN.get(code, _text(code, 8))}"
+    return f"Бронь Avito № {clip_text(payload.get('avito_booking_id'), 40)}"
 
 
 def app_link(view: EventView, **params: str | None) -> str | None:
@@ -174,16 +93,16 @@ def app_link(view: EventView, **params: str | None) -> str | None:
 
 
 def _listing_line(view: EventView) -> str | None:
-    item = _int(view.details.get("avito_item_id"))
+    item = as_int(view.details.get("avito_item_id"))
     return f"Объявление Avito № {item}" if item else None
 
 
 def _guest_lines(view: EventView) -> list[str]:
     lines = []
     name = view.details.get("guest_name")
-    guests = _int(view.details.get("guests_count"))
+    guests = as_int(view.details.get("guests_count"))
     if isinstance(name, str) and name.strip():
-        who = f"Гость: {_text(name, 80)}"
+        who = f"Гость: {clip_text(name, 80)}"
         if guests:
             who += f", {guests} {plural_ru(guests, 'гость', 'гостя', 'гостей')}"
         lines.append(who)
@@ -300,23 +219,13 @@ def _token_expiring(view: EventView) -> Rendered:
     )
 
 
-def _minutes(value: Any) -> str | None:
-    minutes = _int(value)
-    if minutes is None:
-        return None
-    if minutes >= 120:
-        hours = minutes // 60
-        return f"{hours} {plural_ru(hours, 'час', 'часа', 'часов')}"
-    return f"{minutes} {plural_ru(minutes, 'минуту', 'минуты', 'минут')}"
-
-
 def _sync_failing(view: EventView) -> Rendered:
     lines = [_property_line(view)]
     listing = _listing_line(view)
     if listing:
         lines.append(listing)
-    duration = _minutes(view.payload.get("failing_minutes"))
-    attempts = _int(view.payload.get("attempts"))
+    duration = minutes_ru(view.payload.get("failing_minutes"))
+    attempts = as_int(view.payload.get("attempts"))
     if duration:
         lines.append(f"Синхронизация не проходит уже {duration}.")
     elif attempts and attempts > 0:
@@ -329,7 +238,7 @@ def _sync_failing(view: EventView) -> Rendered:
         lines.append(f"{attempts} {word} ошибкой.")
     error = view.payload.get("error")
     if isinstance(error, str) and error.strip():
-        lines.append(f"Последняя ошибка: {scrub_text(_text(error, MAX_ERROR_CHARS))}")
+        lines.append(f"Последняя ошибка: {scrub_text(clip_text(error, MAX_ERROR_CHARS))}")
     lines.append("Мы продолжаем попытки; цены и календарь на Avito могут быть неактуальны.")
     lines.append("Когда синхронизация восстановится, мы сообщим.")
     return Rendered(
@@ -341,7 +250,7 @@ def _sync_failing(view: EventView) -> Rendered:
 
 def _sync_recovered(view: EventView) -> Rendered:
     lines = [_property_line(view)]
-    duration = _minutes(view.payload.get("failing_minutes"))
+    duration = minutes_ru(view.payload.get("failing_minutes"))
     lines.append(
         f"Синхронизация снова работает (перерыв {duration})."
         if duration
@@ -351,8 +260,8 @@ def _sync_recovered(view: EventView) -> Rendered:
 
 
 def _bookings_imported(view: EventView) -> Rendered:
-    count = _int(view.payload.get("count")) or 0
-    listing = _int(view.payload.get("item_id"))
+    count = as_int(view.payload.get("count")) or 0
+    listing = as_int(view.payload.get("item_id"))
     lines = [_property_line(view)]
     if listing:
         lines.append(f"Объявление Avito № {listing}")
@@ -364,7 +273,7 @@ def _bookings_imported(view: EventView) -> Rendered:
     return Rendered(
         "📥 Объявление подключено",
         tuple(lines),
-        app_link(view, property=view.property_id or _text(view.payload.get("property_id"), 40)),
+        app_link(view, property=view.property_id or clip_text(view.payload.get("property_id"), 40)),
     )
 
 
@@ -373,16 +282,18 @@ def _new_message(view: EventView) -> Rendered:
     payload = view.payload
     lines = [_property_line(view)]
     guest = payload.get("guest_name")
-    lines.append(f"Гость: {_text(guest, 80)}")
+    lines.append(f"Гость: {clip_text(guest, 80)}")
     title = payload.get("item_title")
-    item = _int(payload.get("item_id"))
+    item = as_int(payload.get("item_id"))
     if isinstance(title, str) and title.strip():
-        lines.append(f"Объявление: {_text(title, 80)}" + (f" (№ {item})" if item else ""))
+        lines.append(f"Объявление: {clip_text(title, 80)}" + (f" (№ {item})" if item else ""))
     elif item:
         lines.append(f"Объявление Avito № {item}")
     text = payload.get("text")
-    lines.append(f"«{_text(text, 300)}»" if isinstance(text, str) and text.strip() else "Вложение")
-    unread = _int(payload.get("unread_count"))
+    lines.append(
+        f"«{clip_text(text, 300)}»" if isinstance(text, str) and text.strip() else "Вложение"
+    )
+    unread = as_int(payload.get("unread_count"))
     if unread and unread > 1:
         lines.append(f"Непрочитанных в чате: {unread}")
     chat = payload.get("chat_id")
@@ -416,7 +327,9 @@ def render(view: EventView) -> Rendered:
     """The message for an event; an unknown kind still says something happened."""
     renderer = RENDERERS.get(view.kind)
     if renderer is None:
-        return Rendered("ℹ️ Событие Avito", (_property_line(view), f"Тип: {_text(view.kind, 60)}"))
+        return Rendered(
+            "ℹ️ Событие Avito", (_property_line(view), f"Тип: {clip_text(view.kind, 60)}")
+        )
     return renderer(view)
 
 

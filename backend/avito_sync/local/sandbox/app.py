@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from avito_sync.core.logs import get_logger
 from avito_sync.local.sandbox import (
+    control_faults,
     control_messenger,
     control_routes,
     oauth,
@@ -115,6 +116,7 @@ def create_app(config: SandboxConfig | None = None, *, log_requests: bool = Fals
         routes_str.router,
         routes_messenger.router,
         control_routes.router,
+        control_faults.router,
         control_messenger.router,
     ):
         app.include_router(router)
