@@ -11,8 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 PACKAGE = Path(__file__).resolve().parents[1] / "backend" / "avito_sync"
 LOCAL = PACKAGE / "local"
 LOCAL_MODULE = "avito_sync.local"
@@ -67,23 +65,50 @@ def test_the_static_check_sees_every_import_form() -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    "entry_point",
-    [
-        "avito_sync.api.app",
-        "avito_sync.sync.runtime",
-        "avito_sync.notify.runtime",
-        "avito_sync.messenger.runtime",
-        "avito_sync.cutover.cli",
-        "avito_sync.cli",
-    ],
+ENTRY_POINTS = (
+    "avito_sync.api.app",
+    "avito_sync.sync.runtime",
+    "avito_sync.notify.runtime",
+    "avito_sync.messenger.runtime",
+    "avito_sync.cutover.cli",
+    "avito_sync.cli",
 )
-def test_production_entry_points_load_nothing_local(entry_point: str) -> None:
+
+
+def test_production_entry_points_load_nothing_local() -> None:
     probe = (
-        f"import importlib, sys; importlib.import_module({entry_point!r}); "
+        f"import importlib, sys; [importlib.import_module(m) for m in {ENTRY_POINTS!r}]; "
         f"print(sorted(m for m in sys.modules if m.startswith({LOCAL_MODULE!r})))"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "[]"
+
+
+README = PACKAGE.parents[1] / "README.md"
+
+
+def _layout_paths() -> set[str]:
+    """Paths named in the README's layout table (first column, backticked)."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    paths: set[str] = set()
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            first_cell = line.split("|")[1]
+            paths.update(part.strip("`/ ") for part in first_cell.split(",") if "`" in part)
+    return paths
+
+
+def test_the_readme_layout_matches_the_packages() -> None:
+    listed = _layout_paths()
+    root = PACKAGE.parents[1]
+    packages = {
+        str(path.parent.relative_to(root))
+        for path in PACKAGE.glob("*/__init__.py")
+        if path.parent != LOCAL
+    } | {str(path.parent.relative_to(root)) for path in LOCAL.glob("*/__init__.py")}
+    assert sorted(packages - listed) == []
+    missing = sorted(p for p in listed if not (root / p).exists())
+    assert missing == []
