@@ -24,7 +24,6 @@ from avito_sync.api.models import (
 )
 from avito_sync.avito.errors import AvitoError, ConflictError
 from avito_sync.sync.markup import Markup as TypedMarkup
-from avito_sync.sync.tokens import ReconnectRequiredError
 
 
 async def integration_of(
@@ -110,7 +109,7 @@ async def close_calendar(ctx: ServiceContext, row: store.Row) -> None:
         )
     except ConflictError as error:
         raise ApiError(ErrorCode.PAID_CONFLICT) from error
-    except (AvitoError, ReconnectRequiredError) as error:
+    except AvitoError as error:
         raise api_error_for(error) from error
 
 
