@@ -175,7 +175,7 @@ async def test_disconnect_is_all_or_nothing(service: Service) -> None:
     assert not any(day.open for day in days)
 
     status = (await service.act(c.host, "status", property_id=str(c.prop))).json()
-    assert status == {"success": True, "state": "not_connected", "connected": False}
+    assert status == {"success": True, "state": "disconnected", "connected": False}
     again = (await service.act(c.host, "disconnect", integration_id=c.integration_id)).json()
     assert again["code"] == "INTEGRATION_NOT_FOUND"
 

@@ -54,6 +54,7 @@ async def test_legacy_sync_failure_lists_errors_per_operation(service: Service) 
     assert body["error"]
     entry = next(e for e in body["errors"] if e["operation"] == "price_update")
     assert entry["statusCode"] == 500
+    assert entry["errorCode"] == "500"  # Avito's own code from the body, not ours (avito_server)
 
 
 async def test_legacy_sync_inactive_and_no_token_shapes(service: Service) -> None:

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from avito_sync.avito.error_bodies import parse_error_body, sanitize_text
 from avito_sync.avito.errors import (
     AvitoError,
     BadRequestError,
@@ -24,8 +25,6 @@ from avito_sync.avito.errors import (
     TokenExpiredError,
     ValidationError,
     error_for_response,
-    parse_error_body,
-    sanitize_text,
 )
 
 
@@ -180,7 +179,7 @@ def test_status_mapping(status: int, cls: type[AvitoError]) -> None:
     body = parse_error_body(_b({"error": {"code": status, "message": "m"}}))
     error = error_for_response(ErrorContext("get_bookings", status), body)
     assert type(error) is cls
-    assert (error.status, error.code, error.operation) == (status, status, "get_bookings")
+    assert (error.status, error.avito_code, error.operation) == (status, status, "get_bookings")
 
 
 def test_unknown_status_is_base_error() -> None:

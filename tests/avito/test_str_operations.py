@@ -191,7 +191,7 @@ async def test_validation_answered_as_plain_400_is_bad_request_with_the_message(
             sandbox.item_id,
             [PriceItem(date_from=_d(today, -1), date_to=_d(today, 2), night_price=100)],
         )
-    assert (info.value.status, info.value.code) == (400, 400)
+    assert (info.value.status, info.value.avito_code) == (400, 400)
     assert "prices[0].date_from" in info.value.message
     assert calls.requests == 1
 

@@ -9,15 +9,14 @@ from avito_sync.avito.errors import (
     InvalidGrantError,
     NotFoundError,
     OAuthError,
-    TokenExpiredError,
+    ReconnectNeededError,
 )
-from avito_sync.sync.tokens import ReconnectRequiredError
 
 
-def api_error_for(error: AvitoError | ReconnectRequiredError) -> ApiError:
+def api_error_for(error: AvitoError) -> ApiError:
     """The user-facing error for a failed Avito call (never carries Avito's raw text)."""
     match error:
-        case ReconnectRequiredError() | TokenExpiredError():
+        case ReconnectNeededError():
             return ApiError(ErrorCode.RECONNECT_REQUIRED)
         case InvalidGrantError():
             return ApiError(ErrorCode.CODE_INVALID)

@@ -22,10 +22,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.deps import Context, CurrentUser
-from avito_sync.avito.errors import AvitoError, MalformedResponseError, OAuthError, TransportError
+from avito_sync.avito.errors import (
+    AvitoError,
+    MalformedResponseError,
+    OAuthError,
+    ReconnectRequiredError,
+    TransportError,
+)
 from avito_sync.avito.messenger import CHAT_ID, MAX_TEXT
 from avito_sync.core.logs import get_logger
-from avito_sync.sync.tokens import ReconnectRequiredError, refused_refresh
+from avito_sync.sync.tokens import refused_refresh
 
 router = APIRouter()
 log = get_logger(__name__)
@@ -115,7 +121,7 @@ def _avito_error(error: AvitoError) -> JSONResponse:
     if isinstance(error, OAuthError):  # the refresh itself failed, not the messenger call
         status = 401 if refused_refresh(error) else 502
         return _fail(status, REAUTH if status == 401 else "Avito API unreachable")
-    data = {"error": {"code": error.code or error.status, "message": error.message}}
+    data = {"error": {"code": error.avito_code or error.status, "message": error.message}}
     return _fail(error.status, "Avito API error", status=error.status, data=data)
 
 

@@ -20,7 +20,6 @@ from avito_sync.messenger.webhooks import (
     account_for_token,
     concerns_a_guest_message,
 )
-from avito_sync.sync.tokens import ReconnectRequiredError
 
 router = APIRouter()
 log = get_logger(__name__)
@@ -39,7 +38,7 @@ async def messenger_webhook(context: Context, token: str, request: Request) -> J
         return JSONResponse({"ok": True})
     try:
         await inbox_of(context).reconcile(account)
-    except (AvitoError, ReconnectRequiredError) as error:
+    except AvitoError as error:
         # Answered 200 all the same: the poll will catch up, and Avito need not retry.
         log.warning("messenger_webhook_reconcile_failed", error=type(error).__name__)
     return JSONResponse({"ok": True})

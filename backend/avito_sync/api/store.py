@@ -349,7 +349,10 @@ async def integration_status(conn: Conn, owner: uuid.UUID, property_id: uuid.UUI
         " i.avito_markup, i.last_sync_at, i.last_error,"
         " a.id as account_id, a.name as account_name, a.avito_user_id,"
         " a.status as account_status, a.token_expires_at,"
-        " q.status as queue_status, q.next_sync_at, q.last_error as queue_error"
+        " q.status as queue_status, q.next_sync_at, q.last_error as queue_error,"
+        # The view's word too: one vocabulary (20261206130000_connection_state.sql).
+        " public.avito_connection_state(i.is_active, i.status, i.avito_account_id, a.status,"
+        " q.status, i.last_error, q.last_error, i.last_sync_at) as connection_state"
         " from public.integrations i"
         " join public.properties p on p.id = i.property_id"
         " left join public.avito_accounts a on a.id = i.avito_account_id"

@@ -1,127 +1,74 @@
-"""Typed Avito errors and the single parser for every error body Avito sends.
+"""Typed Avito errors: one documented tree, each class with a stable `code`.
 
-Bodies come in four shapes: STR/user `{"error": {code, message, fields?, conflicts?}}`, items
-`{code, message}`, the token endpoint's OAuth `{error, error_description}`, and anything else
-(gateway HTML, empty bodies). Every text taken from a body is sanitised before it reaches an
-exception message: no token, code, secret, e-mail or phone survives.
+The tree (codes in brackets; category bases are never raised themselves):
+
+* AvitoError                  [avito_avito]  an answer no class below describes (e.g. 418)
+  + RefusedError                             Avito refused this request: sending it again
+  |                                          unchanged is refused again
+  |   - BadRequestError       [avito_bad_request]   400
+  |   - ForbiddenError        [avito_forbidden]     403 that a fresh token did not fix
+  |   - NotFoundError         [avito_not_found]     404
+  |   - ValidationError       [avito_validation]    422, or 400 naming fields
+  + RetryableError                           a later attempt may succeed
+  |   - RateLimitedError      [avito_rate_limited]  429 after the retry budget
+  |   - ServerError           [avito_server]        5xx after the retry budget
+  |   - TransportError        [avito_transport]     no HTTP answer
+  |   - MalformedResponseError [avito_malformed_response]  success status, unusable body
+  + ReconnectNeededError                     only the host reconnecting can fix it
+  |   - TokenExpiredError     [avito_token_expired] 401, or 403 without a fresh token
+  |   - ReconnectRequiredError [reconnect_required] the account's tokens are gone or refused
+  + ConflictError             [avito_conflict]      409 on core bookings (partly applied)
+  + OAuthError                [avito_o_auth]        the token endpoint refused a grant
+      - InvalidGrantError     [avito_invalid_grant]
+      - InvalidClientError    [avito_invalid_client]
+
+`code` is a class attribute and part of the service's contract: sync results and log lines
+carry it (`error_code`), so it never follows a rename. The codes are the ones the names used to
+produce (`avito_` + the class name in snake case), historic spellings such as `avito_o_auth`
+included; `tests/avito/test_error_codes.py` pins every one. Avito's own code from the error
+body is `avito_code`. Every message holds ids, statuses and sanitised text only (bodies are
+parsed and sanitised in `error_bodies`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar
+from uuid import UUID
 
-from pydantic import ValidationError as PydanticValidationError
-
+from avito_sync.avito.error_bodies import ErrorBody
 from avito_sync.avito.models import Conflict
-from avito_sync.core.logs import REDACTED, scrub_text
 
-MAX_TEXT = 300
-_SCAN_LIMIT = 4000
-# Anchored to the start of a word so that a long body cannot make the scan quadratic.
-_MIN_SECRET_LEN = 4
-
-ErrorShape = Literal["nested", "flat", "oauth", "empty", "non_json", "unrecognised"]
-
-
-def sanitize_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """Strip known secret values, bearer tokens, JWTs, e-mails and phones; bound the length."""
-    for secret in secrets:
-        if secret and len(secret) >= _MIN_SECRET_LEN:
-            text = text.replace(secret, REDACTED)
-    if len(text) > _SCAN_LIMIT:
-        # Cut at a word boundary: a half-cut e-mail or token would escape the patterns.
-        text = text[:_SCAN_LIMIT].rsplit(None, 1)[0] if " " in text[:_SCAN_LIMIT] else ""
-    text = scrub_text(text)
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
-
-
-@dataclass(frozen=True)
-class ErrorBody:
-    """What an error body said. `conflicts` is None when the body has no `conflicts` key."""
-
-    shape: ErrorShape
-    code: int | str | None = None
-    message: str | None = None
-    fields: Mapping[str, str] | None = None
-    conflicts: tuple[Conflict, ...] | None = None
-    oauth_error: str | None = None
-    oauth_error_description: str | None = None
-
-
-def _text(value: Any, secrets: Iterable[str]) -> str | None:
-    if value is None:
-        return None
-    raw = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return sanitize_text(raw, secrets)
-
-
-def _code(value: Any) -> int | str | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | str):
-        return value if isinstance(value, int) else value[:64]
-    return None
-
-
-def _conflicts(value: Any) -> tuple[Conflict, ...]:
-    parsed = []
-    for entry in value if isinstance(value, list) else []:
-        try:
-            parsed.append(Conflict.model_validate(entry))
-        except PydanticValidationError:
-            continue
-    return tuple(parsed)
-
-
-def parse_error_body(content: bytes, secrets: Iterable[str] = ()) -> ErrorBody:
-    """Classify and parse an error body of any shape; never raises."""
-    secrets = tuple(secrets)
-    if not content.strip():
-        return ErrorBody(shape="empty")
-    try:
-        data = json.loads(content)
-    except (ValueError, UnicodeDecodeError):
-        return ErrorBody(shape="non_json")
-    if not isinstance(data, dict):
-        return ErrorBody(shape="unrecognised")
-    if not data:
-        return ErrorBody(shape="empty")
-    inner = data.get("error")
-    if isinstance(inner, dict):
-        fields = inner.get("fields")
-        return ErrorBody(
-            shape="nested",
-            code=_code(inner.get("code")),
-            message=_text(inner.get("message"), secrets),
-            fields=(
-                {sanitize_text(str(k), secrets): _text(v, secrets) or "" for k, v in fields.items()}
-                if isinstance(fields, dict)
-                else None
-            ),
-            conflicts=_conflicts(inner["conflicts"]) if "conflicts" in inner else None,
-        )
-    if isinstance(inner, str):
-        return ErrorBody(
-            shape="oauth",
-            oauth_error=sanitize_text(inner, secrets)[:64],
-            oauth_error_description=_text(data.get("error_description"), secrets),
-        )
-    if "code" in data or "message" in data:
-        return ErrorBody(
-            shape="flat", code=_code(data.get("code")), message=_text(data.get("message"), secrets)
-        )
-    return ErrorBody(shape="unrecognised")
-
-
-# --- exceptions --------------------------------------------------------------------------------
+__all__ = [
+    "AvitoError",
+    "BadRequestError",
+    "ConflictError",
+    "ErrorContext",
+    "ForbiddenError",
+    "InvalidClientError",
+    "InvalidGrantError",
+    "MalformedResponseError",
+    "NotFoundError",
+    "OAuthError",
+    "RateLimitHeaders",
+    "RateLimitedError",
+    "ReconnectNeededError",
+    "ReconnectRequiredError",
+    "RefusedError",
+    "RetryableError",
+    "ServerError",
+    "TokenExpiredError",
+    "TransportError",
+    "ValidationError",
+    "error_for_response",
+]
 
 
 class AvitoError(Exception):
-    """Base of every client error. The message holds ids, statuses and sanitised text only."""
+    """Base of every Avito error, and itself the error for an answer no subclass describes."""
+
+    code: ClassVar[str] = "avito_avito"
 
     def __init__(
         self,
@@ -129,11 +76,11 @@ class AvitoError(Exception):
         *,
         operation: str,
         status: int | None = None,
-        code: int | str | None = None,
+        avito_code: int | str | None = None,
     ) -> None:
         self.operation = operation
         self.status = status
-        self.code = code
+        self.avito_code = avito_code
         self.message = message
         super().__init__(self._render())
 
@@ -141,48 +88,58 @@ class AvitoError(Exception):
         parts = [f"{self.operation} failed"]
         if self.status is not None:
             parts.append(f"HTTP {self.status}")
-        if self.code is not None:
-            parts.append(f"code {self.code}")
+        if self.avito_code is not None:
+            parts.append(f"code {self.avito_code}")
         return ": ".join([", ".join(parts), self.message])
 
 
-class BadRequestError(AvitoError):
+# --- refused: the same request is refused again ------------------------------------------------
+
+
+class RefusedError(AvitoError):
+    """Avito understood the request and refused it; only a different request can succeed."""
+
+
+class BadRequestError(RefusedError):
     """400: Avito rejected the request as malformed."""
 
-
-class TokenExpiredError(AvitoError):
-    """401, or 403 that a fresh token did not fix because no fresh token could be had:
-    the connection needs a new token (refresh or reconnect)."""
+    code = "avito_bad_request"
 
 
-class ForbiddenError(AvitoError):
+class ForbiddenError(RefusedError):
     """403 persisting after a fresh token: not the item's owner, or the scope is missing."""
 
+    code = "avito_forbidden"
 
-class NotFoundError(AvitoError):
+
+class NotFoundError(RefusedError):
     """404: unknown item or account."""
 
-
-class ConflictError(AvitoError):
-    """409 on core bookings. `conflicts` lists the ranges Avito did not close (current spec:
-    the others were closed); empty means the older behaviour, where nothing was applied."""
-
-    def __init__(self, message: str, *, conflicts: tuple[Conflict, ...], **kw: Any) -> None:
-        self.conflicts = conflicts
-        super().__init__(message, **kw)
+    code = "avito_not_found"
 
 
-class ValidationError(AvitoError):
+class ValidationError(RefusedError):
     """422 (or 400 naming fields): Avito rejected the values; `fields` maps field names to
     Avito's messages."""
+
+    code = "avito_validation"
 
     def __init__(self, message: str, *, fields: Mapping[str, str], **kw: Any) -> None:
         self.fields = dict(fields)
         super().__init__(message, **kw)
 
 
-class RateLimitedError(AvitoError):
+# --- retryable: a later attempt may succeed ----------------------------------------------------
+
+
+class RetryableError(AvitoError):
+    """Avito (or the way to it) failed for now; the same request may succeed later."""
+
+
+class RateLimitedError(RetryableError):
     """429 after the retry budget (or a Retry-After longer than we are willing to wait)."""
+
+    code = "avito_rate_limited"
 
     def __init__(
         self,
@@ -199,20 +156,72 @@ class RateLimitedError(AvitoError):
         super().__init__(message, **kw)
 
 
-class ServerError(AvitoError):
+class ServerError(RetryableError):
     """5xx after the retry budget."""
 
+    code = "avito_server"
 
-class TransportError(AvitoError):
+
+class TransportError(RetryableError):
     """No HTTP answer: timeout, refused or reset connection."""
 
+    code = "avito_transport"
 
-class MalformedResponseError(AvitoError):
-    """A success status with a body that is not JSON or does not match the spec."""
+
+class MalformedResponseError(RetryableError):
+    """A success status with a body that is not JSON or does not match the spec (a gateway's
+    page, most often)."""
+
+    code = "avito_malformed_response"
+
+
+# --- reconnect needed: only the host can fix it ------------------------------------------------
+
+
+class ReconnectNeededError(AvitoError):
+    """The account's access is gone: nothing but the host connecting Avito again helps."""
+
+
+class TokenExpiredError(ReconnectNeededError):
+    """401, or 403 that a fresh token did not fix because no fresh token could be had:
+    the connection needs a new token. (The sync engine still tells a listing-level 403 apart
+    when the token reads the account.)"""
+
+    code = "avito_token_expired"
+
+
+class ReconnectRequiredError(ReconnectNeededError):
+    """The account's tokens are gone or refused (raised by the token store, no HTTP status)."""
+
+    code = "reconnect_required"
+
+    def __init__(self, account_id: UUID, reason: str) -> None:
+        self.account_id = account_id
+        self.reason = reason
+        super().__init__(reason, operation="access_token")
+
+    def _render(self) -> str:
+        return f"Avito account {self.account_id} needs a reconnect: {self.reason}"
+
+
+# --- the rest ----------------------------------------------------------------------------------
+
+
+class ConflictError(AvitoError):
+    """409 on core bookings. `conflicts` lists the ranges Avito did not close (current spec:
+    the others were closed); empty means the older behaviour, where nothing was applied."""
+
+    code = "avito_conflict"
+
+    def __init__(self, message: str, *, conflicts: tuple[Conflict, ...], **kw: Any) -> None:
+        self.conflicts = conflicts
+        super().__init__(message, **kw)
 
 
 class OAuthError(AvitoError):
     """The token endpoint refused a grant; `error` is the OAuth error code."""
+
+    code = "avito_o_auth"  # the historic spelling (from "OAuth"), kept: logs carry it
 
     def __init__(
         self, message: str, *, error: str, error_description: str | None, **kw: Any
@@ -225,9 +234,16 @@ class OAuthError(AvitoError):
 class InvalidGrantError(OAuthError):
     """Code used, expired or unknown; or refresh token rotated away: the host must reconnect."""
 
+    code = "avito_invalid_grant"
+
 
 class InvalidClientError(OAuthError):
     """Client id or secret rejected: a configuration problem, not the host's."""
+
+    code = "avito_invalid_client"
+
+
+# --- status → class ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -247,23 +263,19 @@ class ErrorContext:
     rate_limit: RateLimitHeaders = field(default_factory=RateLimitHeaders)
 
 
-def _summary(body: ErrorBody) -> str:
-    if body.shape == "non_json":
-        return "response body is not JSON"
-    if body.shape == "empty":
-        return "empty error body"
-    if body.shape == "unrecognised":
-        return "unrecognised error body"
-    if body.shape == "oauth":
-        return f"{body.oauth_error}: {body.oauth_error_description or 'no description'}"
-    return body.message or "no message"
+_BY_STATUS: dict[int, type[AvitoError]] = {
+    400: BadRequestError,
+    401: TokenExpiredError,
+    403: ForbiddenError,
+    404: NotFoundError,
+}
 
 
 def error_for_response(ctx: ErrorContext, body: ErrorBody) -> AvitoError:
     """Map a non-success HTTP status and its parsed body to the matching exception."""
     status = ctx.status
-    kw: dict[str, Any] = {"operation": ctx.operation, "status": status, "code": body.code}
-    summary = _summary(body)
+    kw: dict[str, Any] = {"operation": ctx.operation, "status": status, "avito_code": body.code}
+    summary = body.summary()
     if ctx.oauth and 400 <= status < 500 and status != 429:
         error = body.oauth_error or ("invalid_grant" if status == 410 else f"http_{status}")
         cls: type[OAuthError] = OAuthError
@@ -284,14 +296,8 @@ def error_for_response(ctx: ErrorContext, body: ErrorBody) -> AvitoError:
         fields = body.fields or {}
         detail = f" (fields: {', '.join(sorted(fields))})" if fields else ""
         return ValidationError(summary + detail, fields=fields, **kw)
-    simple: dict[int, type[AvitoError]] = {
-        400: BadRequestError,
-        401: TokenExpiredError,
-        403: ForbiddenError,
-        404: NotFoundError,
-    }
-    if status in simple:
-        return simple[status](summary, **kw)
+    if status in _BY_STATUS:
+        return _BY_STATUS[status](summary, **kw)
     if status == 409:
         conflicts = body.conflicts or ()
         detail = f"{len(conflicts)} conflicting range(s)" if conflicts else "nothing applied"

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from avito_sync.avito.auth import TokenProvider
+from avito_sync.avito.error_bodies import parse_error_body, sanitize_text
 from avito_sync.avito.errors import (
     AvitoError,
     ErrorContext,
@@ -27,8 +28,6 @@ from avito_sync.avito.errors import (
     TokenExpiredError,
     TransportError,
     error_for_response,
-    parse_error_body,
-    sanitize_text,
 )
 from avito_sync.avito.ratelimit import RateLimiter
 from avito_sync.avito.retry import (
@@ -214,7 +213,9 @@ class Requester:
             ErrorContext(call.operation, status), parse_error_body(response.content, secrets)
         )
         cls = ForbiddenError if status == 403 and got_fresh_token else TokenExpiredError
-        error = cls(base.message, operation=call.operation, status=status, code=base.code)
+        error = cls(
+            base.message, operation=call.operation, status=status, avito_code=base.avito_code
+        )
         self._log_error(error, account_key)
         return error
 
@@ -253,6 +254,6 @@ class Requester:
             operation=error.operation,
             account_key=account_key,
             status=error.status,
-            avito_reason=error.code,  # not "*code*": the log redactor would hide it
+            avito_reason=error.avito_code,  # not "*code*": the log redactor would hide it
             error=type(error).__name__,
         )

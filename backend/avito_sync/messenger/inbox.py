@@ -30,7 +30,6 @@ from avito_sync.core.logs import get_logger
 from avito_sync.notify.channels.base import DeliveryError, PushSubscription
 from avito_sync.notify.channels.webpush import MAX_PAYLOAD_BYTES, WebPushSender
 from avito_sync.notify.render import EventView, render
-from avito_sync.sync.tokens import ReconnectRequiredError
 
 log = get_logger(__name__)
 
@@ -174,7 +173,7 @@ class Inbox:
         for account in await self.accounts():
             try:
                 announced += await self.reconcile(account)
-            except (AvitoError, ReconnectRequiredError) as error:
+            except AvitoError as error:
                 log.warning(
                     "messenger_reconcile_failed",
                     account_id=str(account.id),

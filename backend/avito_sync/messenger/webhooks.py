@@ -25,7 +25,6 @@ from avito_sync.avito.client import AvitoClient
 from avito_sync.avito.errors import AvitoError
 from avito_sync.core.logs import get_logger
 from avito_sync.messenger.inbox import Account
-from avito_sync.sync.tokens import ReconnectRequiredError
 
 log = get_logger(__name__)
 
@@ -113,7 +112,7 @@ async def ensure_subscribed(
     provider = tokens(account_id)
     try:
         await avito.messenger.subscribe_webhook(provider, webhook_url(public_url, token))
-    except (AvitoError, ReconnectRequiredError) as error:
+    except AvitoError as error:
         async with pool.connection() as conn:
             await conn.execute(
                 "update public.avito_messenger_webhooks set last_error = %s where account_id = %s",

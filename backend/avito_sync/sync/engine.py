@@ -24,7 +24,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from avito_sync.avito.client import AvitoClient, BookingsAnswer
-from avito_sync.avito.errors import AvitoError, TokenExpiredError
+from avito_sync.avito.errors import AvitoError, ReconnectRequiredError, TokenExpiredError
 from avito_sync.avito.stats import track_calls
 from avito_sync.core.logs import get_logger
 from avito_sync.sync import queue, steady
@@ -35,7 +35,7 @@ from avito_sync.sync.pull import PullResult, apply_pulled, to_pulled
 from avito_sync.sync.push import PushResult, SyncInputError, load_sync_input, push_plan
 from avito_sync.sync.queue import ClaimedSync, PollTarget, Trigger
 from avito_sync.sync.settings import SyncSettings
-from avito_sync.sync.tokens import AccountTokens, ReconnectRequiredError, utc_now
+from avito_sync.sync.tokens import AccountTokens, utc_now
 
 log = get_logger(__name__)
 
@@ -55,7 +55,7 @@ class SyncResult:
     `status` is the outcome of a sync that ran, or `busy` (another worker holds the
     integration's lease, or this one lost it before pushing: `error_code` lease_lost) /
     `inactive` (disconnected, deleted property, or no queue row) when none ran. `error_code`
-    is stable: reconnect_required, avito_<class>, plan_invalid, internal, lease_lost.
+    is stable: reconnect_required, an `AvitoError.code`, plan_invalid, internal, lease_lost.
     """
 
     integration_id: UUID
@@ -164,7 +164,6 @@ class SyncEngine:
                     item.integration_id, item.trigger, "busy", error_code="lease_lost"
                 )
             except (
-                ReconnectRequiredError,
                 AvitoError,
                 PlanInputError,
                 SyncInputError,
@@ -227,7 +226,7 @@ class SyncEngine:
             await self._mark_reconnect(item.account_id, str(exc))
             return "needs_reconnect", str(exc), "reconnect_required", []
         if isinstance(exc, AvitoError):
-            return "failed", str(exc), "avito_" + _snake(type(exc).__name__), [exc]
+            return "failed", str(exc), exc.code, [exc]
         if isinstance(exc, PlanInputError):
             return "failed", str(exc), "plan_invalid", []
         if isinstance(exc, SyncInputError):
@@ -262,7 +261,7 @@ class SyncEngine:
                 answer = await self._client.get_bookings_answer(
                     auth, target.avito_user_id, target.avito_item_id, window.start, window.end
                 )
-            except (AvitoError, ReconnectRequiredError) as exc:
+            except AvitoError as exc:
                 error = exc
         if answer is None:
             return _Prefetched(target, window, None, error, calls.requests)
@@ -422,7 +421,7 @@ class SyncEngine:
         """Whether the account's token still reads its own profile (`user:read`)."""
         try:
             await self._client.get_self(self._tokens.provider(account_id))
-        except (AvitoError, ReconnectRequiredError):
+        except AvitoError:
             return False
         return True
 
@@ -491,8 +490,3 @@ def _counts(
     if warnings:
         counts["warnings"] = list(warnings)
     return counts
-
-
-def _snake(name: str) -> str:
-    name = name.removesuffix("Error")
-    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")

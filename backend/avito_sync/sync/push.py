@@ -15,8 +15,8 @@ that arrived after this sync's pull (Avito would turn it into `overbook`). Such 
 
 Order: availability first (one full-year intervals request, the guard against double
 bookings), then closures (core bookings of non-Avito bookings), prices, base params. One
-operation failing does not stop the others; an expired or revoked token does (it raises
-`TokenExpiredError` for the caller's reconnect handling).
+operation failing does not stop the others; an expired or revoked token does (it raises a
+`ReconnectNeededError` for the caller's reconnect handling).
 
 An intervals write replaces the whole calendar, closures included, so closures are re-sent
 whenever intervals were sent.
@@ -55,7 +55,7 @@ from avito_sync.avito.errors import (
     ConflictError,
     ForbiddenError,
     NotFoundError,
-    TokenExpiredError,
+    ReconnectNeededError,
     ValidationError,
 )
 from avito_sync.avito.models import BaseParams, CalendarBooking, Interval, PriceItem, RealtyBooking
@@ -153,8 +153,8 @@ class OperationOutcome:
             "statusCode": err.status if err else None,
             "message": err.message if err else "",
         }
-        if err is not None and err.code is not None:
-            entry["errorCode"] = str(err.code)
+        if err is not None and err.avito_code is not None:  # Avito's code, not ours
+            entry["errorCode"] = str(err.avito_code)
         if isinstance(err, ValidationError) and err.fields:
             entry["details"] = {"fields": err.fields}
         if isinstance(err, ConflictError):
@@ -436,7 +436,7 @@ async def _push_prices(
         live = await client.get_bookings(
             auth, user, item, plan.window.start, plan.window.end, with_unpaid=True
         )
-    except TokenExpiredError:
+    except ReconnectNeededError:  # ends the sync: the engine asks for a reconnect
         raise
     except AvitoError as err:
         return _PriceOutcome(OperationOutcome("prices", "failed", error=err), api_calls=1)
@@ -462,7 +462,7 @@ async def _push_prices(
     nights = len(price_diff.price_nights(updates))
     try:
         await client.post_prices(auth, user, item, _price_items(updates))
-    except TokenExpiredError:
+    except ReconnectNeededError:  # ends the sync: the engine asks for a reconnect
         raise
     except AvitoError as err:
         if isinstance(err, _REFUSALS):
@@ -530,7 +530,7 @@ async def push_plan(
         calls += 1
         try:
             await request.send()
-        except TokenExpiredError:
+        except ReconnectNeededError:  # ends the sync: the engine asks for a reconnect
             raise
         except ConflictError as err:
             async with pool.connection() as conn:

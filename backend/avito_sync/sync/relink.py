@@ -22,9 +22,8 @@ from psycopg_pool import AsyncConnectionPool
 
 from avito_sync.avito.auth import TokenProvider
 from avito_sync.avito.client import AvitoClient
-from avito_sync.avito.errors import AvitoError, NotFoundError, TokenExpiredError
+from avito_sync.avito.errors import AvitoError, NotFoundError, ReconnectNeededError
 from avito_sync.core.logs import get_logger
-from avito_sync.sync.tokens import ReconnectRequiredError
 
 log = get_logger(__name__)
 
@@ -78,7 +77,7 @@ async def link_integration(
         owned = await client.owns_listing(
             tokens(row["candidate"]), int(row["avito_user_id"]), item_id
         )
-    except (ReconnectRequiredError, TokenExpiredError):
+    except ReconnectNeededError:
         return await _refuse(pool, integration_id, item_id, "reconnect_required")
     except NotFoundError:
         owned = False

@@ -32,6 +32,7 @@ from avito_sync.avito.errors import (
     InvalidGrantError,
     MalformedResponseError,
     OAuthError,
+    ReconnectRequiredError,
     ServerError,
     TransportError,
 )
@@ -50,15 +51,6 @@ def utc_now() -> dt.datetime:
 
 class Refresher(Protocol):
     async def refresh(self, refresh_token: str) -> TokenResponse: ...
-
-
-class ReconnectRequiredError(Exception):
-    """The account's tokens are gone or refused; only the host reconnecting can fix it."""
-
-    def __init__(self, account_id: UUID, reason: str) -> None:
-        self.account_id = account_id
-        self.reason = reason
-        super().__init__(f"Avito account {account_id} needs a reconnect: {reason}")
 
 
 @dataclass(frozen=True, slots=True)

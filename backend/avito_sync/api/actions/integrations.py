@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, cast, get_args
 
 import psycopg
 
@@ -24,7 +24,6 @@ from avito_sync.api.models import (
 )
 from avito_sync.avito.errors import AvitoError, ConflictError
 from avito_sync.sync.markup import Markup as TypedMarkup
-from avito_sync.sync.tokens import ReconnectRequiredError
 
 
 async def integration_of(
@@ -110,7 +109,7 @@ async def close_calendar(ctx: ServiceContext, row: store.Row) -> None:
         )
     except ConflictError as error:
         raise ApiError(ErrorCode.PAID_CONFLICT) from error
-    except (AvitoError, ReconnectRequiredError) as error:
+    except AvitoError as error:
         raise api_error_for(error) from error
 
 
@@ -141,24 +140,22 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def badge(row: store.Row | None) -> str:
-    """The connect badge: not_connected | needs_reconnect | error | synced | pending."""
+ConnectionState = Literal[
+    "not_connected", "disconnected", "needs_reconnect", "error", "pending", "synced"
+]
+CONNECTION_STATES: tuple[ConnectionState, ...] = get_args(ConnectionState)
+
+
+def badge(row: store.Row | None) -> ConnectionState:
+    """The connection state, in the words of the status view: the database decides it
+    (`public.avito_connection_state`, which the view calls too), so the two cannot drift.
+    A property without an Avito integration is `not_connected` (the view has no row)."""
     if row is None:
         return "not_connected"
-    if not row["is_active"]:
-        # Switched off by the reconnect pause, not by the host.
-        return "needs_reconnect" if row["status"] == "needs_reconnect" else "not_connected"
-    if (
-        row["account_status"] not in (None, "active")
-        or row["status"] == "needs_reconnect"
-        or row["queue_status"] == "paused"
-    ):
-        return "needs_reconnect"
-    if row["last_error"] or row["queue_error"]:
-        return "error"
-    if row["account_id"] is None:
-        return "pending"  # the app's own row, waiting for its listing check on Avito
-    return "synced" if row["last_sync_at"] is not None else "pending"
+    state = row["connection_state"]
+    if state not in CONNECTION_STATES:
+        raise ValueError(f"unknown connection state {state!r}")
+    return cast(ConnectionState, state)
 
 
 async def status_payload(
@@ -169,7 +166,7 @@ async def status_payload(
             raise ApiError(ErrorCode.NOT_OWNER)
         row = await store.integration_status(conn, owner, property_id)
     state = badge(row)
-    if row is None or state == "not_connected":
+    if row is None or state in ("not_connected", "disconnected"):
         return {"state": state, "connected": False}
     return {
         "state": state,

@@ -15,7 +15,6 @@ from avito_sync.api.context import ServiceContext
 from avito_sync.api.errors import MESSAGES, ApiError, ErrorCode
 from avito_sync.api.models import GetAccountsBody, GetItemsBody, ValidateItemBody
 from avito_sync.avito.errors import AvitoError
-from avito_sync.sync.tokens import ReconnectRequiredError
 
 ITEM_IN_USE_STATUS = 409
 
@@ -55,7 +54,7 @@ async def get_items(ctx: ServiceContext, user: User, body: GetItemsBody) -> dict
             return {"success": True, "cached": True, "items": [_item_view(r) for r in cached]}
     try:
         items = await ctx.avito.list_items(ctx.tokens(account["id"]))
-    except (AvitoError, ReconnectRequiredError) as error:
+    except AvitoError as error:
         raise api_error_for(error) from error
     rows = [item.model_dump(mode="json", exclude_none=True) for item in items]
     async with ctx.pool.connection() as conn, conn.transaction():
@@ -96,7 +95,7 @@ async def check_item_on_avito(ctx: ServiceContext, account: store.Row, item_id: 
         if ITEMS_SCOPE not in _scopes(account.get("scope")):
             return CheckedItem()
         info = await ctx.avito.get_item_info(auth, user_id, item_id)
-    except (AvitoError, ReconnectRequiredError) as error:
+    except AvitoError as error:
         raise api_error_for(error) from error
     return CheckedItem(status=info.status, url=info.url)
 
