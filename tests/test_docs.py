@@ -18,8 +18,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 SELF = Path(__file__).resolve()
-SKIP_DIRS = {".git", ".venv", "node_modules", ".local", "__pycache__", ".mypy_cache",
-             ".ruff_cache", ".pytest_cache", "results"}  # fmt: skip
+SKIP_DIRS = {
+    ".git",
+    ".venv",
+    "node_modules",
+    ".local",
+    "__pycache__",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    "results",
+}
 TEXT_SUFFIXES = {".py", ".sql", ".psql", ".ts", ".md", ".toml", ".html", ".js", ".sh", ".txt"}
 TEXT_NAMES = {"Makefile"}
 
