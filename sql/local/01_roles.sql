@@ -1,5 +1,5 @@
--- Supabase's API roles (supabase-platform.md §4.1). Roles are cluster-wide, hence "if not exists":
--- the layer is applied to every database of the cluster (dev, test, scratch).
+-- Supabase's API roles (docs/supabase-platform.md §4.1). Roles are cluster-wide, hence
+-- "if not exists": the layer is applied to every database of the cluster (dev, test, scratch).
 do $$
 begin
   if not exists (select from pg_roles where rolname = 'anon') then

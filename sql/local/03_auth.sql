@@ -1,5 +1,6 @@
 -- The part of Supabase Auth's schema that migrations and tests touch: users for foreign keys and
--- the claim helpers used by RLS policies, with Supabase's definitions (supabase-platform.md §4.3).
+-- the claim helpers used by RLS policies, with Supabase's definitions
+-- (docs/supabase-platform.md §4.3).
 create schema if not exists auth;
 grant usage on schema auth to anon, authenticated, service_role;
 

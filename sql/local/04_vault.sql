@@ -1,5 +1,5 @@
 -- Vault stand-in with supabase_vault 0.3's public interface and privileges
--- (supabase-platform.md §1, local-postgres.md §5.2). Only the cryptography differs:
+-- (docs/supabase-platform.md §1, docs/local-postgres.md §5.2). Only the cryptography differs:
 -- AES-256-CBC (pgcrypto) under a per-row key derived from the root key, the row id and a random
 -- nonce, plus an HMAC-SHA256 tag, so ciphertext moved to another row fails to decrypt.
 -- The 32-byte root key is the file `avito_vault_root.key` in the data directory (written by

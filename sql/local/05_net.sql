@@ -1,8 +1,9 @@
--- pg_net stand-in with pg_net's public interface (supabase-platform.md §3, local-postgres.md §5.3).
--- The request functions queue a row and NOTIFY `net_http_request`; Postgres delivers the
--- notification only when the calling transaction commits, which wakes the dispatcher
--- (`avito-sync db net-dispatch`). It reads committed rows, sends them, records the reply in
--- net._http_response and deletes the queue row: commit-bound and asynchronous, as pg_net.
+-- pg_net stand-in with pg_net's public interface (docs/supabase-platform.md §3,
+-- docs/local-postgres.md §5.3). The request functions queue a row and NOTIFY
+-- `net_http_request`; Postgres delivers the notification only when the calling transaction
+-- commits, which wakes the dispatcher (`avito-sync db net-dispatch`). It reads committed rows,
+-- sends them, records the reply in net._http_response and deletes the queue row: commit-bound
+-- and asynchronous, as pg_net.
 create schema if not exists net;
 
 create unlogged table if not exists net.http_request_queue (

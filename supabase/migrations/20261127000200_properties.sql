@@ -1,4 +1,4 @@
--- The app's properties table (existing-frontend.md §1.1). Production created it by hand before
+-- The app's properties table (docs/app-contract.md §1.1). Production created it by hand before
 -- any migration existed, so it is created only when missing and otherwise extended column by
 -- column. Existing policies of the app (owner CRUD, admin select) are left in place; ours add
 -- the same owner rule for databases that start empty.

@@ -1,4 +1,4 @@
--- Per-date prices and minimum stays (existing-frontend.md §1.2). The app upserts on
+-- Per-date prices and minimum stays (docs/app-contract.md §1.2). The app upserts on
 -- (property_id, date), so that unique key must exist under any name.
 
 create table if not exists public.property_rates (

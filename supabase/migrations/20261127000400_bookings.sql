@@ -1,4 +1,4 @@
--- The app's bookings table (existing-frontend.md §1.3), created only when missing and extended
+-- The app's bookings table (docs/app-contract.md §1.3), created only when missing and extended
 -- column by column. check_out is exclusive: a stay from the 26th to the 27th is one night.
 -- Avito-specific columns and keys come in the next migration.
 

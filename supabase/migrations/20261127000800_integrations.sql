@@ -1,4 +1,4 @@
--- Property ↔ Avito listing. Adopts the app's existing integrations table (existing-frontend.md
+-- Property ↔ Avito listing. Adopts the app's existing integrations table (docs/app-contract.md
 -- §2.1) or creates it. What changes for an existing table:
 --   * a legacy avito_account_id that is not a uuid (an Avito user id the old code kept as a
 --     fallback) is renamed legacy_avito_account_id; avito_account_id becomes the uuid link to
@@ -10,7 +10,7 @@
 --     imported by `avito-sync cutover apply`) or 'disconnected' when inactive;
 --   * NULL markups become 0, which is what the old sync applied for them; NULL is_active becomes
 --     false (the app treated it as inactive);
---   * avito_markup keeps the app's convention (existing-frontend.md §10): >= 0 is a percent
+--   * avito_markup keeps the app's convention (docs/app-contract.md §10): >= 0 is a percent
 --     (0–100), < 0 a fixed RUB surcharge of abs(value) (1–100 000 ₽). decimal(5,2) cannot hold
 --     -1000, so the column is widened to numeric(8,2). Existing values are kept as they are;
 --     only a value outside both ranges (which the app cannot write) moves to
@@ -32,7 +32,7 @@ create table if not exists public.integrations (
   id uuid primary key default gen_random_uuid()
 );
 
--- The old app's token "encryption" trigger re-encrypted tokens on every UPDATE (existing-frontend.md
+-- The old app's token "encryption" trigger re-encrypted tokens on every UPDATE (docs/app-contract.md
 -- §9.4); it must go before this migration updates any row.
 drop trigger if exists trigger_encrypt_integration_tokens on public.integrations;
 

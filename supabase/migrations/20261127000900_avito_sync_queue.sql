@@ -1,7 +1,7 @@
 -- One queue row per integration: when it is due, whether a worker holds it (lease), how often it
 -- failed. The claim/lease functions come with the sync engine's migrations (20261127100000+).
 --
--- Adopts the app's existing queue (existing-frontend.md §2.2): timestamps become timestamptz
+-- Adopts the app's existing queue (docs/app-contract.md §2.2): timestamps become timestamptz
 -- (read as UTC), and duplicate rows per integration, which the old app created on every connect,
 -- are collapsed to the earliest-due one before the unique key is added.
 --

@@ -103,7 +103,7 @@ begin
   update public.avito_accounts a
   set token_expires_at = p_expires_at, scope = p_scope, status = 'active', last_error = null
   where a.id = p_account_id;
-  -- The app reads expiry and scope from its integrations rows (existing-frontend.md §2.1, §6).
+  -- The app reads expiry and scope from its integrations rows (docs/app-contract.md §2.1, §6).
   update public.integrations i
   set token_expires_at = p_expires_at, scope = p_scope
   where i.avito_account_id = p_account_id;

@@ -1,6 +1,6 @@
 -- The old app kept OAuth tokens on integrations rows (access_token_encrypted,
 -- refresh_token_encrypted, messenger_token_json), in plain text or pgcrypto-encrypted, some
--- access tokens encrypted twice or more (existing-frontend.md §2.1, §9.4). The old Edge Functions
+-- access tokens encrypted twice or more (docs/app-contract.md §2.1, §9.4). The old Edge Functions
 -- and the old cron jobs read them until the cutover, so the push of these migrations leaves them
 -- exactly as they are: emptying them here would stop every host's sync at the moment of
 -- `supabase db push`, before the service, the forwarders or the import exist.

@@ -1,4 +1,4 @@
--- The notifier's side of the outbox (design.md §2.8).
+-- The notifier's side of the outbox (docs/decisions.md §11).
 --
 -- Fan-out happens in the same transaction as the event: an AFTER INSERT trigger on
 -- notification_events writes one pending delivery per active Telegram/webhook/web-push channel

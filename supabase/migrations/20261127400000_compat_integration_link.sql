@@ -1,4 +1,4 @@
--- The deployed app's connect flow writes integrations itself (existing-frontend.md §4): after
+-- The deployed app's connect flow writes integrations itself (docs/app-contract.md §4): after
 -- the OAuth callback (our service stored the account and its tokens) it upserts the row on
 -- (property_id, platform) with the TYPED avito_user_id, avito_item_id, avito_markup,
 -- external_id and is_active, but never avito_account_id, which it does not know. Without the
@@ -14,7 +14,7 @@
 --     a listing that is not theirs. A row whose listing is not recorded yet stays unlinked
 --     until the service has checked it on Avito (avito_private.link_app_integration, called by
 --     the legacy avito_sync endpoint before it syncs).
---   * Id confusion (existing-frontend.md §9.8): the account whose avito_user_id equals the typed
+--   * Id confusion (docs/app-contract.md §9.8): the account whose avito_user_id equals the typed
 --     one wins; otherwise the owner's only account holding the listing is linked and the typed
 --     user id is corrected to the account's (the listing proves which account it is). Two or
 --     more of the owner's accounts holding it without a matching typed id: no link (ambiguous).
@@ -24,7 +24,7 @@
 --     unique index would turn the app's upsert into an error); the legacy sync then answers
 --     ITEM_IN_USE.
 --
---   * The app changes the listing of a connected row with a plain update (existing-frontend.md
+--   * The app changes the listing of a connected row with a plain update (docs/app-contract.md
 --     §10). When the new listing is not recorded for one of the owner's accounts, the row is
 --     unlinked (the deferred foreign key would otherwise refuse the app's write) and
 --     link_check_after asks the service to check the listing on Avito and relink it, or to
@@ -34,7 +34,7 @@
 --   * A linked row carries its account's token_expires_at and scope (the app skips its own
 --     sync while token_expires_at is empty and reads scope for the Messages tab).
 --
--- Markup (existing-frontend.md §10): >= 0 is a percent up to 100, < 0 a fixed RUB surcharge of
+-- Markup (docs/app-contract.md §10): >= 0 is a percent up to 100, < 0 a fixed RUB surcharge of
 -- 1–100 000 ₽. A CHECK cannot carry a message of its own, so the trigger names the problem in
 -- Russian for the app's write.
 

@@ -1,5 +1,5 @@
 -- The deployed app inserts an avito_sync_queue row every time it connects a property
--- (existing-frontend.md §4, no dedupe). integration_id is unique now, so the second insert
+-- (docs/app-contract.md §4, no dedupe). integration_id is unique now, so the second insert
 -- would fail with 23505 in the app. For client roles a duplicate insert instead makes the
 -- existing row due now (like the service's enqueue with reason 'initial') and inserts nothing.
 -- The app's insert names property_id, integration_id, next_sync_at and status; the last two

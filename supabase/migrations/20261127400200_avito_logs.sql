@@ -1,4 +1,4 @@
--- avito_logs: the app's error feed (existing-frontend.md §2.3, §5). The app subscribes to
+-- avito_logs: the app's error feed (docs/app-contract.md §2.3, §5). The app subscribes to
 -- INSERTs with status=eq.error (a 12-second toast with row.error, then the sync-log dialog) and
 -- reads the last 50 error rows with properties(name). Adopts the app's table or creates it.
 --

@@ -1,4 +1,4 @@
--- The cutover from the old Edge Functions (existing-frontend.md §12), in SQL so that it runs in
+-- The cutover from the old Edge Functions (docs/app-contract.md §12), in SQL so that it runs in
 -- one transaction next to the data; `avito-sync cutover check | apply` calls these functions.
 --
 --   * cutover_facts(): what `check` needs to know, as jsonb (counts and names, never a token).
@@ -387,7 +387,7 @@ begin
     close v_cursor;
   end if;
 
-  -- messenger_token_json: nothing reads it (existing-frontend.md §2.1, §11.3); it only keeps a
+  -- messenger_token_json: nothing reads it (docs/app-contract.md §2.1, §11.3); it only keeps a
   -- token where the browser can read it.
   if 'messenger_token_json' = any (v_columns) then
     execute pg_catalog.format('update public.integrations set %1$I = null where %1$I is not null',

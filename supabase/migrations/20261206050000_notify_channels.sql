@@ -3,7 +3,7 @@
 -- The service creates channels after validating them; every function here is SECURITY DEFINER
 -- with an empty search_path and callable by service_role only.
 
--- The app's own Web Push subscriptions (existing-frontend.md §11.3), created here when the
+-- The app's own Web Push subscriptions (docs/app-contract.md §11.3), created here when the
 -- deployed app's migration has not run (local databases and tests). The app writes them; the
 -- service reads them to send and deletes those the push service answers 404/410 for.
 create table if not exists public.push_subscriptions (

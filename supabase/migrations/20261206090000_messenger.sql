@@ -1,4 +1,4 @@
--- The Messages feature (existing-frontend.md §11.3, issue #15): the app's chats and messages
+-- The Messages feature (docs/app-contract.md §11.3, issue #15): the app's chats and messages
 -- tables, created here when the deployed app's migrations have not run (local databases and
 -- tests) with the columns the app reads and writes, owner RLS and Realtime; and the service's
 -- messenger webhook subscriptions.

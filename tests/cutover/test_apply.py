@@ -17,6 +17,7 @@ from tests.cutover.conftest import (
     LOST_KEY,
     OLD_KEY,
     Legacy,
+    build_legacy_database,
     run_cutover,
     standard_connections,
     stored_values,
@@ -218,8 +219,6 @@ def test_the_key_in_the_setting_imports_what_no_vault_key_could(
     scratch_database: Callable[..., str],
 ) -> None:
     """The old app read its key from app.settings.avito_token_encryption_key first."""
-    from tests.cutover.conftest import build_legacy_database  # noqa: PLC0415
-
     legacy = Legacy("undecryptable", HOST_TWO, 5550004, 5550004001, "AT-lost", "RT-lost")
     url = scratch_database(local_layer=True)
     build_legacy_database(url, [legacy])

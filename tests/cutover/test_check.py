@@ -8,7 +8,9 @@ import subprocess
 from collections.abc import Callable, Iterator
 
 import pytest
+from typer.testing import CliRunner
 
+from avito_sync.cli import app
 from tests.cutover.conftest import functions_handler, run_cutover
 from tests.cutover.test_apply import assert_schema
 from tests.fixtures.db import Conn, connect
@@ -204,10 +206,6 @@ def test_setup_and_check_say_when_pg_net_is_missing(
     url = legacy_database([])
     with connect(url) as conn:
         conn.execute("drop schema net cascade")  # a project without pg_net
-    from typer.testing import CliRunner  # noqa: PLC0415
-
-    from avito_sync.cli import app  # noqa: PLC0415
-
     env = {"DATABASE_URL": url, "AVITO_SYNC_POLL_SECRET": "p" * 40, "AVITO_SYNC_SERVICE_URL": None}
     setup = CliRunner().invoke(app, ["setup", "--service-url", service_url], env=env)
     assert setup.exit_code == 0

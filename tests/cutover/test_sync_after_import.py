@@ -15,7 +15,7 @@ from tests.cutover.conftest import HOST_ONE, Legacy, build_legacy_database, run_
 from tests.fixtures.db import as_service_role, connect, running_net_dispatcher
 from tests.fixtures.sandbox import Sandbox
 from tests.sync import avito_settings
-from tests.sync.test_engine_support import grant_tokens, sync_settings
+from tests.sync.engine_support import grant_tokens, sync_settings
 
 
 async def _grant(sandbox: Sandbox) -> tuple[str, str]:

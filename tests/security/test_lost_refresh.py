@@ -17,11 +17,7 @@ from avito_sync.avito import AvitoClient
 from avito_sync.sync.tokens import AccountTokens, ReconnectRequiredError
 from tests.fixtures.sandbox import Sandbox
 from tests.sync import events
-from tests.sync.test_engine_support import (  # noqa: F401 - fixtures
-    client_fixture,
-    connect_host,
-    sync_pool_fixture,
-)
+from tests.sync.engine_support import connect_host
 
 Conn = psycopg.Connection[dict[str, Any]]
 

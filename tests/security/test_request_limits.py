@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 import structlog
 
@@ -105,8 +106,6 @@ def test_declared_400_mb_body_is_refused_before_it_is_sent(production_service: s
 
 
 def test_docs_and_schema_are_off_by_default(production_service: str) -> None:
-    import httpx  # noqa: PLC0415
-
     with httpx.Client(base_url=production_service, trust_env=False) as http:
         for path in ("/docs", "/redoc", "/openapi.json"):
             assert http.get(path).status_code == 404, path

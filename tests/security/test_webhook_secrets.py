@@ -12,13 +12,11 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.api.conftest import Service, jwks_server, service, signing_key
+from tests.api.conftest import Service
 from tests.fixtures.db import Conn, as_authenticated
 from tests.notify.receivers import Received, Receiver, running
 from tests.support.channels import standin_channels
 from tests.support.webhook_signing import signature, verifies
-
-__all__ = ["jwks_server", "service", "signing_key"]  # fixtures of tests/api, used here
 
 
 @pytest.fixture

@@ -30,15 +30,7 @@ from tests.fixtures.db import create_user
 from tests.fixtures.sandbox import Sandbox
 from tests.support.rows import create_avito_account, create_integration, create_property
 from tests.support.waiting import wait_for
-from tests.sync.test_engine_support import (  # noqa: F401 - fixtures
-    client_fixture,
-    connect_host,
-    grant_tokens,
-    make_runtime_fixture,
-    runs,
-    store_tokens,
-    sync_pool_fixture,
-)
+from tests.sync.engine_support import connect_host, grant_tokens, runs, store_tokens
 
 Conn = psycopg.Connection[dict[str, Any]]
 OUTAGE_SECONDS = float(os.environ.get("AVITO_SYNC_TEST_OUTAGE_SECONDS", "3"))

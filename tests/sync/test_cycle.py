@@ -14,14 +14,7 @@ from avito_sync.sync.runtime import SyncRuntime
 from tests.fixtures.sandbox import Sandbox
 from tests.support.waiting import wait_for
 from tests.sync import add_booking, avito_booking, day, events
-from tests.sync.test_engine_support import (  # noqa: F401 - fixtures
-    client_fixture,
-    connect_host,
-    make_runtime_fixture,
-    queue_row,
-    runs,
-    sync_pool_fixture,
-)
+from tests.sync.engine_support import connect_host, queue_row, runs
 
 Conn = psycopg.Connection[dict[str, Any]]
 

@@ -10,14 +10,7 @@ import psycopg
 from avito_sync.avito import AvitoClient
 from avito_sync.sync.runtime import SyncRuntime
 from tests.fixtures.sandbox import Sandbox
-from tests.sync.test_engine_support import (  # noqa: F401 - fixtures
-    client_fixture,
-    connect_host,
-    make_runtime_fixture,
-    queue_row,
-    runs,
-    sync_pool_fixture,
-)
+from tests.sync.engine_support import connect_host, queue_row, runs
 
 Conn = psycopg.Connection[dict[str, Any]]
 

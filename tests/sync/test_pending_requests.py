@@ -19,13 +19,7 @@ from avito_sync.sync.runtime import SyncRuntime
 from tests.fixtures.sandbox import Sandbox
 from tests.support.waiting import wait_for
 from tests.sync import avito, day
-from tests.sync.test_engine_support import (  # noqa: F401 - fixtures
-    client_fixture,
-    connect_host,
-    make_runtime_fixture,
-    runs,
-    sync_pool_fixture,
-)
+from tests.sync.engine_support import connect_host, runs
 
 __all__ = ["avito"]  # fixture
 

@@ -27,13 +27,7 @@ from avito_sync.sync.push import OperationOutcome, PushResult
 from avito_sync.sync.runtime import SyncRuntime
 from tests.fixtures.sandbox import Sandbox
 from tests.sync import add_booking, avito_booking, day, seed_integration
-from tests.sync.test_engine_support import (  # noqa: F401 - fixtures
-    client_fixture,
-    connect_host,
-    make_runtime_fixture,
-    runs,
-    sync_pool_fixture,
-)
+from tests.sync.engine_support import connect_host, runs
 
 Conn = psycopg.Connection[dict[str, Any]]
 OWNER = "steady-test"

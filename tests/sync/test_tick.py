@@ -22,13 +22,7 @@ from tests.fixtures.db import apply_migrations, running_net_dispatcher
 from tests.fixtures.sandbox import Sandbox
 from tests.support.waiting import wait_for
 from tests.sync import seed_integration
-from tests.sync.test_engine_support import (  # noqa: F401 - fixtures
-    client_fixture,
-    connect_host,
-    make_runtime_fixture,
-    runs,
-    sync_pool_fixture,
-)
+from tests.sync.engine_support import connect_host, runs
 
 Conn = psycopg.Connection[dict[str, Any]]
 SECRET = "p" * 48

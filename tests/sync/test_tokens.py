@@ -15,13 +15,7 @@ from avito_sync.avito.errors import InvalidGrantError
 from avito_sync.sync.tokens import AccountTokens, ReconnectRequiredError
 from tests.fixtures.sandbox import Sandbox
 from tests.sync import day, events
-from tests.sync.test_engine_support import (  # noqa: F401 - fixtures
-    Host,
-    client_fixture,
-    connect_host,
-    queue_row,
-    sync_pool_fixture,
-)
+from tests.sync.engine_support import Host, connect_host, queue_row
 
 Conn = psycopg.Connection[dict[str, Any]]
 

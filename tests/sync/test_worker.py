@@ -21,16 +21,13 @@ from tests.fixtures.sandbox import Sandbox
 from tests.support.rows import create_avito_account, create_integration, create_property
 from tests.support.waiting import wait_for
 from tests.sync import avito_booking, day
-from tests.sync.test_engine_support import (  # noqa: F401 - fixtures
+from tests.sync.engine_support import (
     Host,
-    client_fixture,
     connect_host,
     grant_tokens,
-    make_runtime_fixture,
     queue_row,
     runs,
     store_tokens,
-    sync_pool_fixture,
 )
 
 Conn = psycopg.Connection[dict[str, Any]]

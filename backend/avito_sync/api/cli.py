@@ -5,8 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+import uvicorn
 
+from avito_sync.api.app import create_app
+from avito_sync.api.settings import load_service_settings
+from avito_sync.avito.settings import load_avito_settings
+from avito_sync.core.env_settings import exit_on_settings_error
 from avito_sync.core.logs import configure_logging, get_logger
+from avito_sync.sync.settings import load_sync_settings
 
 log = get_logger(__name__)
 
@@ -23,16 +29,6 @@ def serve_command(
     ] = False,
 ) -> None:
     """Serve the frontend's functions, /v1/poll, /healthz, /readyz and /metrics."""
-    # Imported here, not at the top: the root CLI loads every command module, and FastAPI,
-    # uvicorn and the Avito client would slow down every other `avito-sync` command.
-    import uvicorn  # noqa: PLC0415
-
-    from avito_sync.api.app import create_app  # noqa: PLC0415
-    from avito_sync.api.settings import load_service_settings  # noqa: PLC0415
-    from avito_sync.avito.settings import load_avito_settings  # noqa: PLC0415
-    from avito_sync.core.env_settings import exit_on_settings_error  # noqa: PLC0415
-    from avito_sync.sync.settings import load_sync_settings  # noqa: PLC0415
-
     with exit_on_settings_error("serve"):
         settings = load_service_settings()
         avito_settings = load_avito_settings()

@@ -1,4 +1,4 @@
-"""The service's connection pool to Postgres (direct, not PostgREST; docs/decisions.md)."""
+"""The service's connection pool to Postgres (direct, not PostgREST; docs/decisions.md §4)."""
 
 from __future__ import annotations
 

@@ -10,17 +10,22 @@ import asyncio
 import json
 import os
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn
 from urllib.parse import urlsplit
 
 import psycopg
 import typer
 from psycopg.rows import dict_row
+from rich.console import Console
+from rich.table import Table
 
+from avito_sync.cutover.apply import retire_and_import
+from avito_sync.cutover.checks import build_findings
+from avito_sync.cutover.facts import DbFacts, FunctionProbe
 from avito_sync.cutover.findings import ExitCode, Finding, Report, Status
-
-if TYPE_CHECKING:
-    from avito_sync.cutover.facts import DbFacts, FunctionProbe
+from avito_sync.cutover.probe import probe_functions, probe_service, read_facts
+from avito_sync.sync.cli import setup_target
+from avito_sync.sync.ticker import configure_tick
 
 app = typer.Typer(
     help="Move a live app from the old Edge Functions to avito-sync (README: Deploying).",
@@ -67,9 +72,6 @@ def check_command(
     _require_http_urls("check", json_output, service_url=service_url, supabase_url=supabase_url)
 
     async def run() -> Report:
-        from avito_sync.cutover.checks import build_findings  # noqa: PLC0415
-        from avito_sync.cutover.probe import probe_service  # noqa: PLC0415
-
         async with await _connect(database_url) as conn:
             facts = await _facts(conn)
             url = service_url or facts.service_url or os.environ.get("AVITO_SYNC_SERVICE_URL")
@@ -89,17 +91,10 @@ def apply_command(
     """Run setup, unschedule the old jobs (the messenger poller included: the service serves
     avito-messenger and polls the chats itself) and import the legacy tokens; refuses (changing
     nothing) unless the database reaches the service through pg_net."""
-    from avito_sync.sync.cli import setup_target  # noqa: PLC0415
-
     _require_http_urls("apply", json_output, service_url=service_url, supabase_url=supabase_url)
     target = setup_target(service_url, "cutover apply")
 
     async def run() -> Report:
-        from avito_sync.cutover.apply import retire_and_import  # noqa: PLC0415
-        from avito_sync.cutover.checks import build_findings  # noqa: PLC0415
-        from avito_sync.cutover.probe import probe_service, read_facts  # noqa: PLC0415
-        from avito_sync.sync.ticker import configure_tick  # noqa: PLC0415
-
         async with await _connect(target.database_url) as conn:
             facts = await _facts(conn)
             service = await probe_service(conn, facts, target.service_url, wait_seconds=timeout)
@@ -144,7 +139,6 @@ async def _connect(url: str) -> psycopg.AsyncConnection[dict[str, Any]]:
 
 
 async def _facts(conn: psycopg.AsyncConnection[dict[str, Any]]) -> DbFacts:
-    from avito_sync.cutover.probe import read_facts  # noqa: PLC0415
 
     try:
         return await read_facts(conn)
@@ -158,7 +152,6 @@ async def _facts(conn: psycopg.AsyncConnection[dict[str, Any]]) -> DbFacts:
 async def _functions(supabase_url: str | None) -> tuple[FunctionProbe, ...] | None:
     if not supabase_url:
         return None
-    from avito_sync.cutover.probe import probe_functions  # noqa: PLC0415
 
     return await probe_functions(supabase_url, os.environ.get("SUPABASE_ANON_KEY") or None)
 
@@ -201,8 +194,6 @@ _STYLE = {Status.OK: "green", Status.WARN: "yellow", Status.FAIL: "bold red"}
 
 
 def _print(report: Report) -> None:
-    from rich.console import Console  # noqa: PLC0415
-    from rich.table import Table  # noqa: PLC0415
 
     console = Console()
     if report.refused:

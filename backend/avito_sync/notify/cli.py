@@ -7,9 +7,12 @@ from typing import Annotated
 
 import typer
 
+from avito_sync.core.env_settings import exit_on_settings_error
 from avito_sync.core.logs import configure_logging
 from avito_sync.core.signals import on_stop_signals
 from avito_sync.notify import Source
+from avito_sync.notify.runtime import run_notifier
+from avito_sync.notify.settings import load_notify_settings
 
 
 def notify_command(
@@ -24,11 +27,6 @@ def notify_command(
     Secrets come from the environment only (TELEGRAM_BOT_TOKEN, AVITO_SYNC_VAPID_PRIVATE_KEY,
     SUPABASE_SERVICE_ROLE_KEY) or Vault (each webhook's signing secret), never from arguments.
     """
-    # Imported here: the Realtime client would slow down every other `avito-sync` command.
-    from avito_sync.core.env_settings import exit_on_settings_error  # noqa: PLC0415
-    from avito_sync.notify.runtime import run_notifier  # noqa: PLC0415
-    from avito_sync.notify.settings import load_notify_settings  # noqa: PLC0415
-
     with exit_on_settings_error("notify"):
         settings = load_notify_settings(**({"source": source} if source else {}))
     configure_logging(settings.log_level)

@@ -4,36 +4,31 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import psycopg
 import typer
 
+from avito_sync.avito.settings import AvitoSettings, load_avito_settings
+from avito_sync.core.env_settings import exit_on_settings_error
 from avito_sync.core.logs import configure_logging, get_logger
 from avito_sync.core.signals import on_stop_signals
+from avito_sync.notify.channel_settings import load_channel_settings
+from avito_sync.notify.telegram_setup import TelegramSetupError, register_webhook
+from avito_sync.sync.runtime import SyncRuntime
+from avito_sync.sync.settings import SyncSettings, load_sync_settings
 from avito_sync.sync.ticker import PG_NET_MISSING, TickSetup, configure_tick
-
-if TYPE_CHECKING:
-    from avito_sync.avito.settings import AvitoSettings
-    from avito_sync.sync.settings import SyncSettings
 
 log = get_logger(__name__)
 
 
 def _sync_settings(command: str) -> SyncSettings:
-    """The settings, or exit 2 naming the bad variable. Imported here: pydantic-settings would
-    slow down every other `avito-sync` command."""
-    from avito_sync.core.env_settings import exit_on_settings_error  # noqa: PLC0415
-    from avito_sync.sync.settings import load_sync_settings  # noqa: PLC0415
-
+    """The settings, or exit 2 naming the bad variable."""
     with exit_on_settings_error(command):
         return load_sync_settings()
 
 
 def _avito_settings(command: str) -> AvitoSettings:
-    from avito_sync.avito.settings import load_avito_settings  # noqa: PLC0415
-    from avito_sync.core.env_settings import exit_on_settings_error  # noqa: PLC0415
-
     with exit_on_settings_error(command):
         return load_avito_settings()
 
@@ -108,14 +103,7 @@ def setup_command(
 
 
 def _register_telegram(service_url: str) -> None:
-    """The bot's webhook, when TELEGRAM_BOT_TOKEN is set (imports only then: lazy CLI)."""
-    from avito_sync.core.env_settings import exit_on_settings_error  # noqa: PLC0415
-    from avito_sync.notify.channel_settings import load_channel_settings  # noqa: PLC0415
-    from avito_sync.notify.telegram_setup import (  # noqa: PLC0415
-        TelegramSetupError,
-        register_webhook,
-    )
-
+    """The bot's webhook, when TELEGRAM_BOT_TOKEN is set."""
     with exit_on_settings_error("setup"):
         settings = load_channel_settings()
     try:
@@ -128,9 +116,6 @@ def _register_telegram(service_url: str) -> None:
 
 def worker_command() -> None:
     """Run syncs until SIGINT/SIGTERM: LISTEN for app changes, poll as a fallback."""
-    # Imported here: the Avito client stack would slow down every other `avito-sync` command.
-    from avito_sync.sync.runtime import SyncRuntime  # noqa: PLC0415
-
     settings = _sync_settings("worker")
     avito_settings = _avito_settings("worker")
     configure_logging()

@@ -12,9 +12,13 @@ import typer
 
 from avito_sync.local.devstack import secrets
 from avito_sync.local.devstack.config import DevConfig, DevConfigError
+from avito_sync.local.devstack.demo import run_demo
 from avito_sync.local.devstack.output import Output
+from avito_sync.local.devstack.run import run
 from avito_sync.local.devstack.seed import DEMO_PROPERTY_IDS, DEMO_USER_EMAIL, DEMO_USER_ID
+from avito_sync.local.devstack.token import mint
 from avito_sync.local.postgres.errors import StackError
+from avito_sync.local.sandbox.config import DEMO_ITEM_IDS
 
 app = typer.Typer(
     help="Run the whole system locally (development only).",
@@ -46,8 +50,6 @@ def dev(ctx: typer.Context) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    from avito_sync.local.devstack.run import run  # noqa: PLC0415 (heavy: only when running)
-
     config = _config()
     try:
         code = asyncio.run(run(config, Output()))
@@ -79,8 +81,6 @@ def token(
     except secrets.DevEnvError as exc:
         typer.echo(f"avito-sync dev token: {exc}", err=True)
         raise typer.Exit(1) from None
-    from avito_sync.local.devstack.token import mint  # noqa: PLC0415 (jwt: only when minting)
-
     email = DEMO_USER_EMAIL if user_id == DEMO_USER_ID else None
     typer.echo(mint(dev_env, user_id, email=email, ttl_seconds=ttl))
 
@@ -99,9 +99,6 @@ def shell_env() -> None:
     except secrets.DevEnvError as exc:
         typer.echo(f"avito-sync dev env: {exc}", err=True)
         raise typer.Exit(1) from None
-    from avito_sync.local.devstack.token import mint  # noqa: PLC0415 (jwt: only when minting)
-    from avito_sync.local.sandbox.config import DEMO_ITEM_IDS  # noqa: PLC0415
-
     values = {
         "API": config.api_url,
         "FUNCTIONS": f"{config.functions_url}/functions/v1",
@@ -121,6 +118,4 @@ def demo_command() -> None:
     """A guided walkthrough against the dev stack (started here unless `make dev` runs):
     connect the demo property, list listings, save the integration, a guest booking arriving,
     a price reaching Avito, the notification in the inbox. Exits 0 when every step worked."""
-    from avito_sync.local.devstack.demo import run_demo  # noqa: PLC0415 (heavy: only when running)
-
     raise typer.Exit(run_demo(_config()))

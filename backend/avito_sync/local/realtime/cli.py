@@ -13,6 +13,8 @@ import typer
 from avito_sync.core.logs import configure_logging
 from avito_sync.core.loopback import is_loopback_host
 from avito_sync.core.signals import on_stop_signals
+from avito_sync.local.realtime.decoding import LogicalFeed
+from avito_sync.local.realtime.server import RealtimeLocal
 
 
 def realtime_local_command(
@@ -30,10 +32,6 @@ def realtime_local_command(
     LOCAL ONLY: no authentication, no RLS, no broadcast/presence, only `eq` filters. Prints
     "realtime-local ready on <url>" to stderr once it accepts connections.
     """
-    # Imported here: websockets would slow down every other `avito-sync` command.
-    from avito_sync.local.realtime.decoding import LogicalFeed  # noqa: PLC0415
-    from avito_sync.local.realtime.server import RealtimeLocal  # noqa: PLC0415
-
     url = database_url or os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         typer.secho("--database-url or DATABASE_URL (postgresql://) is required", err=True)

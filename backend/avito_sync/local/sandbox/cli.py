@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvicorn
 
 from avito_sync.core.logs import configure_logging, get_logger
+from avito_sync.local.sandbox.app import create_app
 from avito_sync.local.sandbox.config import DEMO_ACCOUNT_ID, DEMO_ITEM_IDS, config_from_env
 
 
@@ -32,11 +34,6 @@ def sandbox_command(
     Demo application credentials come from AVITO_CLIENT_ID / AVITO_CLIENT_SECRET, its redirect
     URI from --redirect-uri or AVITO_REDIRECT_URI; without them fixed dev defaults are used.
     """
-    # Imported here: FastAPI and uvicorn would slow down every other `avito-sync` command.
-    import uvicorn  # noqa: PLC0415
-
-    from avito_sync.local.sandbox.app import create_app  # noqa: PLC0415
-
     configure_logging()
     log = get_logger("avito_sync.local.sandbox")
     try:

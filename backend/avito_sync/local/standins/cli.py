@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Annotated, Any
 
 import typer
+import uvicorn
+
+from avito_sync.local.standins import push, telegram
 
 Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
 Host = Annotated[str, typer.Option(help="Interface to bind (keep it on loopback).")]
@@ -18,10 +22,6 @@ def telegram_local_command(
 ) -> None:
     """A Telegram Bot API stand-in; accepts only the bot token in TELEGRAM_BOT_TOKEN and prints
     every message the bot sends."""
-    import uvicorn  # noqa: PLC0415 - heavy, only for this command
-
-    from avito_sync.local.standins.telegram import TelegramState, create_app  # noqa: PLC0415
-
     token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
     if not token:
         raise typer.BadParameter("TELEGRAM_BOT_TOKEN must be set")
@@ -29,23 +29,18 @@ def telegram_local_command(
     def show(message: dict[str, Any]) -> None:
         typer.echo(f"bot -> chat {message['chat_id']}:\n{message['shown']}", err=False)
 
-    app = create_app(TelegramState(token, username), show)
+    app = telegram.create_app(telegram.TelegramState(token, username), show)
     typer.echo(f"telegram-local ready on http://{host}:{port} (bot @{username})")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
 def push_local_command(port: Port = 8793, host: Host = "127.0.0.1") -> None:
     """A Web Push service stand-in that verifies VAPID, decrypts and prints every push."""
-    import json  # noqa: PLC0415
-
-    import uvicorn  # noqa: PLC0415 - heavy, only for this command
-
-    from avito_sync.local.standins.push import PushState, create_app  # noqa: PLC0415
 
     def show(message: dict[str, Any]) -> None:
         typer.echo("push (decrypted): " + json.dumps(message, ensure_ascii=False))
 
     base = f"http://{host}:{port}"
-    app = create_app(PushState(), lambda: base, show)
+    app = push.create_app(push.PushState(), lambda: base, show)
     typer.echo(f"push-local ready on {base}")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -1,4 +1,4 @@
-"""Fixtures and helpers for the queue, token, worker, engine and tick tests (no tests here).
+"""Helpers for the queue, token, worker, engine and tick tests (their fixtures: conftest.py).
 
 A "host" is an app user with one property connected to a sandbox listing through a real
 OAuth grant: the consent form is submitted on the sandbox, the code exchanged once, and the
@@ -9,20 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-import pytest
-from psycopg_pool import AsyncConnectionPool
 
 from avito_sync.avito import AvitoClient
-from avito_sync.core.database import open_pool
-from avito_sync.sync.runtime import SyncRuntime
 from avito_sync.sync.settings import SyncSettings
 from tests.fixtures.sandbox import Sandbox
-from tests.sync import Seeded, avito_settings, seed_integration
+from tests.sync import Seeded, seed_integration
 
 Conn = psycopg.Connection[dict[str, Any]]
 
@@ -124,37 +119,3 @@ def runs(db: Conn, integration_id: uuid.UUID) -> list[dict[str, Any]]:
         "select * from public.avito_sync_runs where integration_id = %s order by id",
         (integration_id,),
     ).fetchall()
-
-
-@pytest.fixture(name="client")
-async def client_fixture(sandbox: Sandbox) -> AsyncIterator[AvitoClient]:
-    async with AvitoClient(avito_settings(sandbox)) as opened:
-        yield opened
-
-
-@pytest.fixture(name="sync_pool")
-async def sync_pool_fixture(database_url: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
-    opened = await open_pool(database_url, min_size=1, max_size=12)
-    try:
-        yield opened
-    finally:
-        await opened.close()
-
-
-@pytest.fixture(name="make_runtime")
-async def make_runtime_fixture(
-    database_url: str, sandbox: Sandbox, sync_pool: AsyncConnectionPool[Any]
-) -> AsyncIterator[Callable[..., Any]]:
-    """Factory of sync runtimes sharing the test pool, each with its own worker id."""
-    opened: list[SyncRuntime] = []
-
-    async def make(**overrides: Any) -> SyncRuntime:
-        runtime = await SyncRuntime.open(
-            sync_settings(database_url, **overrides), avito_settings(sandbox), pool=sync_pool
-        )
-        opened.append(runtime)
-        return runtime
-
-    yield make
-    for runtime in opened:
-        await runtime.aclose()
