@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import psycopg
 import typer
+from psycopg.rows import dict_row
 
 from avito_sync.core.logs import configure_logging, get_logger
 from avito_sync.core.signals import on_stop_signals
@@ -92,7 +93,7 @@ def setup_command(
 
     async def run() -> TickSetup:
         async with await psycopg.AsyncConnection.connect(
-            target.database_url, autocommit=True
+            target.database_url, autocommit=True, row_factory=dict_row
         ) as conn:
             return await configure_tick(conn, target.service_url, target.secret)
 
