@@ -1,8 +1,10 @@
 """One sync of one integration, from a claimed queue row to its recorded run.
 
-token → pull (Avito bookings into the app) → load the app's rows → plan → push what changed
-→ one `avito_sync_runs` row, the integration's badge state and the queue row's next time,
-all in one transaction (`avito_private.record_sync_result`).
+context (account, listing, the property's day) → token → pull (Avito bookings into the app)
+→ the app's rows for the year → plan → push what changed → one `avito_sync_runs` row, the
+integration's badge state and the queue row's next time, all in one transaction
+(`avito_private.record_sync_result`). The engine judges a run from the typed results
+(`results.py`); the API edge translates them for the frontend.
 
 Pull comes before the plan so that a booking made on Avito a second ago is already busy in
 the intervals we push. When the pull fails nothing is pushed: pushing full-state intervals

@@ -1,5 +1,8 @@
 """Push: send the plan to Avito, only what changed since Avito last accepted it.
 
+This module is the push loop; the request bodies and their fingerprints are built in
+`operations.py`, and what a push did is a `results.PushResult`.
+
 Each operation's request body has a fingerprint (`fingerprint.py`); the fingerprint of the
 last body Avito accepted is stored per integration (`avito_private.avito_push_state`). An
 operation is sent when its fingerprint differs, and every operation is sent when the last

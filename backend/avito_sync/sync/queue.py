@@ -79,10 +79,10 @@ class _Claim:
 @dataclass(frozen=True, slots=True)
 class _Blocker:
     queue_status: str | None
-    is_active: bool
+    is_active: bool | None
     status: str | None
     deleted_at: dt.datetime | None
-    account_status: str
+    account_status: str | None
 
 
 def _trigger(value: str | None) -> Trigger:
