@@ -119,6 +119,7 @@ class SyncResult:
 
     @classmethod
     def not_run(cls, integration_id: UUID, trigger: Trigger, status: SyncStatus) -> SyncResult:
+        """No sync ran: the row is leased elsewhere, inactive, or waits for a reconnect."""
         reconnect = status == "needs_reconnect"
         return cls(
             integration_id,
