@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Callable
 
 from avito_sync.avito import AvitoClient
-from avito_sync.sync.engine import SyncResult
+from avito_sync.sync.results import SyncResult
 from avito_sync.sync.runtime import SyncRuntime
 from tests.cutover.conftest import HOST_ONE, Legacy, build_legacy_database, run_cutover
 from tests.fixtures.db import as_service_role, connect, running_net_dispatcher

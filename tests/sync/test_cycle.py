@@ -172,7 +172,7 @@ async def test_sync_integration_runs_now_and_reports_busy_while_another_worker_h
     result = await runtime.engine.sync_integration(host.integration_id, trigger="initial")
     assert result.status == "success"
     assert result.push is not None
-    assert result.push.push_success
+    assert result.push.ok
     assert result.pull is not None
     assert result.pull.fetched == 0
     assert result.api_calls == len(operations(sandbox))

@@ -42,15 +42,15 @@ async def test_a_failed_price_push_is_partial_backs_off_and_only_prices_are_retr
     assert first.status == "partial"
     assert first.error_code == "avito_push_failed"
     assert first.push is not None
-    assert first.push.intervals_push_success
-    assert not first.push.prices_push_success
+    assert first.push.outcome("intervals").ok
+    assert [o.operation for o in first.push.failures] == ["prices"]
     run = runs(db, host.integration_id)[-1]
     assert (run["outcome"], run["trigger"]) == ("partial", "manual")
     assert run["counts"]["push"]["prices"] == "failed"
     assert run["counts"]["push"]["base_params"] == "sent"
     state = integration_state(db, host.integration_id)
     assert state["status"] == "error"
-    assert "price_update" in state["last_error"]
+    assert state["last_error"].startswith("prices: ")
     queued = queue_row(db, host.integration_id)
     assert queued is not None
     assert (queued["attempts"], queued["due"]) == (1, False)

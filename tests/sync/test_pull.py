@@ -12,14 +12,15 @@ from psycopg_pool import AsyncConnectionPool
 
 from avito_sync.avito import AvitoClient, StaticToken
 from avito_sync.avito.models import BookingStatus
+from avito_sync.sync.plan import sync_window
 from avito_sync.sync.pull import (
     PulledBooking,
-    PullResult,
     app_status,
     apply_pulled,
     normalize_phone,
     pull_bookings,
 )
+from avito_sync.sync.results import PullResult
 from tests.fixtures.sandbox import Sandbox
 from tests.sync import (
     Conn,
@@ -72,17 +73,18 @@ async def test_the_first_import_of_a_listing_is_one_summary_event(
 
 
 async def pull(pool: AsyncConnectionPool[Any], avito: Avito, seeded: Seeded) -> PullResult:
+    """The engine's own pull path: read [today, today + 365) from Avito, then merge it."""
     client, auth = avito
-    async with pool.connection() as conn:
-        return await pull_bookings(
-            conn,
-            client,
-            auth,
-            integration_id=seeded.integration_id,
-            avito_user_id=seeded.avito_user_id,
-            avito_item_id=seeded.avito_item_id,
-            today=moscow_today(),
-        )
+    pulled = await pull_bookings(
+        pool,
+        client,
+        auth,
+        integration_id=seeded.integration_id,
+        avito_user_id=seeded.avito_user_id,
+        avito_item_id=seeded.avito_item_id,
+        window=sync_window(moscow_today()),
+    )
+    return pulled.result
 
 
 def test_status_mapping_and_phone_normalisation() -> None:

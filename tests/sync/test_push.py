@@ -11,10 +11,14 @@ from typing import Any
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
+from avito_sync.api.sync_result import legacy_errors, legacy_warnings
 from avito_sync.avito import AvitoClient, StaticToken
+from avito_sync.avito.errors import ConflictError
 from avito_sync.avito.models import PriceItem
+from avito_sync.sync.inputs import SyncInputError, load_context, load_sync_input
 from avito_sync.sync.plan import SyncPlan, build_plan
-from avito_sync.sync.push import PushResult, SyncInputError, load_sync_input, push_plan
+from avito_sync.sync.push import push_plan
+from avito_sync.sync.results import PushResult
 from tests.fixtures.sandbox import Sandbox
 from tests.sync import (
     Conn,
@@ -123,7 +127,7 @@ async def test_first_push_sends_everything_and_the_sandbox_matches_the_plan(
 
     result = await push(pool, avito, seeded)
     assert result.full
-    assert result.push_success
+    assert result.ok
     assert set(result.sent) == {"intervals", "closures", "prices", "base_params"}
     assert result.api_calls == 5
     assert sent_operations(sandbox) == sorted([*ALL, "putBookingsInfo"])
@@ -244,8 +248,11 @@ async def test_a_409_is_recorded_and_notified_once_not_retried(
     result = await push(pool, avito, seeded)
     closures = result.outcome("closures")
     assert closures.status == "conflict"
-    assert result.push_success  # recorded and notified, not a failure to retry
-    (warning,) = [w for w in result.legacy_warnings() if w["operation"] == "bookings_update"]
+    assert result.ok  # recorded and notified, not a failure to retry
+    assert isinstance(closures.error, ConflictError)
+    assert closures.error.conflicts[0].bookings[0].avito_booking_id == paid.id
+    # The app hears of it as the old function's warning.
+    (warning,) = [w for w in legacy_warnings(result) if w["operation"] == "bookings_update"]
     assert warning["statusCode"] == 409
     assert warning["details"]["conflicts"][0]["bookings"][0]["avito_booking_id"] == paid.id
     (event,) = events(db, "booking_conflict")
@@ -274,17 +281,19 @@ async def test_a_failed_operation_is_reported_and_retried_next_time(
     result = await push(pool, avito, seeded)
     assert result.outcome("prices").status == "failed"
     assert result.outcome("intervals").status == "sent"
-    assert not result.push_success
-    assert not result.prices_push_success
-    assert result.intervals_push_success
-    (error,) = result.legacy_errors()
+    assert not result.ok
+    (failure,) = result.failures
+    assert failure.operation == "prices"
+    assert failure.error is not None
+    assert failure.error.status == 500
+    (error,) = legacy_errors(result)
     assert (error["operation"], error["statusCode"]) == ("price_update", 500)
 
     sandbox.control.remove_fault(fault.id)
     sandbox.control.clear_requests()
     retried = await push(pool, avito, seeded)
     assert retried.full  # no complete push yet, so everything goes again
-    assert retried.push_success
+    assert retried.ok
     assert "postRealtyPrices" in sent_operations(sandbox)
     assert (await push(pool, avito, seeded)).sent == ()
 
@@ -301,12 +310,16 @@ async def test_nothing_is_pushed_for_a_deleted_property(
     assert sent_operations(sandbox) == []
 
 
-async def test_loading_an_unknown_integration_fails_clearly(
-    db: Conn, pool: AsyncConnectionPool[Any]
+async def test_the_light_context_agrees_with_the_full_input_and_unknowns_fail_clearly(
+    db: Conn, seeded: Seeded, pool: AsyncConnectionPool[Any]
 ) -> None:
     async with pool.connection() as conn:
-        with pytest.raises(SyncInputError):
-            await load_sync_input(conn, uuid.uuid4())
+        context = await load_context(conn, seeded.integration_id)
+        full = await load_sync_input(conn, seeded.integration_id)
+        assert (context.integration, context.timezone) == (full.integration, full.property.timezone)
+        for load in (load_context, load_sync_input):
+            with pytest.raises(SyncInputError):
+                await load(conn, uuid.uuid4())
 
 
 async def test_prices_never_turn_a_pending_request_into_overbook(
@@ -334,8 +347,10 @@ async def test_a_base_params_404_is_a_warning_like_before(
     sandbox.control.add_fault("postBaseParams", error_rates={404: 1.0})
     result = await push(pool, avito, seeded)
     assert result.outcome("base_params").status == "failed"
-    assert result.legacy_errors() == []
-    (warning,) = result.legacy_warnings()
+    assert result.outcome("base_params").tolerated
+    assert result.failures == ()
+    assert legacy_errors(result) == []
+    (warning,) = legacy_warnings(result)
     assert (warning["operation"], warning["statusCode"]) == ("base_params_update", 404)
 
     # A refusal of the body is not repeated on every poll, only when the body changes.

@@ -23,7 +23,7 @@ from avito_sync.avito import AvitoClient
 from avito_sync.avito.errors import ServerError
 from avito_sync.sync import steady
 from avito_sync.sync.plan import DateRange, PlanWarning
-from avito_sync.sync.push import OperationOutcome, PushResult
+from avito_sync.sync.results import OperationOutcome, PushResult
 from avito_sync.sync.runtime import SyncRuntime
 from tests.fixtures.sandbox import Sandbox
 from tests.sync import add_booking, avito_booking, day, seed_integration

@@ -11,6 +11,7 @@ import psycopg
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from psycopg.rows import dict_row
 from typer.testing import CliRunner
 
 from avito_sync.api.poll import PollGate, router
@@ -47,7 +48,9 @@ async def test_setup_stores_the_target_and_schedules_the_jobs_idempotently(
     db: Conn, database_url: str
 ) -> None:
     before = jobs(db)
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+    async with await psycopg.AsyncConnection.connect(
+        database_url, autocommit=True, row_factory=dict_row
+    ) as conn:
         first = await configure_tick(conn, "http://127.0.0.1:8000/", SECRET)
         second = await configure_tick(conn, "http://127.0.0.1:9000", SECRET[::-1] + "x")
     assert first.cron == second.cron == "minute"  # Debian's pg_cron 1.4 in the local stack
@@ -137,7 +140,9 @@ async def test_request_poll_reaches_the_service_through_pg_net_and_runs_a_sync(
 ) -> None:
     url, _runtime, _gate = poll_service
     host = await connect_host(db, sandbox, client)
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+    async with await psycopg.AsyncConnection.connect(
+        database_url, autocommit=True, row_factory=dict_row
+    ) as conn:
         await configure_tick(conn, url, SECRET)
     with running_net_dispatcher(database_url):
         request = db.execute("select avito_private.request_poll() as id").fetchone()

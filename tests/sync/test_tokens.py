@@ -12,6 +12,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from avito_sync.avito import AvitoClient
 from avito_sync.avito.errors import InvalidGrantError
+from avito_sync.core.database import open_pool
 from avito_sync.sync.tokens import AccountTokens, ReconnectRequiredError
 from tests.fixtures.sandbox import Sandbox
 from tests.sync import day, events
@@ -79,8 +80,7 @@ async def test_concurrent_refreshers_in_two_processes_refresh_once(
 ) -> None:
     host = await connect_host(db, sandbox, client, expires_in=dt.timedelta(minutes=1))
     sandbox.control.clear_requests()
-    other_pool = AsyncConnectionPool(database_url, min_size=1, max_size=4, open=False)
-    await other_pool.open(wait=True)
+    other_pool = await open_pool(database_url, min_size=1, max_size=4)
     try:
         # Two token caches with their own pools stand for two worker processes.
         first = AccountTokens(sync_pool, client)

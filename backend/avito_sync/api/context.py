@@ -16,14 +16,11 @@ from avito_sync.api.settings import ServiceSettings
 from avito_sync.api.user_limits import DEFAULT_LIMITS, UserLimits, parse_limits
 from avito_sync.avito.auth import TokenProvider
 from avito_sync.avito.client import AvitoClient
+from avito_sync.core.clock import utc_now
 from avito_sync.notify.kit import ChannelKit
 
 SyncRunner = Callable[[uuid.UUID, str], Awaitable[dict[str, Any]]]
 """Run one sync of an integration now (trigger: initial | manual); returns its summary."""
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass

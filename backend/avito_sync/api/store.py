@@ -184,30 +184,6 @@ async def upsert_account(
     return account_id
 
 
-async def store_tokens(
-    conn: Conn,
-    account_id: uuid.UUID,
-    *,
-    access_token: str,
-    refresh_token: str | None,
-    expires_at: dt.datetime,
-    scope: str | None,
-) -> None:
-    await conn.execute(
-        "select avito_private.store_account_tokens(%s, %s, %s, %s, %s)",
-        (account_id, access_token, refresh_token, expires_at, scope),
-    )
-
-
-async def resume_account_integrations(conn: Conn, account_id: uuid.UUID) -> None:
-    """A reconnect lifts the pause that a refused refresh put on the account's syncs."""
-    await conn.execute(
-        "select avito_private.resume_integration_sync(i.id) from public.integrations i"
-        " where i.avito_account_id = %s and i.is_active",
-        (account_id,),
-    )
-
-
 async def list_accounts(conn: Conn, owner: uuid.UUID) -> list[Row]:
     return await _all(
         conn,
@@ -307,12 +283,6 @@ async def upsert_integration(
     assert row is not None
     integration_id: uuid.UUID = row["id"]
     return integration_id
-
-
-async def enqueue(conn: Conn, integration_id: uuid.UUID, reason: str) -> None:
-    await conn.execute(
-        "select avito_private.enqueue_integration(%s, %s, true)", (integration_id, reason)
-    )
 
 
 async def set_markup(conn: Conn, integration_id: uuid.UUID, markup: Decimal) -> None:

@@ -115,8 +115,8 @@ class Requester:
         refreshed = used_fresh_token = False
         failures = 0
         while True:
-            waited = await self._limiter.acquire(account_key, endpoint=call.endpoint)
-            record_request(call.operation, retry=failures > 0 or refreshed, waited=waited)
+            await self._limiter.acquire(account_key, endpoint=call.endpoint)
+            record_request(call.operation, retry=failures > 0 or refreshed)
             response = await self._attempt(call, token, account_key, failures)
             if response is None:  # transport failure, retry allowed
                 failures += 1

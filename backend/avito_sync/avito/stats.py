@@ -24,7 +24,6 @@ class CallStats:
     requests: int = 0
     retries: int = 0
     by_operation: Counter[str] = field(default_factory=Counter)
-    rate_limit_wait_seconds: float = 0.0
 
 
 _ACTIVE: ContextVar[tuple[CallStats, ...]] = ContextVar("avito_call_stats", default=())
@@ -40,9 +39,8 @@ def track_calls() -> Iterator[CallStats]:
         _ACTIVE.reset(token)
 
 
-def record_request(operation: str, *, retry: bool, waited: float) -> None:
+def record_request(operation: str, *, retry: bool) -> None:
     for stats in _ACTIVE.get():
         stats.requests += 1
         stats.retries += int(retry)
         stats.by_operation[operation] += 1
-        stats.rate_limit_wait_seconds += waited

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import psycopg
 import typer
+from psycopg.rows import dict_row
 
 from avito_sync.avito.settings import AvitoSettings, load_avito_settings
 from avito_sync.core.env_settings import exit_on_settings_error
@@ -87,7 +88,7 @@ def setup_command(
 
     async def run() -> TickSetup:
         async with await psycopg.AsyncConnection.connect(
-            target.database_url, autocommit=True
+            target.database_url, autocommit=True, row_factory=dict_row
         ) as conn:
             return await configure_tick(conn, target.service_url, target.secret)
 

@@ -1,8 +1,10 @@
 """One sync of one integration, from a claimed queue row to its recorded run.
 
-token → pull (Avito bookings into the app) → load the app's rows → plan → push what changed
-→ one `avito_sync_runs` row, the integration's badge state and the queue row's next time,
-all in one transaction (`avito_private.record_sync_result`).
+context (account, listing, the property's day) → token → pull (Avito bookings into the app)
+→ the app's rows for the year → plan → push what changed → one `avito_sync_runs` row, the
+integration's badge state and the queue row's next time, all in one transaction
+(`avito_private.record_sync_result`). The engine judges a run from the typed results
+(`results.py`); the API edge translates them for the frontend.
 
 Pull comes before the plan so that a booking made on Avito a second ago is already busy in
 the intervals we push. When the pull fails nothing is pushed: pushing full-state intervals
@@ -13,11 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -26,55 +26,26 @@ from psycopg_pool import AsyncConnectionPool
 from avito_sync.avito.client import AvitoClient, BookingsAnswer
 from avito_sync.avito.errors import AvitoError, ReconnectRequiredError, TokenExpiredError
 from avito_sync.avito.stats import track_calls
+from avito_sync.core.clock import Clock, utc_now
 from avito_sync.core.logs import get_logger
 from avito_sync.sync import queue, steady
 from avito_sync.sync.failure_scope import failure_scope
+from avito_sync.sync.inputs import SyncInputError, load_context, load_sync_input
 from avito_sync.sync.models import DEFAULT_TIMEZONE
 from avito_sync.sync.plan import DateRange, PlanInputError, build_plan, sync_window, today_in
-from avito_sync.sync.pull import PullResult, apply_pulled, to_pulled
-from avito_sync.sync.push import PushResult, SyncInputError, load_sync_input, push_plan
+from avito_sync.sync.pull import pull_bookings
+from avito_sync.sync.push import push_plan
 from avito_sync.sync.queue import ClaimedSync, PollTarget, Trigger
+from avito_sync.sync.results import Outcome, PullResult, PushResult, SyncResult, run_counts
 from avito_sync.sync.settings import SyncSettings
-from avito_sync.sync.tokens import AccountTokens, utc_now
+from avito_sync.sync.tokens import AccountTokens
 
 log = get_logger(__name__)
-
-Outcome = Literal["success", "partial", "failed", "needs_reconnect"]
-Status = Literal[Outcome, "busy", "inactive"]
 
 
 class LeaseLostError(Exception):
     """The queue row's lease is no longer this worker's (expired and taken, or the row was
     removed): another sync may be running, so this one must not push."""
-
-
-@dataclass(frozen=True, slots=True)
-class SyncResult:
-    """What one sync did, for the run log, the HTTP service and tests.
-
-    `status` is the outcome of a sync that ran, or `busy` (another worker holds the
-    integration's lease, or this one lost it before pushing: `error_code` lease_lost) /
-    `inactive` (disconnected, deleted property, or no queue row) when none ran. `error_code`
-    is stable: reconnect_required, an `AvitoError.code`, plan_invalid, internal, lease_lost.
-    """
-
-    integration_id: UUID
-    trigger: Trigger
-    status: Status
-    pull: PullResult | None = None
-    push: PushResult | None = None
-    api_calls: int = 0
-    duration_ms: int = 0
-    error: str | None = None
-    error_code: str | None = None
-    warnings: tuple[str, ...] = field(default=())
-    ran: bool = False
-    """Whether a sync ran (and recorded a run row); False for busy, inactive, or an account
-    already waiting for a reconnect."""
-
-    @property
-    def success(self) -> bool:
-        return self.status == "success"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +84,7 @@ class SyncEngine:
         tokens: AccountTokens,
         settings: SyncSettings,
         *,
-        clock: Callable[[], dt.datetime] = utc_now,
+        clock: Clock = utc_now,
     ) -> None:
         self._pool = pool
         self._client = client
@@ -150,12 +121,12 @@ class SyncEngine:
                 )
                 pull_result, push_result = synced.pulled, synced.pushed
                 warnings = tuple(w.code for w in push_result.warnings)
-                # A base-params 404 is a warning (listings without base params), not a failure
+                # A base-params 404 is tolerated (listings without base params), not a failure
                 # to back off from; a 409 on closures is recorded and notified by the push.
-                failed = push_result.legacy_errors()
+                failed = push_result.failures
                 outcome = "partial" if failed else "success"
                 if failed:
-                    error = "; ".join(f"{e['operation']}: {e['message']}" for e in failed)
+                    error = "; ".join(f"{o.operation}: {_message(o.error)}" for o in failed)
                     code = "avito_push_failed"
                     failures = [o.error for o in push_result.failed if o.error is not None]
             except LeaseLostError:
@@ -171,21 +142,27 @@ class SyncEngine:
                 OSError,
             ) as exc:
                 outcome, error, code, failures = await self._judge_failure(item, exc)
-        counts = _counts(pull_result, push_result, warnings)
+        counts = run_counts(pull_result, push_result, warnings)
         scope = failure_scope(failures)
         if scope is not None:
             counts["failure_scope"] = scope  # read by avito_private.catch_up_after_outage
         api_calls = calls.requests + (prefetched.calls if prefetched is not None else 0)
         try:
             await self._arm_steady(item, synced if outcome == "success" else None)
-            await self._record(
-                item,
-                outcome=outcome,
-                counts=counts,
-                api_calls=api_calls,
-                started_at=started_at,
-                error=error,
-            )
+            async with self._pool.connection() as conn:
+                held = await queue.record_result(
+                    conn,
+                    item,
+                    owner=self.owner,
+                    outcome=outcome,
+                    counts=counts,
+                    api_calls=api_calls,
+                    started_at=started_at,
+                    error=error,
+                    settings=self._settings,
+                )
+            if not held:
+                log.warning("sync_lease_lost", integration_id=str(item.integration_id))
         except (psycopg.Error, OSError):
             # The lease expires and another worker retries; the run row is lost with it.
             log.exception("sync_record_failed", integration_id=str(item.integration_id))
@@ -223,7 +200,7 @@ class SyncEngine:
                 # the token still reads the account: the listing, not the connection.
                 return "failed", str(exc), "avito_forbidden", []
             # A fresh token was refused too: only the host reconnecting can fix that.
-            await self._mark_reconnect(item.account_id, str(exc))
+            await self._tokens.mark_needs_reconnect(item.account_id, str(exc))
             return "needs_reconnect", str(exc), "reconnect_required", []
         if isinstance(exc, AvitoError):
             return "failed", str(exc), exc.code, [exc]
@@ -300,87 +277,55 @@ class SyncEngine:
         """
         async with self._pool.connection() as conn:
             if not await queue.enqueue(conn, integration_id, trigger):
-                blocked = await self._blocked_status(conn, integration_id)
-                return _not_run(integration_id, trigger, blocked or "inactive")
+                blocked = await queue.claim_blocker(conn, integration_id)
+                return SyncResult.not_run(integration_id, trigger, blocked or "inactive")
         deadline = time.monotonic() + wait_seconds
         while True:
             async with self._pool.connection() as conn:
-                cur = await conn.execute(
-                    "select * from avito_private.claim_integration(%s, %s, %s)",
-                    (integration_id, self.owner, self._settings.lease_seconds),
+                item = await queue.claim_integration(
+                    conn, integration_id, self.owner, self._settings.lease_seconds, trigger
                 )
-                row = await cur.fetchone()
-                status = await self._blocked_status(conn, integration_id) if row is None else None
-            if row is not None:
-                item = ClaimedSync(
-                    integration_id=row["integration_id"],
-                    property_id=row["property_id"],
-                    account_id=row["avito_account_id"],
-                    attempts=row["attempts"],
-                    trigger=trigger,
-                    lease_expires_at=row["lease_expires_at"],
-                )
+                status = await queue.claim_blocker(conn, integration_id) if item is None else None
+            if item is not None:
                 return await self.run_claimed(item, force_push=force_push)
             if status is not None:
-                return _not_run(integration_id, trigger, status)
+                return SyncResult.not_run(integration_id, trigger, status)
             if time.monotonic() >= deadline:
                 return SyncResult(integration_id, trigger, "busy")
             await asyncio.sleep(0.2)
-
-    async def _blocked_status(self, conn: Any, integration_id: UUID) -> Status | None:
-        """Why a claim found nothing: None when the row is merely leased by someone else."""
-        cur = await conn.execute(
-            "select q.status as queue_status, i.is_active, i.status, p.deleted_at,"
-            " a.status as account_status"
-            " from public.integrations i"
-            " join public.properties p on p.id = i.property_id"
-            " join public.avito_accounts a on a.id = i.avito_account_id"
-            " left join public.avito_sync_queue q on q.integration_id = i.id"
-            " where i.id = %s",
-            (integration_id,),
-        )
-        row = await cur.fetchone()
-        if row is not None and not row["is_active"] and row["status"] == "needs_reconnect":
-            return "needs_reconnect"  # switched off by the reconnect pause, not by the host
-        if row is None or not row["is_active"] or row["deleted_at"] is not None:
-            return "inactive"
-        if row["account_status"] != "active" or row["queue_status"] == "paused":
-            return "needs_reconnect"
-        if row["queue_status"] is None:
-            return "inactive"
-        return None
 
     async def _sync(
         self, integration_id: UUID, *, force_push: bool, prefetched: _Prefetched | None = None
     ) -> _Synced:
         now = self._clock()
         async with self._pool.connection() as conn:
-            before = await load_sync_input(conn, integration_id)
-        ctx = before.integration
+            context = await load_context(conn, integration_id)
+        ctx = context.integration
         auth = self._tokens.provider(ctx.avito_account_id)
-        today = today_in(before.property.timezone, now)
+        today = today_in(context.timezone, now)
         window = sync_window(today)
+        answer: BookingsAnswer | None = None
         if prefetched is not None and prefetched.matches(
             ctx.avito_user_id, ctx.avito_item_id, window
         ):
             if prefetched.error is not None:
                 raise prefetched.error
-            assert prefetched.answer is not None
-            raw = prefetched.answer
-        else:
-            # No connection is held while Avito answers.
-            raw = await self._client.get_bookings_answer(
-                auth, ctx.avito_user_id, ctx.avito_item_id, window.start, window.end
-            )
-        answer = raw.bookings()
+            answer = prefetched.answer
+        pulled = await pull_bookings(
+            self._pool,
+            self._client,
+            auth,
+            integration_id=integration_id,
+            avito_user_id=ctx.avito_user_id,
+            avito_item_id=ctx.avito_item_id,
+            window=window,
+            answer=answer,
+        )
         async with self._pool.connection() as conn:
-            pulled = await apply_pulled(
-                conn, integration_id, window.start, window.end, [to_pulled(b) for b in answer]
-            )
             # Read after the pull's writes and before the input: a change committed in
             # between only makes the next poll plan again.
             stamp = await steady.app_stamp(conn, integration_id)
-            # Reload: the plan must see the bookings the pull has just written.
+            # The full input after the pull: the plan must see the bookings it has just written.
             sync_input = await load_sync_input(conn, integration_id)
         plan = build_plan(sync_input, today)
         # Last moment to find out that another worker may have the row now: nothing pushed.
@@ -400,8 +345,8 @@ class SyncEngine:
             force=force_push,
             full_push_every=self._settings.full_push_every,
         )
-        digest = steady.answer_hash(raw.content, window)
-        return _Synced(pulled, pushed, stamp, digest, window.start)
+        digest = steady.answer_hash(pulled.answer.content, window)
+        return _Synced(pulled.result, pushed, stamp, digest, window.start)
 
     async def _arm_steady(self, item: ClaimedSync, synced: _Synced | None) -> None:
         """Let the next polls skip while nothing changes, after a clean sync; else make
@@ -425,68 +370,6 @@ class SyncEngine:
             return False
         return True
 
-    async def _mark_reconnect(self, account_id: UUID, reason: str) -> None:
-        self._tokens.forget(account_id)
-        async with self._pool.connection() as conn:
-            await conn.execute(
-                "select avito_private.mark_account_needs_reconnect(%s, %s)", (account_id, reason)
-            )
 
-    async def _record(
-        self,
-        item: ClaimedSync,
-        *,
-        outcome: Outcome,
-        counts: dict[str, Any],
-        api_calls: int,
-        started_at: dt.datetime,
-        error: str | None,
-    ) -> None:
-        s = self._settings
-        async with self._pool.connection() as conn:
-            cur = await conn.execute(
-                "select avito_private.record_sync_result(%s, %s, %s, %s, %s::jsonb, %s, %s, %s,"
-                " %s, %s, %s) as held",
-                (
-                    item.integration_id,
-                    self.owner,
-                    item.trigger,
-                    outcome,
-                    json.dumps(counts, default=str),
-                    api_calls,
-                    started_at,
-                    error,
-                    s.interval_seconds,
-                    s.backoff_base_seconds,
-                    s.backoff_cap_seconds,
-                ),
-            )
-            row = await cur.fetchone()
-        if row is not None and not row["held"]:
-            log.warning("sync_lease_lost", integration_id=str(item.integration_id))
-
-
-def _not_run(integration_id: UUID, trigger: Trigger, status: Status) -> SyncResult:
-    reconnect = status == "needs_reconnect"
-    return SyncResult(
-        integration_id,
-        trigger,
-        status,
-        error="the Avito account needs a reconnect" if reconnect else None,
-        error_code="reconnect_required" if reconnect else None,
-    )
-
-
-def _counts(
-    pulled: PullResult | None, pushed: PushResult | None, warnings: tuple[str, ...]
-) -> dict[str, Any]:
-    counts: dict[str, Any] = {}
-    if pulled is not None:
-        counts["pull"] = asdict(pulled)
-    if pushed is not None:
-        counts["push"] = {o.operation: o.status for o in pushed.outcomes}
-        counts["push_full"] = pushed.full
-        counts["price_nights"] = pushed.price_nights
-    if warnings:
-        counts["warnings"] = list(warnings)
-    return counts
+def _message(error: AvitoError | None) -> str:
+    return error.message if error is not None else ""

@@ -1,8 +1,10 @@
 """Pull: Avito's bookings for the window into the app's `bookings`, in one transaction.
 
-The HTTP read happens first and outside any transaction; the merge is one call of the SQL
-function `avito_private.apply_avito_bookings` (migration 20261127200000), so a crash leaves
-either everything or nothing written. What the merge does and why:
+`pull_bookings` is the one path, for the engine and the tests: the HTTP read (or the answer
+a steady-state poll has just received) happens first and outside any transaction; the merge
+is one call of the SQL function `avito_private.apply_avito_bookings` (migration
+20261127200000), so a crash leaves either everything or nothing written. What the merge does
+and why:
 
 - Key: Avito's booking id (`avito_booking_id`, also as text in `external_id`) and the listing
   (`avito_item_id`), looked up only among the owner's own properties: another owner's rows
@@ -44,13 +46,20 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from psycopg import AsyncConnection
+from psycopg.rows import class_row
+from psycopg_pool import AsyncConnectionPool
 
 from avito_sync.avito.auth import TokenProvider
+from avito_sync.avito.client import BookingsAnswer
 from avito_sync.avito.models import BookingStatus, RealtyBooking
 from avito_sync.core.logs import get_logger
-from avito_sync.sync.plan import sync_window
+from avito_sync.sync import QUERIES
+from avito_sync.sync.plan import DateRange
+from avito_sync.sync.results import PullResult
 
 log = get_logger(__name__)
+
+Conn = AsyncConnection[Any]
 
 _APP_STATUS = {
     BookingStatus.PENDING: "pending",
@@ -64,7 +73,7 @@ _RU_NATIONAL_DIGITS = 10
 class BookingsReader(Protocol):
     """The part of the Avito client a pull needs."""
 
-    async def get_bookings(
+    async def get_bookings_answer(
         self,
         auth: TokenProvider,
         user_id: int,
@@ -73,7 +82,7 @@ class BookingsReader(Protocol):
         date_end: dt.date,
         *,
         with_unpaid: bool = True,
-    ) -> list[RealtyBooking]: ...
+    ) -> BookingsAnswer: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,15 +102,22 @@ class PulledBooking:
 
 
 @dataclass(frozen=True, slots=True)
-class PullResult:
+class _Merged:
+    """`apply_avito_bookings`'s counts."""
+
     created: int
     updated: int
     unchanged: int
     vanished: int
     conflicts: int
-    fetched: int
-    rejected: int = 0
-    api_calls: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Pulled:
+    """A pull's result, and Avito's raw answer (its hash arms the steady-state skip)."""
+
+    result: PullResult
+    answer: BookingsAnswer
 
 
 def app_status(known: BookingStatus | None) -> str | None:
@@ -143,8 +159,35 @@ def _payload(bookings: list[PulledBooking]) -> str:
     return json.dumps([asdict(b) for b in by_id.values()], default=str)
 
 
+async def pull_bookings(
+    pool: AsyncConnectionPool[Any],
+    client: BookingsReader,
+    auth: TokenProvider,
+    *,
+    integration_id: UUID,
+    avito_user_id: int,
+    avito_item_id: int,
+    window: DateRange,
+    answer: BookingsAnswer | None = None,
+) -> Pulled:
+    """Read the window with unpaid requests in one call (unless `answer` is the one a poll
+    has just received for this window), then merge it.
+
+    No connection is held while Avito answers. Avito errors, and a malformed answer,
+    propagate unchanged (nothing is written then); the caller records the run.
+    """
+    if answer is None:
+        answer = await client.get_bookings_answer(
+            auth, avito_user_id, avito_item_id, window.start, window.end, with_unpaid=True
+        )
+    pulled = [to_pulled(b) for b in answer.bookings()]
+    async with pool.connection() as conn:
+        result = await apply_pulled(conn, integration_id, window.start, window.end, pulled)
+    return Pulled(result, answer)
+
+
 async def apply_pulled(
-    conn: AsyncConnection[Any],
+    conn: Conn,
     integration_id: UUID,
     window_start: dt.date,
     window_end: dt.date,
@@ -162,45 +205,25 @@ async def apply_pulled(
             integration_id=str(integration_id),
             avito_booking_ids=[b.avito_booking_id for b in bookings if b not in valid],
         )
-    cur = await conn.execute(
-        "select * from avito_private.apply_avito_bookings(%s, %s, %s, %s::jsonb)",
-        (integration_id, window_start, window_end, _payload(valid)),
-    )
-    row = await cur.fetchone()
-    if row is None:
+    async with conn.cursor(row_factory=class_row(_Merged)) as cur:
+        await cur.execute(
+            QUERIES["apply_bookings"],
+            {
+                "integration_id": integration_id,
+                "window_start": window_start,
+                "window_end": window_end,
+                "bookings": _payload(valid),
+            },
+        )
+        merged = await cur.fetchone()
+    if merged is None:
         raise RuntimeError("apply_avito_bookings returned no row")
-    values = row if isinstance(row, dict) else dict(zip(_RESULT_COLUMNS, row, strict=True))
     return PullResult(
-        created=values["created"],
-        updated=values["updated"],
-        unchanged=values["unchanged"],
-        vanished=values["vanished"],
-        conflicts=values["conflicts"],
+        created=merged.created,
+        updated=merged.updated,
+        unchanged=merged.unchanged,
+        vanished=merged.vanished,
+        conflicts=merged.conflicts,
         fetched=len({b.avito_booking_id for b in bookings}),
         rejected=len(bookings) - len(valid),
     )
-
-
-_RESULT_COLUMNS = ("created", "updated", "unchanged", "vanished", "conflicts")
-
-
-async def pull_bookings(
-    conn: AsyncConnection[Any],
-    client: BookingsReader,
-    auth: TokenProvider,
-    *,
-    integration_id: UUID,
-    avito_user_id: int,
-    avito_item_id: int,
-    today: dt.date,
-) -> PullResult:
-    """Read [today, today + 365) with unpaid requests in one call, then merge it.
-
-    Avito errors propagate unchanged (nothing is written then); the caller records the run.
-    """
-    window = sync_window(today)
-    answer = await client.get_bookings(
-        auth, avito_user_id, avito_item_id, window.start, window.end, with_unpaid=True
-    )
-    pulled = [to_pulled(b) for b in answer]
-    return await apply_pulled(conn, integration_id, window.start, window.end, pulled)

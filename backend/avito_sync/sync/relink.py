@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import UUID
 
+from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
@@ -24,6 +25,7 @@ from avito_sync.avito.auth import TokenProvider
 from avito_sync.avito.client import AvitoClient
 from avito_sync.avito.errors import AvitoError, NotFoundError, ReconnectNeededError
 from avito_sync.core.logs import get_logger
+from avito_sync.sync import QUERIES, queue
 
 log = get_logger(__name__)
 
@@ -41,6 +43,17 @@ RETRY_TRANSIENT = "1 minute"
 BATCH = 20
 
 
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """An integration row and the account the database would link it to."""
+
+    avito_account_id: UUID | None
+    avito_item_id: int | None
+    candidate: UUID | None
+    avito_user_id: int | None
+    status: str | None
+
+
 @dataclass(frozen=True)
 class LinkResult:
     account_id: UUID | None
@@ -55,28 +68,21 @@ async def link_integration(
     integration_id: UUID,
 ) -> LinkResult:
     """Link the row if Avito confirms its listing; the refusal otherwise (also logged)."""
-    async with pool.connection() as conn:
-        cur = await conn.execute(
-            "select i.avito_account_id, i.avito_item_id, c.id as candidate,"
-            " c.avito_user_id, c.status"
-            " from public.integrations i"
-            " left join public.avito_accounts c"
-            " on c.id = avito_private.app_integration_candidate(i.id)"
-            " where i.id = %s",
-            (integration_id,),
-        )
+    async with pool.connection() as conn, conn.cursor(row_factory=class_row(_Candidate)) as cur:
+        await cur.execute(QUERIES["link_candidate"], {"integration_id": integration_id})
         row = await cur.fetchone()
     if row is None:
         return LinkResult(None, "reconnect_required", MESSAGES["reconnect_required"])
-    if row["avito_account_id"] is not None:
-        return LinkResult(row["avito_account_id"])
-    item_id = int(row["avito_item_id"])
-    if row["candidate"] is None or row["status"] != "active":
+    if row.avito_account_id is not None:
+        return LinkResult(row.avito_account_id)
+    item_id = row.avito_item_id
+    if item_id is None:
+        return LinkResult(None)  # no listing typed in: nothing to check
+    if row.candidate is None or row.avito_user_id is None or row.status != "active":
         return await _refuse(pool, integration_id, item_id, "reconnect_required")
+    candidate = row.candidate
     try:
-        owned = await client.owns_listing(
-            tokens(row["candidate"]), int(row["avito_user_id"]), item_id
-        )
+        owned = await client.owns_listing(tokens(candidate), row.avito_user_id, item_id)
     except ReconnectNeededError:
         return await _refuse(pool, integration_id, item_id, "reconnect_required")
     except NotFoundError:
@@ -86,21 +92,14 @@ async def link_integration(
     if not owned:
         return await _refuse(pool, integration_id, item_id, "item_forbidden")
     async with pool.connection() as conn, conn.transaction():
-        await conn.execute(
-            "insert into public.avito_items (avito_account_id, avito_item_id, synced_at)"
-            " values (%s, %s, now())"
-            " on conflict (avito_account_id, avito_item_id) do update set synced_at = now()",
-            (row["candidate"], item_id),
-        )
+        await conn.execute(QUERIES["remember_item"], {"account_id": candidate, "item_id": item_id})
         cur = await conn.execute(
-            "select avito_private.link_app_integration(%s) as account_id", (integration_id,)
+            QUERIES["link_app_integration"], {"integration_id": integration_id}
         )
         linked = await cur.fetchone()
-        account_id = linked["account_id"] if linked else None
+        account_id: UUID | None = linked["account_id"] if linked else None
         if account_id is not None:
-            await conn.execute(
-                "select avito_private.enqueue_integration(%s, 'change', true)", (integration_id,)
-            )
+            await queue.enqueue(conn, integration_id, "change", resume=True)
     if account_id is None:
         return await _refuse(pool, integration_id, item_id, "item_in_use")
     log.info("app_integration_linked", integration_id=str(integration_id), item_id=item_id)
@@ -115,14 +114,21 @@ async def _refuse(
     message = MESSAGES[refusal].format(item=item_id)
     async with pool.connection() as conn, conn.transaction():
         await conn.execute(
-            "update public.integrations set last_error = %s,"
-            " link_check_after = case when %s then now() + %s::interval end"
-            " where id = %s and avito_account_id is null",
-            (message, refusal == "avito_unavailable", RETRY_TRANSIENT, integration_id),
+            QUERIES["refuse_link"],
+            {
+                "integration_id": integration_id,
+                "message": message,
+                "retry": refusal == "avito_unavailable",
+                "retry_after": RETRY_TRANSIENT,
+            },
         )
         await conn.execute(
-            "select avito_private.write_avito_log(%s, 'sync', 'error', %s, %s)",
-            (integration_id, message, Jsonb({"code": refusal, "avito_item_id": item_id})),
+            QUERIES["write_log"],
+            {
+                "integration_id": integration_id,
+                "message": message,
+                "details": Jsonb({"code": refusal, "avito_item_id": item_id}),
+            },
         )
     log.info("app_integration_not_linked", integration_id=str(integration_id), reason=refusal)
     return LinkResult(None, refusal, message)
@@ -136,13 +142,8 @@ async def link_pending(
     """Check every unlinked active row whose check is due (the worker runs this before it
     claims); returns how many were linked."""
     async with pool.connection() as conn:
-        cur = await conn.execute(
-            "select id from public.integrations"
-            " where is_active and avito_account_id is null and link_check_after <= now()"
-            " order by link_check_after limit %s",
-            (BATCH,),
-        )
-        due = [r["id"] for r in await cur.fetchall()]
+        cur = await conn.execute(QUERIES["links_due"], {"limit": BATCH})
+        due: list[UUID] = [r["id"] for r in await cur.fetchall()]
     linked = 0
     for integration_id in due:
         result = await link_integration(pool, client, tokens, integration_id)

@@ -23,7 +23,7 @@ from uuid import UUID
 from psycopg import AsyncConnection
 
 from avito_sync.sync.plan import DateRange
-from avito_sync.sync.push import PushResult
+from avito_sync.sync.results import PushResult
 
 PollStatus = Literal["done", "lease_lost", "changed"]
 Conn = AsyncConnection[Any]

@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from psycopg import AsyncConnection
 
+from avito_sync.sync import QUERIES
+
 CronFlavour = Literal["seconds", "minute", "absent"]
 PG_NET_MISSING = (
     "pg_net is not installed in this database: the tick cannot reach the service. Enable it "
@@ -29,30 +31,18 @@ async def configure_tick(conn: AsyncConnection[Any], service_url: str, secret: s
     """Store the target in Vault and (re)schedule the jobs, in one transaction."""
     async with conn.transaction():
         await conn.execute(
-            "select avito_private.configure_poll_target(%s, %s)", (service_url, secret)
+            QUERIES["configure_poll_target"], {"service_url": service_url, "secret": secret}
         )
-        cur = await conn.execute("select avito_private.schedule_sync_jobs()")
+        cur = await conn.execute(QUERIES["schedule_sync_jobs"])
         row = await cur.fetchone()
-        flavour = _first(row)
+        flavour = row["cron"] if row else None
         jobs: tuple[str, ...] = ()
         if flavour != "absent":
-            cur = await conn.execute(
-                "select jobname from cron.job"
-                " where jobname in ('avito-poller', 'avito-sync-prune') order by jobname"
-            )
-            jobs = tuple(str(_first(r)) for r in await cur.fetchall())
-        cur = await conn.execute(
-            "select to_regprocedure('net.http_post(text, jsonb, jsonb, jsonb, integer)')"
-            " is not null"
-        )
-        pg_net = bool(_first(await cur.fetchone()))
+            cur = await conn.execute(QUERIES["scheduled_jobs"])
+            jobs = tuple(str(r["jobname"]) for r in await cur.fetchall())
+        cur = await conn.execute(QUERIES["pg_net_installed"])
+        row = await cur.fetchone()
     cron: CronFlavour = (
         "seconds" if flavour == "seconds" else "minute" if flavour == "minute" else "absent"
     )
-    return TickSetup(cron=cron, jobs=jobs, pg_net=pg_net)
-
-
-def _first(row: Any) -> Any:
-    if row is None:
-        return None
-    return next(iter(row.values())) if isinstance(row, dict) else row[0]
+    return TickSetup(cron=cron, jobs=jobs, pg_net=bool(row and row["installed"]))

@@ -1,4 +1,8 @@
-"""Vault-backed access tokens for the Avito client, one single-flight refresher per account.
+"""An Avito account's tokens: stored (connect), read and refreshed (sync), given up on (reconnect).
+
+This module is the only place that reads or writes them. The connect action stores a new
+grant with `store_tokens` and lifts the reconnect pause with `resume_account_integrations`;
+everything else goes through `AccountTokens`, which also marks an account `needs_reconnect`.
 
 Avito rotates refresh tokens: two processes refreshing with the same refresh token would
 leave one of them holding a dead chain. So a refresh happens only under a transaction-level
@@ -21,11 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
+from psycopg import AsyncConnection
+from psycopg.rows import class_row
 from psycopg_pool import AsyncConnectionPool
 
 from avito_sync.avito.errors import (
@@ -37,16 +42,14 @@ from avito_sync.avito.errors import (
     TransportError,
 )
 from avito_sync.avito.models import TokenResponse
+from avito_sync.core.clock import Clock, utc_now
 from avito_sync.core.logs import get_logger
+from avito_sync.sync import QUERIES
 
 log = get_logger(__name__)
 
-Clock = Callable[[], dt.datetime]
 EXPIRY_NOTICE = dt.timedelta(days=1)
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+Conn = AsyncConnection[Any]
 
 
 class Refresher(Protocol):
@@ -98,6 +101,12 @@ class AccountTokens:
     def forget(self, account_id: UUID) -> None:
         self._cache.pop(account_id, None)
 
+    async def mark_needs_reconnect(self, account_id: UUID, reason: str) -> None:
+        """Avito refused the account's fresh token: only the host reconnecting can fix it."""
+        self.forget(account_id)
+        async with self._pool.connection() as conn:
+            await _mark_needs_reconnect(conn, account_id, reason)
+
     async def access_token(self, account_id: UUID, *, force_refresh: bool = False) -> str:
         lock = self._locks.setdefault(account_id, asyncio.Lock())
         async with lock:
@@ -119,28 +128,20 @@ class AccountTokens:
         refused: str | None = None
         async with self._pool.connection() as conn, conn.transaction():
             await conn.execute(
-                "select pg_advisory_xact_lock(hashtextextended(%s, 0))",
-                (f"avito-token-refresh:{account_id}",),
+                QUERIES["lock_account_tokens"], {"key": f"avito-token-refresh:{account_id}"}
             )
-            cur = await conn.execute(
-                "select status from public.avito_accounts where id = %s", (account_id,)
-            )
+            cur = await conn.execute(QUERIES["account_status"], {"account_id": account_id})
             account = await cur.fetchone()
             if account is None:
                 raise ReconnectRequiredError(account_id, "account not found")
-            if _col(account, 0, "status") != "active":
-                raise ReconnectRequiredError(account_id, f"account is {_col(account, 0, 'status')}")
-            cur = await conn.execute(
-                "select access_token, refresh_token, expires_at"
-                " from avito_private.read_account_tokens(%s)",
-                (account_id,),
-            )
-            row = await cur.fetchone()
-            if row is None or not _col(row, 0, "access_token"):
+            if account["status"] != "active":
+                raise ReconnectRequiredError(account_id, f"account is {account['status']}")
+            stored = await _read_tokens(conn, account_id)
+            if stored is None or not stored.access_token:
                 refused = "no tokens stored"
             else:
-                current = _Access(_col(row, 0, "access_token"), _col(row, 2, "expires_at"))
-                refresh_token = _col(row, 1, "refresh_token")
+                current = _Access(stored.access_token, stored.expires_at)
+                refresh_token = stored.refresh_token
                 if not refresh_token:
                     usable = await self._without_refresh(conn, account_id, current)
                     if usable is not None:
@@ -157,13 +158,11 @@ class AccountTokens:
                         if not refused_refresh(exc):
                             raise
                         refused = f"refresh refused ({exc.error})"
-            await conn.execute(
-                "select avito_private.mark_account_needs_reconnect(%s, %s)", (account_id, refused)
-            )
+            await _mark_needs_reconnect(conn, account_id, refused)
         log.warning("avito_account_needs_reconnect", account_id=str(account_id), reason=refused)
         raise ReconnectRequiredError(account_id, refused)
 
-    async def _refresh_checked(self, conn: Any, account_id: UUID, refresh_token: str) -> _Access:
+    async def _refresh_checked(self, conn: Conn, account_id: UUID, refresh_token: str) -> _Access:
         """A refresh whose lost answer is settled at once by a second attempt."""
         try:
             return await self._refresh(conn, account_id, refresh_token)
@@ -176,7 +175,7 @@ class AccountTokens:
             return await self._refresh(conn, account_id, refresh_token)
 
     async def _without_refresh(
-        self, conn: Any, account_id: UUID, current: _Access
+        self, conn: Conn, account_id: UUID, current: _Access
     ) -> _Access | None:
         """A grant without a refresh token (Avito may issue one) is used until it expires;
         the host is told a day before (`token_expiring`, once per expiry). None once expired.
@@ -186,11 +185,11 @@ class AccountTokens:
             return None
         notice_at = current.expires_at - EXPIRY_NOTICE
         if notice_at <= now:
-            await conn.execute("select avito_private.note_token_expiring(%s)", (account_id,))
+            await conn.execute(QUERIES["note_token_expiring"], {"account_id": account_id})
             return current
         return _Access(current.token, notice_at + self._margin)
 
-    async def _refresh(self, conn: Any, account_id: UUID, refresh_token: str) -> _Access:
+    async def _refresh(self, conn: Conn, account_id: UUID, refresh_token: str) -> _Access:
         received_at = self._clock()
         response = await self._refresher.refresh(refresh_token)
         self.refreshes += 1
@@ -198,15 +197,65 @@ class AccountTokens:
         new_refresh = response.refresh_token.get_secret_value() if response.refresh_token else None
         access = response.access_token.get_secret_value()
         await conn.execute(
-            "select avito_private.rotate_account_tokens(%s, %s, %s, %s)",
-            (account_id, access, new_refresh, expires_at),
+            QUERIES["rotate_tokens"],
+            {
+                "account_id": account_id,
+                "access_token": access,
+                "refresh_token": new_refresh,
+                "expires_at": expires_at,
+            },
         )
         log.info("avito_token_refreshed", account_id=str(account_id), expires_at=expires_at)
         return _Access(access, expires_at)
 
 
-def _col(row: Any, index: int, name: str) -> Any:
-    return row[name] if isinstance(row, dict) else row[index]
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    access_token: str | None
+    refresh_token: str | None
+    expires_at: dt.datetime
+
+    def __repr__(self) -> str:
+        return f"_Stored(expires_at={self.expires_at.isoformat()})"
+
+
+async def _read_tokens(conn: Conn, account_id: UUID) -> _Stored | None:
+    async with conn.cursor(row_factory=class_row(_Stored)) as cur:
+        await cur.execute(QUERIES["read_tokens"], {"account_id": account_id})
+        return await cur.fetchone()
+
+
+async def _mark_needs_reconnect(conn: Conn, account_id: UUID, reason: str) -> None:
+    await conn.execute(
+        QUERIES["mark_needs_reconnect"], {"account_id": account_id, "reason": reason}
+    )
+
+
+async def store_tokens(
+    conn: Conn,
+    account_id: UUID,
+    *,
+    access_token: str,
+    refresh_token: str | None,
+    expires_at: dt.datetime,
+    scope: str | None,
+) -> None:
+    """Keep a new grant (the connect action) in Vault, in the caller's transaction."""
+    await conn.execute(
+        QUERIES["store_tokens"],
+        {
+            "account_id": account_id,
+            "access_token": access_token,
+            "refresh_token": refresh_token,
+            "expires_at": expires_at,
+            "scope": scope,
+        },
+    )
+
+
+async def resume_account_integrations(conn: Conn, account_id: UUID) -> None:
+    """A reconnect lifts the pause that a refused refresh put on the account's syncs."""
+    await conn.execute(QUERIES["resume_account"], {"account_id": account_id})
 
 
 class VaultTokenProvider:

@@ -23,6 +23,7 @@ from avito_sync.api.oauth_state import OAuthState, StateError, issue_state, veri
 from avito_sync.avito.auth import StaticToken
 from avito_sync.avito.errors import AvitoError
 from avito_sync.core.logs import get_logger
+from avito_sync.sync.tokens import resume_account_integrations, store_tokens
 
 log = get_logger(__name__)
 
@@ -107,7 +108,7 @@ async def complete_exchange(
             scope=tokens.scope,
             expires_at=expires_at,
         )
-        await store.store_tokens(
+        await store_tokens(
             conn,
             account_id,
             access_token=access,
@@ -115,7 +116,7 @@ async def complete_exchange(
             expires_at=expires_at,
             scope=tokens.scope,
         )
-        await store.resume_account_integrations(conn, account_id)
+        await resume_account_integrations(conn, account_id)
     log.info("avito_account_connected", account_id=str(account_id), avito_user_id=int(me.id))
     return Connected(
         account_id=account_id,

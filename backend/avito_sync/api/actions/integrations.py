@@ -23,6 +23,7 @@ from avito_sync.api.models import (
     UpdateMarkupBody,
 )
 from avito_sync.avito.errors import AvitoError, ConflictError
+from avito_sync.sync import queue
 from avito_sync.sync.markup import Markup as TypedMarkup
 
 
@@ -66,13 +67,13 @@ async def save_integration(
                 conn, body.property_id, account, body.item_id, body.markup
             )
             # A row paused earlier (a refused refresh) is the one this save resumes.
-            await store.enqueue(conn, integration_id, "initial")
+            await queue.enqueue(conn, integration_id, "initial", resume=True)
     except psycopg.errors.UniqueViolation as error:
         # Another save took the listing between our check and this write.
         raise ApiError(ErrorCode.ITEM_IN_USE, available=False) from error
     sync = await ctx.run_sync(integration_id, "initial")
     async with ctx.pool.connection() as conn:
-        await store.enqueue(conn, integration_id, "tick")
+        await queue.enqueue(conn, integration_id, "tick", resume=True)
     return {
         "success": True,
         "integration_id": str(integration_id),
