@@ -92,7 +92,7 @@ async def _legacy_sync(
         if error.code != ErrorCode.INTEGRATION_NOT_FOUND:
             raise
         return {"success": False, "error": "Integration not found or inactive"}
-    account_id = row["avito_account_id"]
+    account_id = row.avito_account_id
     if account_id is None:
         linked = await _link_typed_integration(context, user_id, row)
         if isinstance(linked, dict):
@@ -100,10 +100,10 @@ async def _legacy_sync(
         account_id = linked
     async with context.pool.connection() as conn:
         account = await store.owned_account(conn, user_id, account_id)
-    if account is None or account["status"] != "active":
+    if account is None or account.status != "active":
         return {**NO_ACCESS_TOKEN}
     trigger = "initial" if body.action == "initial-sync" else "manual"
-    return await context.run_sync(row["id"], trigger)
+    return await context.run_sync(row.id, trigger)
 
 
 NO_ACCESS_TOKEN: dict[str, Any] = {
@@ -122,11 +122,11 @@ REFUSAL_CODES = {
 
 
 async def _link_typed_integration(
-    context: ServiceContext, user_id: uuid.UUID, row: store.Row
+    context: ServiceContext, user_id: uuid.UUID, row: store.OwnedIntegration
 ) -> uuid.UUID | dict[str, Any]:
     """Link a row the app wrote itself (typed ids, no account) to the caller's account
     (`avito_sync.sync.relink`); the account id, or the app-shaped failure body."""
-    result = await link_integration(context.pool, context.avito, context.tokens, row["id"])
+    result = await link_integration(context.pool, context.avito, context.tokens, row.id)
     if result.account_id is not None:
         return result.account_id
     code = REFUSAL_CODES.get(result.refusal or "")

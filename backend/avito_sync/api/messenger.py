@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.deps import Context, CurrentUser
+from avito_sync.api.store import QUERIES
 from avito_sync.avito.errors import AvitoError, MalformedResponseError, OAuthError, TransportError
 from avito_sync.avito.messenger import CHAT_ID, MAX_TEXT
 from avito_sync.core.logs import get_logger
@@ -77,11 +78,7 @@ async def _target(
     """The integration's account and Avito user id, after the app's checks in its order."""
     async with context.pool.connection() as conn:
         cur = await conn.execute(
-            "select i.is_active, i.scope, i.avito_user_id, i.avito_account_id, p.owner_id"
-            " from public.integrations i left join public.properties p"
-            " on p.id = i.property_id and p.deleted_at is null"
-            " where i.id = %s and i.platform = 'avito'",
-            (integration_id,),
+            QUERIES["messenger_integration"], {"integration_id": integration_id}
         )
         row = await cur.fetchone()
         if row is None or not row["is_active"] or row["owner_id"] is None:
@@ -98,10 +95,12 @@ async def _target(
         # The integration's account, or (a row the app typed itself) the caller's account of
         # the same Avito user.
         cur = await conn.execute(
-            "select id, status from public.avito_accounts"
-            " where owner_id = %s and avito_user_id = %s"
-            " order by (id = %s) desc limit 1",
-            (user_id, avito_user_id, row["avito_account_id"]),
+            QUERIES["messenger_account"],
+            {
+                "owner": user_id,
+                "avito_user_id": avito_user_id,
+                "account_id": row["avito_account_id"],
+            },
         )
         account = await cur.fetchone()
     if account is None or account["status"] != "active":

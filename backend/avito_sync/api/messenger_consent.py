@@ -16,7 +16,10 @@ import datetime as dt
 import hashlib
 import json
 import uuid
+from dataclasses import dataclass
 from typing import Any
+
+from psycopg.rows import class_row
 
 from avito_sync.api import store
 from avito_sync.api.actions import connect
@@ -74,18 +77,21 @@ def _integration_id(data: dict[str, Any]) -> uuid.UUID | None:
         raise ApiError(ErrorCode.STATE_INVALID) from error
 
 
-async def _target(conn: Any, owner: uuid.UUID, wanted: uuid.UUID | None) -> store.Row | None:
+@dataclass(frozen=True)
+class _Target:
+    id: uuid.UUID
+    property_id: uuid.UUID
+    avito_user_id: int | None
+    account_user: int | None
+
+
+async def _target(conn: store.Conn, owner: uuid.UUID, wanted: uuid.UUID | None) -> _Target | None:
     """The state's integration if the caller owns it, else the caller's oldest Avito one."""
-    cur = await conn.execute(
-        "select i.id, i.property_id, i.avito_user_id, a.avito_user_id as account_user"
-        " from public.integrations i join public.properties p on p.id = i.property_id"
-        " left join public.avito_accounts a on a.id = i.avito_account_id"
-        " where p.owner_id = %s and i.platform = 'avito'"
-        " order by (i.id = %s::uuid) desc nulls last, i.created_at, i.id limit 1",
-        (owner, wanted),
-    )
-    row: store.Row | None = await cur.fetchone()
-    return row
+    async with conn.cursor(row_factory=class_row(_Target)) as cur:
+        await cur.execute(
+            store.QUERIES["messenger_consent_target"], {"owner": owner, "wanted": wanted}
+        )
+        return await cur.fetchone()
 
 
 async def messenger_callback(
@@ -109,13 +115,13 @@ async def messenger_callback(
         state = OAuthState(
             nonce="legacy:" + hashlib.sha256(raw.encode()).hexdigest(),
             user_id=user_id,
-            property_id=target["property_id"],
+            property_id=target.property_id,
             expires_at=issued + STATE_TTL,
         )
         await store.record_legacy_state(
             conn, user_id, state.property_id, state.nonce_hash, state.expires_at
         )
-    expected = target["account_user"] or target["avito_user_id"]
+    expected = target.account_user or target.avito_user_id
     connected = await connect.complete_exchange(
         context,
         state,
@@ -125,24 +131,18 @@ async def messenger_callback(
     )
     async with context.pool.connection() as conn, conn.transaction():
         account = await store.owned_account(conn, user_id, connected.account_id)
-        scope = (account or {}).get("scope") or ""
+        scope = (account.scope if account else None) or ""
         if "messenger:read" not in scope.split(","):
             return dict(SCOPE_MISSING)
         await conn.execute(
-            "update public.integrations i set scope = %s,"
-            " is_active = case when i.id = %s then true else i.is_active end"
-            " from public.properties p"
-            " where p.id = i.property_id and p.owner_id = %s and i.platform = 'avito'"
-            " and (i.id = %s or i.avito_account_id = %s"
-            "      or (i.avito_account_id is null and i.avito_user_id = %s))",
-            (
-                scope,
-                target["id"],
-                user_id,
-                target["id"],
-                connected.account_id,
-                connected.avito_user_id,
-            ),
+            store.QUERIES["messenger_consent_scope"],
+            {
+                "scope": scope,
+                "integration_id": target.id,
+                "owner": user_id,
+                "account_id": connected.account_id,
+                "avito_user_id": connected.avito_user_id,
+            },
         )
     log.info("messenger_consent", account_id=str(connected.account_id))
     settings = load_messenger_settings()
@@ -155,5 +155,5 @@ async def messenger_callback(
         "isMessengerAuth": True,
         "avitoUserId": connected.avito_user_id,
         "avitoUserIdMissing": False,
-        "integrationId": str(target["id"]),
+        "integrationId": str(target.id),
     }

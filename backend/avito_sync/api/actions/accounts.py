@@ -34,7 +34,7 @@ async def account_detach(
     return {
         "success": True,
         "account_id": str(body.account_id),
-        "avito_user_id": account["avito_user_id"],
-        "disconnected_integration_ids": [str(row["id"]) for row in detached],
+        "avito_user_id": account.avito_user_id,
+        "disconnected_integration_ids": [str(ref.id) for ref in detached],
         "accounts": await accounts_payload(ctx, user.id),
     }

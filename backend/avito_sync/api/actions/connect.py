@@ -134,15 +134,15 @@ async def accounts_payload(
     async with ctx.pool.connection() as conn:
         rows = await store.list_accounts(conn, owner)
     if primary is None and rows:
-        primary = rows[0]["id"]
+        primary = rows[0].id
     return [
         {
-            "id": str(row["id"]),
-            "avito_user_id": row["avito_user_id"],
-            "name": row["name"],
-            "is_primary": row["id"] == primary,
-            "needs_reconnect": row["status"] != "active",
-            "token_expires_at": _iso(row["token_expires_at"]),
+            "id": str(row.id),
+            "avito_user_id": row.avito_user_id,
+            "name": row.name,
+            "is_primary": row.id == primary,
+            "needs_reconnect": row.status != "active",
+            "token_expires_at": _iso(row.token_expires_at),
         }
         for row in rows
     ]
@@ -189,4 +189,4 @@ async def progress_load(ctx: ServiceContext, user: User, body: ProgressLoadBody)
         row = await store.load_progress(conn, user.id, body.property_id)
     if row is None:
         return {"success": True, "progress": None, "expires_at": None}
-    return {"success": True, "progress": row["progress"], "expires_at": _iso(row["expires_at"])}
+    return {"success": True, "progress": row.progress, "expires_at": _iso(row.expires_at)}

@@ -32,7 +32,7 @@ async def integration_of(
     user_id: uuid.UUID,
     integration_id: uuid.UUID | None,
     property_id: uuid.UUID | None,
-) -> store.Row:
+) -> store.OwnedIntegration:
     async with ctx.pool.connection() as conn:
         row = await store.owned_integration(
             conn, user_id, integration_id=integration_id, property_id=property_id
@@ -62,7 +62,7 @@ async def save_integration(
             raise ApiError(ErrorCode.ITEM_IN_USE, available=False)
     try:
         async with ctx.pool.connection() as conn, conn.transaction():
-            await store.remember_item(conn, account["id"], body.item_id, info.status, info.url)
+            await store.remember_item(conn, account.id, body.item_id, info.status, info.url)
             integration_id = await store.upsert_integration(
                 conn, body.property_id, account, body.item_id, body.markup
             )
@@ -85,10 +85,10 @@ async def save_integration(
 async def update_markup(ctx: ServiceContext, user: User, body: UpdateMarkupBody) -> dict[str, Any]:
     row = await integration_of(ctx, user.id, body.integration_id, body.property_id)
     async with ctx.pool.connection() as conn:
-        await store.set_markup(conn, row["id"], body.markup)
+        await store.set_markup(conn, row.id, body.markup)
     return {
         "success": True,
-        "integration_id": str(row["id"]),
+        "integration_id": str(row.id),
         "markup": float(body.markup),
         **markup_view(body.markup),
     }
@@ -100,14 +100,14 @@ def markup_view(stored: Decimal) -> dict[str, Any]:
     return {"markup_type": markup.kind, "markup_value": float(markup.value)}
 
 
-async def close_calendar(ctx: ServiceContext, row: store.Row) -> None:
+async def close_calendar(ctx: ServiceContext, row: store.OwnedIntegration) -> None:
     """An empty intervals list closes the next year on Avito (docs/app-contract.md §3.3)."""
-    if row["avito_account_id"] is None:
+    if row.avito_account_id is None:
         raise ApiError(ErrorCode.RECONNECT_REQUIRED)
+    if row.avito_item_id is None:  # an app-typed row without a listing: nothing to close
+        raise ApiError(ErrorCode.ITEM_NOT_FOUND)
     try:
-        await ctx.avito.post_intervals(
-            ctx.tokens(row["avito_account_id"]), int(row["avito_item_id"]), []
-        )
+        await ctx.avito.post_intervals(ctx.tokens(row.avito_account_id), int(row.avito_item_id), [])
     except ConflictError as error:
         raise ApiError(ErrorCode.PAID_CONFLICT) from error
     except (AvitoError, ReconnectRequiredError) as error:
@@ -119,13 +119,13 @@ async def disconnect(ctx: ServiceContext, user: User, body: DisconnectBody) -> d
     if body.close_calendar:
         await close_calendar(ctx, row)
     async with ctx.pool.connection() as conn, conn.transaction():
-        await store.deactivate(conn, row["id"])
+        await store.deactivate(conn, row.id)
         await store.record_action_run(
             conn, row, "disconnect", {"calendar_closed": body.close_calendar}
         )
     return {
         "success": True,
-        "integration_id": str(row["id"]),
+        "integration_id": str(row.id),
         "calendar_closed": body.close_calendar,
     }
 
@@ -133,8 +133,8 @@ async def disconnect(ctx: ServiceContext, user: User, body: DisconnectBody) -> d
 async def sync(ctx: ServiceContext, user: User, body: SyncBody) -> dict[str, Any]:
     row = await integration_of(ctx, user.id, body.integration_id, body.property_id)
     trigger = "initial" if body.action == "initial-sync" else "manual"
-    result = await ctx.run_sync(row["id"], trigger)
-    return {"integration_id": str(row["id"]), **result}
+    result = await ctx.run_sync(row.id, trigger)
+    return {"integration_id": str(row.id), **result}
 
 
 def _iso(value: dt.datetime | None) -> str | None:
