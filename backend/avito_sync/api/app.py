@@ -79,7 +79,9 @@ def build_app(settings: ServiceSettings, metrics: ServiceMetrics, **fastapi: Any
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(Exception, unexpected_error_handler)
     if settings.forwarder_secret is not None:
-        app.add_middleware(ForwarderSecretMiddleware, secret=settings.forwarder_secret)
+        app.add_middleware(
+            ForwarderSecretMiddleware, secret=settings.forwarder_secret.get_secret_value()
+        )
     # Outside the secret check: a refused body is still counted and still gets CORS headers.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
@@ -118,7 +120,11 @@ async def service_context(
             settings=settings,
             pool=runtime.pool,
             verifier=JwtVerifier(
-                jwks=jwks, issuer=settings.effective_issuer, hs256_secret=settings.jwt_secret
+                jwks=jwks,
+                issuer=settings.effective_issuer,
+                hs256_secret=(
+                    settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
+                ),
             ),
             avito=runtime.client,
             tokens=runtime.tokens.provider,

@@ -43,7 +43,7 @@ async def oauth_url(ctx: ServiceContext, user: User, body: OAuthUrlBody) -> dict
         if await store.owned_property(conn, user.id, body.property_id) is None:
             raise ApiError(ErrorCode.NOT_OWNER)
         token, state = issue_state(
-            ctx.settings.state_secret, user.id, body.property_id, ctx.clock()
+            ctx.settings.state_secret.get_secret_value(), user.id, body.property_id, ctx.clock()
         )
         await store.record_state(
             conn, user.id, body.property_id, state.nonce_hash, state.expires_at
@@ -58,7 +58,7 @@ async def oauth_url(ctx: ServiceContext, user: User, body: OAuthUrlBody) -> dict
 
 def checked_state(ctx: ServiceContext, token: str) -> OAuthState:
     try:
-        return verify_state(ctx.settings.state_secret, token, ctx.clock())
+        return verify_state(ctx.settings.state_secret.get_secret_value(), token, ctx.clock())
     except StateError as error:
         code = ErrorCode.STATE_EXPIRED if error.reason == "expired" else ErrorCode.STATE_INVALID
         raise ApiError(code) from error
