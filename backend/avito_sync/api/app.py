@@ -40,6 +40,7 @@ from avito_sync.api.errors import (
 from avito_sync.api.forwarder_gate import ForwarderSecretMiddleware
 from avito_sync.api.jwks import JwksCache
 from avito_sync.api.metrics import CountingTransport, MetricsMiddleware, ServiceMetrics
+from avito_sync.api.responses import SyncAnswer
 from avito_sync.api.settings import ServiceSettings
 from avito_sync.api.sync_result import sync_response
 from avito_sync.api.user_limits import UserLimits
@@ -108,7 +109,7 @@ async def service_context(
     ):
         jwks = JwksCache(settings.effective_jwks_url, http, ttl_seconds=settings.jwks_cache_seconds)
 
-        async def run_sync(integration_id: uuid.UUID, trigger: str) -> dict[str, Any]:
+        async def run_sync(integration_id: uuid.UUID, trigger: str) -> SyncAnswer:
             result = await runtime.engine.sync_integration(
                 integration_id, trigger="initial" if trigger == "initial" else "manual"
             )

@@ -14,14 +14,16 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing_extensions import TypedDict
 
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.deps import Context, CurrentUser
+from avito_sync.api.responses import as_sent
 from avito_sync.api.store import QUERIES
 from avito_sync.avito.errors import AvitoError, MalformedResponseError, OAuthError, TransportError
 from avito_sync.avito.messenger import CHAT_ID, MAX_TEXT
@@ -48,6 +50,30 @@ class MessengerBody(BaseModel):
     limit: int | None = Field(default=None, ge=1, le=100)
     offset: int | None = Field(default=None, ge=0, le=1000)
     text: str | None = Field(default=None, max_length=MAX_TEXT)
+
+
+MessengerAnswer = dict[str, Any]
+"""Avito's own answer, passed through (getChatsV2, getMessagesV3 as `{messages}`, sendMessage)."""
+MESSENGER_FAILURES = {
+    400: "Missing or invalid fields, or an integration without an Avito user id",
+    401: "The account must be re-authorised (`requiresReauth`)",
+    403: "Not the caller's integration, or no messenger scope",
+    404: "No active integration with that id",
+    502: "Avito unreachable or too slow",
+}
+
+
+class MessengerFailure(TypedDict):
+    """`error` always; `reason`, `requiresReauth`, `fields`, `status`, `data` as they apply.
+    Avito's own refusals keep Avito's status code."""
+
+    error: str
+    reason: NotRequired[str]
+    requiresReauth: NotRequired[bool]
+    fields: NotRequired[list[str]]
+    details: NotRequired[str]
+    status: NotRequired[int]
+    data: NotRequired[dict[str, Any]]
 
 
 def _fail(http_status: int, error: str, **extra: Any) -> JSONResponse:
@@ -120,7 +146,7 @@ def _avito_error(error: AvitoError) -> JSONResponse:
 
 async def _call(
     context: ServiceContext, body: MessengerBody, account_id: uuid.UUID, user: int
-) -> Any:
+) -> MessengerAnswer:
     auth = context.tokens(account_id)
     api = context.avito.messenger
     if body.action == "getChats":
@@ -140,13 +166,20 @@ async def _call(
     return await api.send_message(auth, user, body.chat_id, body.text)
 
 
-@router.post("/functions/v1/avito-messenger")
-async def avito_messenger(context: Context, user: CurrentUser, request: Request) -> Any:
+@router.post(
+    "/functions/v1/avito-messenger",
+    response_model=MessengerAnswer,
+    responses={
+        status: {"model": MessengerFailure, "description": description}
+        for status, description in MESSENGER_FAILURES.items()
+    },
+)
+async def avito_messenger(context: Context, user: CurrentUser, request: Request) -> JSONResponse:
     try:
         body = await _body(request)
         account_id, avito_user_id = await _target(context, user.id, body.integration_id)
         async with asyncio.timeout(AVITO_TIMEOUT_SECONDS):
-            return await _call(context, body, account_id, avito_user_id)
+            return as_sent(await _call(context, body, account_id, avito_user_id))
     except _Refusal as refusal:
         return refusal.response
     except ReconnectRequiredError:

@@ -26,6 +26,7 @@ from avito_sync.api.actions import connect
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.errors import ApiError, ErrorCode
 from avito_sync.api.oauth_state import STATE_TTL, OAuthState
+from avito_sync.api.responses import CallbackRefused, MessengerConnected
 from avito_sync.core.logs import get_logger
 from avito_sync.messenger.settings import load_messenger_settings
 from avito_sync.messenger.webhooks import ensure_subscribed
@@ -33,12 +34,12 @@ from avito_sync.messenger.webhooks import ensure_subscribed
 log = get_logger(__name__)
 
 MESSENGER_TYPE = "messenger_auth"
-NO_INTEGRATION: dict[str, Any] = {
+NO_INTEGRATION: CallbackRefused = {
     "success": False,
     "reason": "no_avito_integration",
     "error": "Нет подключённых аккаунтов Avito. Сначала подключите объект к Avito.",
 }
-SCOPE_MISSING: dict[str, Any] = {
+SCOPE_MISSING: CallbackRefused = {
     "success": False,
     "reason": "scope_missing",
     "error": "Avito не выдал доступ к сообщениям. Разрешите доступ к мессенджеру и повторите.",
@@ -102,7 +103,7 @@ async def messenger_callback(
     *,
     code: str,
     redirect_uri: str | None,
-) -> dict[str, Any]:
+) -> MessengerConnected | CallbackRefused:
     """The app-shaped answer; `ApiError`s are turned into `{success: false}` by the caller."""
     if not context.settings.accept_app_state:
         raise ApiError(ErrorCode.STATE_INVALID)
@@ -111,7 +112,7 @@ async def messenger_callback(
     async with context.pool.connection() as conn:
         target = await _target(conn, user_id, wanted)
         if target is None:
-            return dict(NO_INTEGRATION)
+            return NO_INTEGRATION.copy()
         state = OAuthState(
             nonce="legacy:" + hashlib.sha256(raw.encode()).hexdigest(),
             user_id=user_id,
@@ -133,7 +134,7 @@ async def messenger_callback(
         account = await store.owned_account(conn, user_id, connected.account_id)
         scope = (account.scope if account else None) or ""
         if "messenger:read" not in scope.split(","):
-            return dict(SCOPE_MISSING)
+            return SCOPE_MISSING.copy()
         await conn.execute(
             store.QUERIES["messenger_consent_scope"],
             {

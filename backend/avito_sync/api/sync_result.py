@@ -7,9 +7,8 @@ per error) keep working unchanged.
 
 from __future__ import annotations
 
-from typing import Any
-
 from avito_sync.api.errors import MESSAGES, ErrorCode
+from avito_sync.api.responses import SyncAnswer
 from avito_sync.sync.engine import SyncResult
 
 NO_TOKEN_MESSAGE = MESSAGES[ErrorCode.RECONNECT_REQUIRED]
@@ -18,7 +17,7 @@ BUSY_MESSAGE = "Синхронизация уже выполняется, изм
 OK_MESSAGE = "Синхронизация с Avito выполнена."
 
 
-def sync_response(result: SyncResult) -> dict[str, Any]:
+def sync_response(result: SyncResult) -> SyncAnswer:
     if result.status == "needs_reconnect":
         return {
             "success": False,
@@ -54,7 +53,7 @@ def sync_response(result: SyncResult) -> dict[str, Any]:
         errors.append({"operation": "sync", "statusCode": None, "message": result.error or ""})
     has_error = result.status == "failed" or bool(errors)
     message = MESSAGES[ErrorCode.SYNC_FAILED] if has_error else OK_MESSAGE
-    body: dict[str, Any] = {
+    body: SyncAnswer = {
         "success": result.status in ("success", "partial"),
         "status": result.status,
         "hasError": has_error,
@@ -70,7 +69,9 @@ def sync_response(result: SyncResult) -> dict[str, Any]:
     }
     if has_error:
         detail = result.error or "; ".join(str(e.get("message", "")) for e in errors)
-        body.update(code=ErrorCode.SYNC_FAILED.value, error=message, errorMessage=detail)
+        body["code"] = ErrorCode.SYNC_FAILED.value
+        body["error"] = message
+        body["errorMessage"] = detail
     if warnings:
         body["warningMessage"] = "; ".join(str(w["message"]) for w in warnings)
     return body

@@ -3,14 +3,15 @@ longer want), with its Vault tokens, its listings and every connection that used
 
 from __future__ import annotations
 
-from typing import Any
-
 from avito_sync.api import store
 from avito_sync.api.actions.connect import accounts_payload
 from avito_sync.api.auth import User
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.errors import ApiError, ErrorCode
 from avito_sync.api.models import AccountDetachBody
+from avito_sync.api.responses import (
+    AccountDetachAnswer,
+)
 from avito_sync.core.logs import get_logger
 
 log = get_logger(__name__)
@@ -18,7 +19,7 @@ log = get_logger(__name__)
 
 async def account_detach(
     ctx: ServiceContext, user: User, body: AccountDetachBody
-) -> dict[str, Any]:
+) -> AccountDetachAnswer:
     """Avito has no token-revocation endpoint: the tokens are deleted here, and the host can
     also revoke the application's access in their Avito profile."""
     async with ctx.pool.connection() as conn, conn.transaction():

@@ -29,6 +29,16 @@ from avito_sync.api.channel_models import (
 )
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.errors import ApiError, ErrorCode
+from avito_sync.api.responses import (
+    ChannelAnswer,
+    ChannelRemovedAnswer,
+    ChannelsAnswer,
+    ChannelSecretAnswer,
+    ChannelTestAnswer,
+    ChannelView,
+    RotatedSecretAnswer,
+    TelegramLinkAnswer,
+)
 from avito_sync.api.store import QUERIES
 from avito_sync.core.logs import get_logger
 from avito_sync.notify import netguard
@@ -51,7 +61,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _public(row: dict[str, Any]) -> dict[str, Any]:
+def _public(row: dict[str, Any]) -> ChannelView:
     """A channel as the host sees it: never a secret, never push keys."""
     config = row["config"] or {}
     target: str | None = None
@@ -101,7 +111,7 @@ async def _room_for_one_more(conn: psycopg.AsyncConnection[Any], owner: uuid.UUI
         raise ApiError(ErrorCode.CHANNEL_LIMIT)
 
 
-async def channels_list(ctx: ServiceContext, user: User, _body: ChannelsListBody) -> dict[str, Any]:
+async def channels_list(ctx: ServiceContext, user: User, _body: ChannelsListBody) -> ChannelsAnswer:
     rows = await _channels(ctx, user.id)
     async with ctx.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         # The app's push subscriptions not yet used as a channel: offered to the host.
@@ -123,7 +133,7 @@ async def channels_list(ctx: ServiceContext, user: User, _body: ChannelsListBody
 
 async def channel_add_webhook(
     ctx: ServiceContext, user: User, body: ChannelAddWebhookBody
-) -> dict[str, Any]:
+) -> ChannelSecretAnswer:
     hosts = ctx.channels.settings.webhook_http_hosts
     try:
         target = netguard.check_url(body.url, hosts)
@@ -159,7 +169,7 @@ async def channel_add_webhook(
 
 async def channel_add_push(
     ctx: ServiceContext, user: User, body: ChannelAddPushBody
-) -> dict[str, Any]:
+) -> ChannelAnswer:
     if ctx.channels.settings.vapid_private_key is None:
         raise ApiError(ErrorCode.PUSH_NOT_CONFIGURED)
     events = list(dict.fromkeys(body.events if body.events is not None else EVENT_CATEGORIES))
@@ -193,7 +203,7 @@ async def channel_add_push(
 
 async def channel_telegram_link(
     ctx: ServiceContext, user: User, _body: ChannelTelegramLinkBody
-) -> dict[str, Any]:
+) -> TelegramLinkAnswer:
     settings = ctx.channels.settings
     if settings.telegram_bot_token is None or settings.telegram_bot_username is None:
         raise ApiError(ErrorCode.TELEGRAM_NOT_CONFIGURED)
@@ -219,7 +229,7 @@ async def channel_telegram_link(
 
 async def channel_rotate_secret(
     ctx: ServiceContext, user: User, body: ChannelRefBody
-) -> dict[str, Any]:
+) -> RotatedSecretAnswer:
     row = await _owned(ctx, user.id, body.channel_id)
     if row["kind"] != "webhook":
         raise ApiError(ErrorCode.CHANNEL_NO_SECRET)
@@ -232,7 +242,7 @@ async def channel_rotate_secret(
     return {"success": True, "channel_id": str(body.channel_id), "secret": secret}
 
 
-async def channel_test(ctx: ServiceContext, user: User, body: ChannelRefBody) -> dict[str, Any]:
+async def channel_test(ctx: ServiceContext, user: User, body: ChannelRefBody) -> ChannelTestAnswer:
     """Send a test message now, through the same sender the notifier uses; report the outcome."""
     row = await _owned(ctx, user.id, body.channel_id)
     sender = ctx.channels.senders(ctx.pool).get(row["kind"])
@@ -254,9 +264,7 @@ async def channel_test(ctx: ServiceContext, user: User, body: ChannelRefBody) ->
     return {"success": True, "delivered": True, "channel_id": str(body.channel_id)}
 
 
-async def channel_update(
-    ctx: ServiceContext, user: User, body: ChannelUpdateBody
-) -> dict[str, Any]:
+async def channel_update(ctx: ServiceContext, user: User, body: ChannelUpdateBody) -> ChannelAnswer:
     await _owned(ctx, user.id, body.channel_id)
     events = list(dict.fromkeys(body.events)) if body.events is not None else None
     async with ctx.pool.connection() as conn:
@@ -273,7 +281,9 @@ async def channel_update(
     return {"success": True, "channel": _public(await _owned(ctx, user.id, body.channel_id))}
 
 
-async def channel_remove(ctx: ServiceContext, user: User, body: ChannelRefBody) -> dict[str, Any]:
+async def channel_remove(
+    ctx: ServiceContext, user: User, body: ChannelRefBody
+) -> ChannelRemovedAnswer:
     await _owned(ctx, user.id, body.channel_id)
     async with ctx.pool.connection() as conn:
         # Its deliveries cascade; its Vault secret goes with it (trigger).

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from avito_sync.api import store
 from avito_sync.api.auth import User
@@ -20,6 +19,13 @@ from avito_sync.api.models import (
     ProgressSaveBody,
 )
 from avito_sync.api.oauth_state import OAuthState, StateError, issue_state, verify_state
+from avito_sync.api.responses import (
+    AccountView,
+    ExchangeAnswer,
+    OAuthUrlAnswer,
+    ProgressLoadAnswer,
+    ProgressSaveAnswer,
+)
 from avito_sync.avito.auth import StaticToken
 from avito_sync.avito.errors import AvitoError
 from avito_sync.core.logs import get_logger
@@ -38,7 +44,7 @@ class Connected:
     token_type: str
 
 
-async def oauth_url(ctx: ServiceContext, user: User, body: OAuthUrlBody) -> dict[str, Any]:
+async def oauth_url(ctx: ServiceContext, user: User, body: OAuthUrlBody) -> OAuthUrlAnswer:
     async with ctx.pool.connection() as conn:
         if await store.owned_property(conn, user.id, body.property_id) is None:
             raise ApiError(ErrorCode.NOT_OWNER)
@@ -130,7 +136,7 @@ async def complete_exchange(
 
 async def accounts_payload(
     ctx: ServiceContext, owner: uuid.UUID, primary: uuid.UUID | None = None
-) -> list[dict[str, Any]]:
+) -> list[AccountView]:
     async with ctx.pool.connection() as conn:
         rows = await store.list_accounts(conn, owner)
     if primary is None and rows:
@@ -152,7 +158,7 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-async def exchange_code(ctx: ServiceContext, user: User, body: ExchangeCodeBody) -> dict[str, Any]:
+async def exchange_code(ctx: ServiceContext, user: User, body: ExchangeCodeBody) -> ExchangeAnswer:
     state = checked_state(ctx, body.state)
     if state.user_id != user.id:
         raise ApiError(ErrorCode.STATE_INVALID)
@@ -168,7 +174,9 @@ async def exchange_code(ctx: ServiceContext, user: User, body: ExchangeCodeBody)
     }
 
 
-async def progress_save(ctx: ServiceContext, user: User, body: ProgressSaveBody) -> dict[str, Any]:
+async def progress_save(
+    ctx: ServiceContext, user: User, body: ProgressSaveBody
+) -> ProgressSaveAnswer:
     async with ctx.pool.connection() as conn:
         if await store.owned_property(conn, user.id, body.property_id) is None:
             raise ApiError(ErrorCode.NOT_OWNER)
@@ -182,7 +190,9 @@ async def progress_save(ctx: ServiceContext, user: User, body: ProgressSaveBody)
     return {"success": True, "expires_at": expires_at.isoformat()}
 
 
-async def progress_load(ctx: ServiceContext, user: User, body: ProgressLoadBody) -> dict[str, Any]:
+async def progress_load(
+    ctx: ServiceContext, user: User, body: ProgressLoadBody
+) -> ProgressLoadAnswer:
     async with ctx.pool.connection() as conn:
         if await store.owned_property(conn, user.id, body.property_id) is None:
             raise ApiError(ErrorCode.NOT_OWNER)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import Any
 
 import psycopg
 
@@ -21,6 +20,16 @@ from avito_sync.api.models import (
     StatusBody,
     SyncBody,
     UpdateMarkupBody,
+)
+from avito_sync.api.responses import (
+    DisconnectAnswer,
+    IntegrationSyncAnswer,
+    MarkupAnswer,
+    MarkupView,
+    OptionalMarkupView,
+    SaveIntegrationAnswer,
+    StatusAnswer,
+    StatusView,
 )
 from avito_sync.avito.errors import AvitoError, ConflictError
 from avito_sync.sync.markup import Markup as TypedMarkup
@@ -51,7 +60,7 @@ async def integration_of(
 
 async def save_integration(
     ctx: ServiceContext, user: User, body: SaveIntegrationBody
-) -> dict[str, Any]:
+) -> SaveIntegrationAnswer:
     account = await account_of(ctx, user, body.account_id)
     async with ctx.pool.connection() as conn:
         if await store.owned_property(conn, user.id, body.property_id) is None:
@@ -82,7 +91,7 @@ async def save_integration(
     }
 
 
-async def update_markup(ctx: ServiceContext, user: User, body: UpdateMarkupBody) -> dict[str, Any]:
+async def update_markup(ctx: ServiceContext, user: User, body: UpdateMarkupBody) -> MarkupAnswer:
     row = await integration_of(ctx, user.id, body.integration_id, body.property_id)
     async with ctx.pool.connection() as conn:
         await store.set_markup(conn, row.id, body.markup)
@@ -94,10 +103,18 @@ async def update_markup(ctx: ServiceContext, user: User, body: UpdateMarkupBody)
     }
 
 
-def markup_view(stored: Decimal) -> dict[str, Any]:
+def markup_view(stored: Decimal) -> MarkupView:
     """The typed markup next to the app's signed column value."""
     markup = TypedMarkup.from_column(stored)
     return {"markup_type": markup.kind, "markup_value": float(markup.value)}
+
+
+def _markup_keys(stored: Decimal | None) -> OptionalMarkupView:
+    """The typed markup's keys, none when the row has no markup."""
+    if stored is None:
+        return {}
+    view = markup_view(stored)
+    return {"markup_type": view["markup_type"], "markup_value": view["markup_value"]}
 
 
 async def close_calendar(ctx: ServiceContext, row: store.OwnedIntegration) -> None:
@@ -114,7 +131,7 @@ async def close_calendar(ctx: ServiceContext, row: store.OwnedIntegration) -> No
         raise api_error_for(error) from error
 
 
-async def disconnect(ctx: ServiceContext, user: User, body: DisconnectBody) -> dict[str, Any]:
+async def disconnect(ctx: ServiceContext, user: User, body: DisconnectBody) -> DisconnectAnswer:
     row = await integration_of(ctx, user.id, body.integration_id, body.property_id)
     if body.close_calendar:
         await close_calendar(ctx, row)
@@ -130,7 +147,7 @@ async def disconnect(ctx: ServiceContext, user: User, body: DisconnectBody) -> d
     }
 
 
-async def sync(ctx: ServiceContext, user: User, body: SyncBody) -> dict[str, Any]:
+async def sync(ctx: ServiceContext, user: User, body: SyncBody) -> IntegrationSyncAnswer:
     row = await integration_of(ctx, user.id, body.integration_id, body.property_id)
     trigger = "initial" if body.action == "initial-sync" else "manual"
     result = await ctx.run_sync(row.id, trigger)
@@ -163,7 +180,7 @@ def badge(row: store.Row | None) -> str:
 
 async def status_payload(
     ctx: ServiceContext, owner: uuid.UUID, property_id: uuid.UUID
-) -> dict[str, Any]:
+) -> StatusView:
     async with ctx.pool.connection() as conn:
         if await store.owned_property(conn, owner, property_id) is None:
             raise ApiError(ErrorCode.NOT_OWNER)
@@ -188,7 +205,7 @@ async def status_payload(
         else None,
         "item_id": row["avito_item_id"],
         "markup": float(row["avito_markup"]) if row["avito_markup"] is not None else None,
-        **(markup_view(row["avito_markup"]) if row["avito_markup"] is not None else {}),
+        **_markup_keys(row["avito_markup"]),
         "last_sync_at": _iso(row["last_sync_at"]),
         "next_sync_at": _iso(row["next_sync_at"]),
         "token_expires_at": _iso(row["token_expires_at"]),
@@ -197,5 +214,5 @@ async def status_payload(
     }
 
 
-async def status(ctx: ServiceContext, user: User, body: StatusBody) -> dict[str, Any]:
+async def status(ctx: ServiceContext, user: User, body: StatusBody) -> StatusAnswer:
     return {"success": True, **await status_payload(ctx, user.id, body.property_id)}

@@ -14,13 +14,19 @@ from avito_sync.api.avito_errors import api_error_for
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.errors import MESSAGES, ApiError, ErrorCode
 from avito_sync.api.models import GetAccountsBody, GetItemsBody, ValidateItemBody
+from avito_sync.api.responses import (
+    AccountsAnswer,
+    ItemsAnswer,
+    ItemView,
+    ValidateItemAnswer,
+)
 from avito_sync.avito.errors import AvitoError
 from avito_sync.sync.tokens import ReconnectRequiredError
 
 ITEM_IN_USE_STATUS = 409
 
 
-async def get_accounts(ctx: ServiceContext, user: User, _body: GetAccountsBody) -> dict[str, Any]:
+async def get_accounts(ctx: ServiceContext, user: User, _body: GetAccountsBody) -> AccountsAnswer:
     return {"success": True, "accounts": await accounts_payload(ctx, user.id)}
 
 
@@ -34,7 +40,7 @@ async def account_of(ctx: ServiceContext, user: User, account_id: Any) -> store.
     return account
 
 
-def _item_view(row: store.Row) -> dict[str, Any]:
+def _item_view(row: store.Row) -> ItemView:
     return {
         "id": int(row["id"]),
         "title": row.get("title"),
@@ -43,7 +49,7 @@ def _item_view(row: store.Row) -> dict[str, Any]:
     }
 
 
-async def get_items(ctx: ServiceContext, user: User, body: GetItemsBody) -> dict[str, Any]:
+async def get_items(ctx: ServiceContext, user: User, body: GetItemsBody) -> ItemsAnswer:
     account = await account_of(ctx, user, body.account_id)
     # Without items:info (the deployed app never asks for it) Avito would answer 403: only the
     # listings the service already checked are known; the host types the listing id.
@@ -109,7 +115,7 @@ def _scopes(scope: str | None) -> set[str]:
 
 async def validate_item(
     ctx: ServiceContext, user: User, body: ValidateItemBody
-) -> dict[str, Any] | JSONResponse:
+) -> ValidateItemAnswer | JSONResponse:
     account = await account_of(ctx, user, body.account_id)
     async with ctx.pool.connection() as conn:
         if body.property_id is not None and (
