@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired
 
 import psycopg
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from typing_extensions import TypedDict
 
 from avito_sync.api.deps import Context
 from avito_sync.api.store import QUERIES, Conn, Row
@@ -27,13 +28,28 @@ def shipped_versions(directory: Path | None = None) -> set[str]:
     return {migration.version for migration in list_migrations(directory)}
 
 
-@router.get("/readyz", responses={503: {"description": "A dependency is not ready"}})
+class Readiness(TypedDict):
+    """`/readyz`: each dependency's check; `missing_migrations` names what is not applied."""
+
+    ready: bool
+    database: bool
+    migrations: bool
+    vault: bool
+    missing_migrations: NotRequired[list[str] | str]
+    error: NotRequired[str]
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "A dependency is not ready"}},
+)
 async def readyz(context: Context) -> JSONResponse:
     """Database reachable, every shipped migration applied, Vault readable."""
     checks: dict[str, Any] = {"database": False, "migrations": False, "vault": False}
     try:
         async with context.pool.connection(timeout=5) as conn:
-            await conn.execute("select 1")
+            await conn.execute(QUERIES["ping"])
             checks["database"] = True
             try:
                 shipped = shipped_versions(context.settings.migrations_dir)

@@ -156,6 +156,9 @@ select a.avito_user_id from public.integrations i
   join public.avito_accounts a on a.id = i.avito_account_id
  where p.owner_id = %(owner)s and i.property_id = %(property_id)s and i.platform = 'avito';
 
+-- name: ping
+select 1;
+
 -- name: migrations_table_exists
 select to_regclass('supabase_migrations.schema_migrations') is not null as ok;
 
