@@ -96,7 +96,9 @@ def test_malformed_variable_is_named(env: pytest.MonkeyPatch, name: str, value: 
 def test_secrets_reach_neither_the_repr_nor_the_error(env: pytest.MonkeyPatch) -> None:
     env.setenv("SUPABASE_JWT_SECRET", "j" * 40)
     env.setenv("AVITO_SYNC_FORWARDER_SECRET", "f" * 40)
+    env.setenv("DATABASE_URL", "postgresql://app:db-password-1@127.0.0.1:5432/postgres")
     settings = load_service_settings()
+    assert "db-password-1" not in repr(settings)
     assert settings.forwarder_secret is not None
     assert settings.forwarder_secret.get_secret_value() == "f" * 40
     assert "s" * 40 not in repr(settings)
