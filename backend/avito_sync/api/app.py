@@ -40,7 +40,7 @@ from avito_sync.api.errors import (
 from avito_sync.api.forwarder_gate import ForwarderSecretMiddleware
 from avito_sync.api.jwks import JwksCache
 from avito_sync.api.metrics import CountingTransport, MetricsMiddleware, ServiceMetrics
-from avito_sync.api.responses import SyncAnswer
+from avito_sync.api.responses import SyncAnswer, document_real_errors
 from avito_sync.api.settings import ServiceSettings
 from avito_sync.api.sync_result import sync_response
 from avito_sync.api.user_limits import UserLimits
@@ -75,6 +75,7 @@ def build_app(settings: ServiceSettings, metrics: ServiceMetrics, **fastapi: Any
     app.include_router(health.router)
     app.include_router(poll.router)
     app.include_router(telegram_webhook.router)
+    document_real_errors(app)
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal, NotRequired
 
+from fastapi import FastAPI
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, with_config
@@ -21,6 +22,36 @@ from typing_extensions import TypedDict
 # Every shape is closed: a key the handler sends but the document does not name is a failure
 # (schemathesis, and the tests' check of each answer), not a silent extra.
 _closed = with_config(ConfigDict(extra="forbid"))
+
+
+def document_real_errors(app: FastAPI) -> None:
+    """FastAPI documents a 422 `HTTPValidationError` for every route with inputs; this service
+    answers malformed input with 400 and the `ApiFailure` body (api/errors.py), so the
+    document says that instead."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        doc = build()
+        failure = {"$ref": "#/components/schemas/ApiFailure"}
+        for operations in doc["paths"].values():
+            for operation in operations.values():
+                responses = operation.get("responses", {})
+                if responses.pop("422", None) is not None:
+                    responses.setdefault(
+                        "400",
+                        {
+                            "description": "Malformed input: INVALID_JSON or INVALID_REQUEST",
+                            "content": {"application/json": {"schema": failure}},
+                        },
+                    )
+        schemas = doc.get("components", {}).get("schemas", {})
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def as_sent(answer: Mapping[str, Any], status_code: int = 200) -> JSONResponse:
