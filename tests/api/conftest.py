@@ -15,10 +15,10 @@ import httpx
 import pytest
 from pydantic import TypeAdapter
 
+from avito_sync.api.actions.answers import ActionAnswer
 from avito_sync.api.app import build_app, counted_avito_client, service_context
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.metrics import ServiceMetrics
-from avito_sync.api.responses import ActionAnswer
 from avito_sync.api.settings import ServiceSettings
 from avito_sync.avito.settings import AvitoSettings
 from avito_sync.sync.runtime import SyncRuntime

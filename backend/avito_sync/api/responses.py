@@ -1,4 +1,5 @@
-"""What the service answers, one typed shape per action (the 200 bodies in the OpenAPI document).
+"""What the service answers: the shapes every route shares (failures, a sync's summary, the
+app's own functions); the actions' own are in `api/actions/answers.py`.
 
 They are `TypedDict`s on purpose: the deployed app reads these bodies byte for byte
 (docs/app-contract.md), where a key is either present or absent (`NotRequired`), never filled
@@ -21,7 +22,7 @@ from typing_extensions import TypedDict
 
 # Every shape is closed: a key the handler sends but the document does not name is a failure
 # (schemathesis, and the tests' check of each answer), not a silent extra.
-_closed = with_config(ConfigDict(extra="forbid"))
+closed = with_config(ConfigDict(extra="forbid"))
 
 
 def document_real_errors(app: FastAPI) -> None:
@@ -63,13 +64,13 @@ def as_sent(answer: Mapping[str, Any], status_code: int = 200) -> JSONResponse:
 # --- failures -------------------------------------------------------------------------------
 
 
-@_closed
+@closed
 class FieldProblem(TypedDict):
     field: str
     problem: str
 
 
-@_closed
+@closed
 class ApiFailure(TypedDict):
     """An `ApiError` (api/errors.py): 200 for a refusal the app shows, 4xx/5xx otherwise.
     `error` mirrors `message` (the app shows `data.error || data.message`)."""
@@ -84,7 +85,7 @@ class ApiFailure(TypedDict):
     retry_after: NotRequired[int]
 
 
-@_closed
+@closed
 class ItemInUse(TypedDict):
     """validate-item's 409, the historical contract's exact body (docs/app-contract.md §3.4)."""
 
@@ -95,7 +96,7 @@ class ItemInUse(TypedDict):
 # --- sync -------------------------------------------------------------------------------------
 
 
-@_closed
+@closed
 class SyncAnswer(TypedDict):
     """A sync's summary in the shape `src/services/apiSync.ts` classifies (`sync_result`)."""
 
@@ -119,12 +120,12 @@ class SyncAnswer(TypedDict):
     warningMessage: NotRequired[str]
 
 
-@_closed
+@closed
 class IntegrationSyncAnswer(SyncAnswer):
     integration_id: str
 
 
-@_closed
+@closed
 class LegacySyncRefusal(TypedDict):
     """`avito_sync` before any sync ran: no such integration, no token, a refused link."""
 
@@ -134,283 +135,14 @@ class LegacySyncRefusal(TypedDict):
     requiresReconnect: NotRequired[bool]
 
 
-# --- accounts, listings, status ---------------------------------------------------------------
-
-
 LegacySyncAnswer = SyncAnswer | LegacySyncRefusal
 """`avito_sync`'s body (200, or 409/502 for a failed `initial-sync`)."""
 
 
-@_closed
-class AccountView(TypedDict):
-    id: str
-    avito_user_id: int
-    name: str | None
-    is_primary: bool
-    needs_reconnect: bool
-    token_expires_at: str | None
-
-
-@_closed
-class AccountsAnswer(TypedDict):
-    success: Literal[True]
-    accounts: list[AccountView]
-
-
-@_closed
-class AccountDetachAnswer(TypedDict):
-    success: Literal[True]
-    account_id: str
-    avito_user_id: int
-    disconnected_integration_ids: list[str]
-    accounts: list[AccountView]
-
-
-@_closed
-class ItemView(TypedDict):
-    id: int
-    title: str | None
-    status: str | None
-    url: str | None
-
-
-@_closed
-class ItemsAnswer(TypedDict):
-    success: Literal[True]
-    cached: bool
-    items: list[ItemView]
-
-
-@_closed
-class CheckedItemView(TypedDict):
-    id: int
-    status: str | None
-    url: str | None
-
-
-@_closed
-class ValidateItemAnswer(TypedDict):
-    success: Literal[True]
-    available: Literal[True]
-    item: CheckedItemView
-
-
-@_closed
-class MarkupView(TypedDict):
-    markup_type: Literal["percent", "fixed"]
-    markup_value: float
-
-
-@_closed
-class OptionalMarkupView(TypedDict, total=False):
-    markup_type: Literal["percent", "fixed"]
-    markup_value: float
-
-
-@_closed
-class AttachedAccount(TypedDict):
-    id: str
-    name: str | None
-    avito_user_id: int | None
-
-
-@_closed
-class StatusView(TypedDict):
-    """The connect badge; every key but `state` and `connected` only once connected."""
-
-    state: str
-    connected: bool
-    integration_id: NotRequired[str]
-    account_id: NotRequired[str | None]
-    account_name: NotRequired[str | None]
-    avito_user_id: NotRequired[int | None]
-    account: NotRequired[AttachedAccount | None]
-    item_id: NotRequired[int | None]
-    markup: NotRequired[float | None]
-    markup_type: NotRequired[Literal["percent", "fixed"]]
-    markup_value: NotRequired[float]
-    last_sync_at: NotRequired[str | None]
-    next_sync_at: NotRequired[str | None]
-    token_expires_at: NotRequired[str | None]
-    needs_reconnect: NotRequired[bool]
-    last_error: NotRequired[str | None]
-
-
-@_closed
-class StatusAnswer(StatusView):
-    success: Literal[True]
-
-
-@_closed
-class SaveIntegrationAnswer(TypedDict):
-    success: Literal[True]
-    integration_id: str
-    sync: SyncAnswer
-    status: StatusView
-
-
-@_closed
-class MarkupAnswer(MarkupView):
-    success: Literal[True]
-    integration_id: str
-    markup: float
-
-
-@_closed
-class DisconnectAnswer(TypedDict):
-    success: Literal[True]
-    integration_id: str
-    calendar_closed: bool
-
-
-# --- connect ----------------------------------------------------------------------------------
-
-
-@_closed
-class OAuthUrlAnswer(TypedDict):
-    success: Literal[True]
-    url: str
-    state: str
-    expires_at: str
-
-
-@_closed
-class ExchangeAnswer(TypedDict):
-    success: Literal[True]
-    account_id: str
-    avito_user_id: int
-    property_id: str
-    accounts: list[AccountView]
-    expires_in: int
-    token_type: str
-
-
-@_closed
-class ProgressSaveAnswer(TypedDict):
-    success: Literal[True]
-    expires_at: str
-
-
-@_closed
-class ProgressLoadAnswer(TypedDict):
-    success: Literal[True]
-    progress: dict[str, Any] | None
-    expires_at: str | None
-
-
-# --- notification channels --------------------------------------------------------------------
-
-
-@_closed
-class LastDelivery(TypedDict):
-    status: str
-    error: str | None
-    at: str
-
-
-@_closed
-class ChannelView(TypedDict):
-    """A channel as the host sees it: never a secret, never push keys."""
-
-    id: str
-    kind: str
-    label: str | None
-    target: str | None
-    active: bool
-    events: list[str]
-    has_secret: bool
-    created_at: str
-    last_delivery: LastDelivery | None
-    failures_30d: int
-
-
-@_closed
-class PushSubscriptionOffer(TypedDict):
-    subscription_id: str
-    created_at: str
-
-
-@_closed
-class ChannelsAnswer(TypedDict):
-    success: Literal[True]
-    channels: list[ChannelView]
-    push_subscriptions_available: list[PushSubscriptionOffer]
-    event_choices: list[str]
-    telegram_available: bool
-    web_push_available: bool
-
-
-@_closed
-class ChannelAnswer(TypedDict):
-    success: Literal[True]
-    channel: ChannelView
-
-
-@_closed
-class ChannelSecretAnswer(ChannelAnswer):
-    """The signing secret, shown this once."""
-
-    secret: str
-
-
-@_closed
-class TelegramLinkAnswer(TypedDict):
-    success: Literal[True]
-    url: str
-    expires_at: str
-
-
-@_closed
-class RotatedSecretAnswer(TypedDict):
-    success: Literal[True]
-    channel_id: str
-    secret: str
-
-
-@_closed
-class ChannelTestAnswer(TypedDict):
-    success: Literal[True]
-    delivered: bool
-    channel_id: str
-    error: NotRequired[str]
-
-
-@_closed
-class ChannelRemovedAnswer(TypedDict):
-    success: Literal[True]
-    channel_id: str
-    removed: Literal[True]
-
-
-ActionAnswer = (
-    OAuthUrlAnswer
-    | ExchangeAnswer
-    | ProgressSaveAnswer
-    | ProgressLoadAnswer
-    | AccountsAnswer
-    | ItemsAnswer
-    | ValidateItemAnswer
-    | SaveIntegrationAnswer
-    | MarkupAnswer
-    | DisconnectAnswer
-    | IntegrationSyncAnswer
-    | StatusAnswer
-    | AccountDetachAnswer
-    | ChannelsAnswer
-    | ChannelSecretAnswer
-    | ChannelAnswer
-    | TelegramLinkAnswer
-    | RotatedSecretAnswer
-    | ChannelTestAnswer
-    | ChannelRemovedAnswer
-    | ApiFailure
-)
-"""Any 200 body of `POST /functions/v1/avito-sync`."""
-
 # --- the deployed app's own functions (api/legacy.py, api/messenger_consent.py) ---------------
 
 
-@_closed
+@closed
 class CallbackConnected(TypedDict):
     success: Literal[True]
     avitoUserId: int
@@ -420,7 +152,7 @@ class CallbackConnected(TypedDict):
     propertyId: str
 
 
-@_closed
+@closed
 class MessengerConnected(TypedDict):
     success: Literal[True]
     isMessengerAuth: Literal[True]
@@ -429,7 +161,7 @@ class MessengerConnected(TypedDict):
     integrationId: str
 
 
-@_closed
+@closed
 class CallbackRefused(TypedDict):
     """`reason` is one the app's callback page understands; `error` is shown to the host."""
 
@@ -441,7 +173,7 @@ class CallbackRefused(TypedDict):
 CallbackAnswer = CallbackConnected | MessengerConnected | CallbackRefused
 
 
-@_closed
+@closed
 class CloseAvailabilityAnswer(TypedDict):
     success: bool
     error: NotRequired[str]

@@ -4,14 +4,12 @@ longer want), with its Vault tokens, its listings and every connection that used
 from __future__ import annotations
 
 from avito_sync.api import store
+from avito_sync.api.actions.answers import AccountDetachAnswer
 from avito_sync.api.actions.connect import accounts_payload
 from avito_sync.api.auth import User
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.errors import ApiError, ErrorCode
 from avito_sync.api.models import AccountDetachBody
-from avito_sync.api.responses import (
-    AccountDetachAnswer,
-)
 from avito_sync.core.logs import get_logger
 
 log = get_logger(__name__)

@@ -17,6 +17,16 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from avito_sync.api.actions.answers import (
+    ChannelAnswer,
+    ChannelRemovedAnswer,
+    ChannelsAnswer,
+    ChannelSecretAnswer,
+    ChannelTestAnswer,
+    ChannelView,
+    RotatedSecretAnswer,
+    TelegramLinkAnswer,
+)
 from avito_sync.api.auth import User
 from avito_sync.api.channel_models import (
     EVENT_CATEGORIES,
@@ -29,16 +39,6 @@ from avito_sync.api.channel_models import (
 )
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.errors import ApiError, ErrorCode
-from avito_sync.api.responses import (
-    ChannelAnswer,
-    ChannelRemovedAnswer,
-    ChannelsAnswer,
-    ChannelSecretAnswer,
-    ChannelTestAnswer,
-    ChannelView,
-    RotatedSecretAnswer,
-    TelegramLinkAnswer,
-)
 from avito_sync.api.store import QUERIES
 from avito_sync.core.logs import get_logger
 from avito_sync.notify import netguard

@@ -8,6 +8,13 @@ import uuid
 from dataclasses import dataclass
 
 from avito_sync.api import store
+from avito_sync.api.actions.answers import (
+    AccountView,
+    ExchangeAnswer,
+    OAuthUrlAnswer,
+    ProgressLoadAnswer,
+    ProgressSaveAnswer,
+)
 from avito_sync.api.auth import User
 from avito_sync.api.avito_errors import api_error_for
 from avito_sync.api.context import ServiceContext
@@ -19,13 +26,6 @@ from avito_sync.api.models import (
     ProgressSaveBody,
 )
 from avito_sync.api.oauth_state import OAuthState, StateError, issue_state, verify_state
-from avito_sync.api.responses import (
-    AccountView,
-    ExchangeAnswer,
-    OAuthUrlAnswer,
-    ProgressLoadAnswer,
-    ProgressSaveAnswer,
-)
 from avito_sync.avito.auth import StaticToken
 from avito_sync.avito.errors import AvitoError
 from avito_sync.core.logs import get_logger

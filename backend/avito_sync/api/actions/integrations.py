@@ -9,6 +9,15 @@ from decimal import Decimal
 import psycopg
 
 from avito_sync.api import store
+from avito_sync.api.actions.answers import (
+    DisconnectAnswer,
+    MarkupAnswer,
+    MarkupView,
+    OptionalMarkupView,
+    SaveIntegrationAnswer,
+    StatusAnswer,
+    StatusView,
+)
 from avito_sync.api.actions.listings import account_of, check_item_on_avito
 from avito_sync.api.auth import User
 from avito_sync.api.avito_errors import api_error_for
@@ -21,16 +30,7 @@ from avito_sync.api.models import (
     SyncBody,
     UpdateMarkupBody,
 )
-from avito_sync.api.responses import (
-    DisconnectAnswer,
-    IntegrationSyncAnswer,
-    MarkupAnswer,
-    MarkupView,
-    OptionalMarkupView,
-    SaveIntegrationAnswer,
-    StatusAnswer,
-    StatusView,
-)
+from avito_sync.api.responses import IntegrationSyncAnswer
 from avito_sync.avito.errors import AvitoError, ConflictError
 from avito_sync.sync.markup import Markup as TypedMarkup
 from avito_sync.sync.tokens import ReconnectRequiredError

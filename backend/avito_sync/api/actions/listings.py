@@ -8,18 +8,13 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 from avito_sync.api import store
+from avito_sync.api.actions.answers import AccountsAnswer, ItemsAnswer, ItemView, ValidateItemAnswer
 from avito_sync.api.actions.connect import accounts_payload
 from avito_sync.api.auth import User
 from avito_sync.api.avito_errors import api_error_for
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.errors import MESSAGES, ApiError, ErrorCode
 from avito_sync.api.models import GetAccountsBody, GetItemsBody, ValidateItemBody
-from avito_sync.api.responses import (
-    AccountsAnswer,
-    ItemsAnswer,
-    ItemView,
-    ValidateItemAnswer,
-)
 from avito_sync.avito.errors import AvitoError
 from avito_sync.sync.tokens import ReconnectRequiredError
 

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse, Response
 
 from avito_sync.api.actions import accounts, channels, connect, integrations, listings
+from avito_sync.api.actions.answers import ActionAnswer
 from avito_sync.api.auth import User
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.deps import Context, CurrentUser
 from avito_sync.api.models import ActionBody
-from avito_sync.api.responses import ActionAnswer, ApiFailure, ItemInUse, as_sent
+from avito_sync.api.responses import ApiFailure, ItemInUse, as_sent
 from avito_sync.api.user_limits import enforce
 
 router = APIRouter()
