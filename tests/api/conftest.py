@@ -13,7 +13,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from pydantic import TypeAdapter
 
+from avito_sync.api.actions.answers import ActionAnswer
 from avito_sync.api.app import build_app, counted_avito_client, service_context
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.metrics import ServiceMetrics
@@ -29,6 +31,7 @@ from tests.support.rows import create_property
 STATE_SECRET = "test-state-secret-" + "x" * 32
 APP_REDIRECT = "https://app.example/auth/avito-callback"
 ENDPOINT = "/functions/v1/avito-sync"
+ACTION_ANSWER: TypeAdapter[ActionAnswer] = TypeAdapter(ActionAnswer)
 
 
 @pytest.fixture(scope="session")
@@ -59,9 +62,13 @@ class Service:
         return {"Authorization": f"Bearer {self.token(user_id)}", "apikey": "anon"}
 
     async def act(self, user_id: uuid.UUID, action: str, **body: Any) -> httpx.Response:
-        return await self.http.post(
+        """Run an action; a 200 answer must be one of the documented shapes, key for key."""
+        response = await self.http.post(
             ENDPOINT, json={"action": action, **body}, headers=self.headers(user_id)
         )
+        if response.status_code == 200:
+            ACTION_ANSWER.validate_python(response.json())
+        return response
 
     def user(self) -> uuid.UUID:
         return create_user(self.db)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from avito_sync.api.settings import SettingsError, load_service_settings
+from avito_sync.api.settings import ServiceSettingsError, load_service_settings
 
 GOOD = {
     "DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/postgres",
@@ -64,7 +64,7 @@ def test_explicit_values_are_parsed(env: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("name", list(GOOD))
 def test_missing_required_variable_is_named(env: pytest.MonkeyPatch, name: str) -> None:
     env.delenv(name)
-    with pytest.raises(SettingsError, match=f"{name}: is required"):
+    with pytest.raises(ServiceSettingsError, match=f"{name}: is required"):
         load_service_settings()
 
 
@@ -89,21 +89,24 @@ def test_missing_required_variable_is_named(env: pytest.MonkeyPatch, name: str) 
 )
 def test_malformed_variable_is_named(env: pytest.MonkeyPatch, name: str, value: str) -> None:
     env.setenv(name, value)
-    with pytest.raises(SettingsError, match=f"^{name}: "):
+    with pytest.raises(ServiceSettingsError, match=f"^{name}: "):
         load_service_settings()
 
 
 def test_secrets_reach_neither_the_repr_nor_the_error(env: pytest.MonkeyPatch) -> None:
     env.setenv("SUPABASE_JWT_SECRET", "j" * 40)
     env.setenv("AVITO_SYNC_FORWARDER_SECRET", "f" * 40)
+    env.setenv("DATABASE_URL", "postgresql://app:db-password-1@127.0.0.1:5432/postgres")
     settings = load_service_settings()
-    assert settings.forwarder_secret == "f" * 40
+    assert "db-password-1" not in repr(settings)
+    assert settings.forwarder_secret is not None
+    assert settings.forwarder_secret.get_secret_value() == "f" * 40
     assert "s" * 40 not in repr(settings)
     assert "j" * 40 not in repr(settings)
     assert "f" * 40 not in repr(settings)
 
     env.setenv("AVITO_SYNC_STATE_SECRET", "short-state-secret")
-    with pytest.raises(SettingsError) as info:
+    with pytest.raises(ServiceSettingsError) as info:
         load_service_settings()
     assert info.value.__cause__ is None
     assert info.value.__context__ is None

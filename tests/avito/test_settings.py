@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from avito_sync.avito.settings import DEFAULT_SCOPES, SettingsError, load_avito_settings
+from avito_sync.avito.settings import DEFAULT_SCOPES, AvitoSettingsError, load_avito_settings
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +43,7 @@ def test_env_values_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_missing_credentials_name_the_variables() -> None:
-    with pytest.raises(SettingsError) as info:
+    with pytest.raises(AvitoSettingsError) as info:
         load_avito_settings()
     assert "AVITO_CLIENT_ID" in str(info.value)
     assert "AVITO_CLIENT_SECRET" in str(info.value)
@@ -69,7 +69,7 @@ def test_bad_values_name_the_variable(
     monkeypatch.setenv("AVITO_CLIENT_ID", "cid")
     monkeypatch.setenv("AVITO_CLIENT_SECRET", "csecret")
     monkeypatch.setenv(variable, value)
-    with pytest.raises(SettingsError, match=variable):
+    with pytest.raises(AvitoSettingsError, match=variable):
         load_avito_settings()
 
 
@@ -77,7 +77,7 @@ def test_secret_never_appears_in_errors(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("AVITO_CLIENT_ID", "")
     monkeypatch.setenv("AVITO_CLIENT_SECRET", "very-secret-value")
     monkeypatch.setenv("AVITO_MAX_ATTEMPTS", "very-secret-value")
-    with pytest.raises(SettingsError) as info:
+    with pytest.raises(AvitoSettingsError) as info:
         load_avito_settings()
     assert "very-secret-value" not in str(info.value)
     assert "AVITO_CLIENT_ID" in str(info.value)

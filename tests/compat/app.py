@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
+from pydantic import TypeAdapter
 
+from avito_sync.api.responses import CallbackAnswer, CloseAvailabilityAnswer, LegacySyncAnswer
 from tests.api.conftest import Service
 from tests.fixtures.db import as_authenticated
 
@@ -69,9 +71,22 @@ async def invoke(
     headers = {**service.headers(host), "x-client-info": "supabase-js/2.90.1"}
     base = os.environ.get("AVITO_SYNC_COMPAT_BASE_URL")
     if not base:
-        return await service.http.post(path, json=body, headers=headers)
-    async with httpx.AsyncClient(base_url=base, trust_env=False) as forwarders:
-        return await forwarders.post(path, json=body, headers=headers)
+        answer = await service.http.post(path, json=body, headers=headers)
+    else:
+        async with httpx.AsyncClient(base_url=base, trust_env=False) as forwarders:
+            answer = await forwarders.post(path, json=body, headers=headers)
+    shape = DOCUMENTED.get(function)
+    if shape is not None and answer.status_code in (200, 409, 502):
+        shape.validate_python(answer.json())  # the documented shape, key for key
+    return answer
+
+
+# The answers the OpenAPI document gives for the app's functions (api/responses.py).
+DOCUMENTED: dict[str, TypeAdapter[Any]] = {
+    "avito_sync": TypeAdapter(LegacySyncAnswer),
+    "avito-oauth-callback": TypeAdapter(CallbackAnswer),
+    "avito-close-availability": TypeAdapter(CloseAvailabilityAnswer),
+}
 
 
 @dataclass(frozen=True)

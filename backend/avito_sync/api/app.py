@@ -40,6 +40,7 @@ from avito_sync.api.errors import (
 from avito_sync.api.forwarder_gate import ForwarderSecretMiddleware
 from avito_sync.api.jwks import JwksCache
 from avito_sync.api.metrics import CountingTransport, MetricsMiddleware, ServiceMetrics
+from avito_sync.api.responses import SyncAnswer, document_real_errors
 from avito_sync.api.settings import ServiceSettings
 from avito_sync.api.sync_result import sync_response
 from avito_sync.api.user_limits import UserLimits
@@ -74,12 +75,15 @@ def build_app(settings: ServiceSettings, metrics: ServiceMetrics, **fastapi: Any
     app.include_router(health.router)
     app.include_router(poll.router)
     app.include_router(telegram_webhook.router)
+    document_real_errors(app)
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(Exception, unexpected_error_handler)
     if settings.forwarder_secret is not None:
-        app.add_middleware(ForwarderSecretMiddleware, secret=settings.forwarder_secret)
+        app.add_middleware(
+            ForwarderSecretMiddleware, secret=settings.forwarder_secret.get_secret_value()
+        )
     # Outside the secret check: a refused body is still counted and still gets CORS headers.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
@@ -106,7 +110,7 @@ async def service_context(
     ):
         jwks = JwksCache(settings.effective_jwks_url, http, ttl_seconds=settings.jwks_cache_seconds)
 
-        async def run_sync(integration_id: uuid.UUID, trigger: str) -> dict[str, Any]:
+        async def run_sync(integration_id: uuid.UUID, trigger: str) -> SyncAnswer:
             result = await runtime.engine.sync_integration(
                 integration_id, trigger="initial" if trigger == "initial" else "manual"
             )
@@ -118,7 +122,11 @@ async def service_context(
             settings=settings,
             pool=runtime.pool,
             verifier=JwtVerifier(
-                jwks=jwks, issuer=settings.effective_issuer, hs256_secret=settings.jwt_secret
+                jwks=jwks,
+                issuer=settings.effective_issuer,
+                hs256_secret=(
+                    settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
+                ),
             ),
             avito=runtime.client,
             tokens=runtime.tokens.provider,

@@ -12,6 +12,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from avito_sync.api.auth import JwtVerifier
 from avito_sync.api.metrics import ServiceMetrics
+from avito_sync.api.responses import SyncAnswer
 from avito_sync.api.settings import ServiceSettings
 from avito_sync.api.user_limits import DEFAULT_LIMITS, UserLimits, parse_limits
 from avito_sync.avito.auth import TokenProvider
@@ -19,7 +20,7 @@ from avito_sync.avito.client import AvitoClient
 from avito_sync.core.clock import utc_now
 from avito_sync.notify.kit import ChannelKit
 
-SyncRunner = Callable[[uuid.UUID, str], Awaitable[dict[str, Any]]]
+SyncRunner = Callable[[uuid.UUID, str], Awaitable[SyncAnswer]]
 """Run one sync of an integration now (trigger: initial | manual); returns its summary."""
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse
@@ -30,6 +30,13 @@ from avito_sync.api.models import (
     LegacySyncBody,
 )
 from avito_sync.api.oauth_state import STATE_TTL, OAuthState
+from avito_sync.api.responses import (
+    CallbackAnswer,
+    CloseAvailabilityAnswer,
+    LegacySyncAnswer,
+    LegacySyncRefusal,
+    as_sent,
+)
 from avito_sync.api.user_limits import enforce
 from avito_sync.sync.relink import link_integration
 
@@ -54,10 +61,14 @@ CLOSE_ERRORS = {
 }
 
 
-@router.post("/functions/v1/avito_sync")
+@router.post(
+    "/functions/v1/avito_sync",
+    response_model=LegacySyncAnswer,
+    responses={409: {"model": LegacySyncAnswer}, 502: {"model": LegacySyncAnswer}},
+)
 async def legacy_sync(
     context: Context, user: CurrentUser, body: Annotated[LegacySyncBody, Body()]
-) -> Any:
+) -> JSONResponse:
     """`sync` / `initial-sync` with the response fields `src/services/apiSync.ts` reads.
 
     `sync` always answers 200 (the app reads the body). The app checks only `error` after
@@ -72,10 +83,10 @@ async def legacy_sync(
     answer = await _legacy_sync(context, user.id, body)
     if body.action == "initial-sync" and answer.get("success") is False:
         return JSONResponse(answer, status_code=_initial_sync_status(answer))
-    return answer
+    return as_sent(answer)
 
 
-def _initial_sync_status(answer: dict[str, Any]) -> int:
+def _initial_sync_status(answer: LegacySyncAnswer) -> int:
     """502 when Avito failed us, 409 when the connection itself is wrong (token, listing)."""
     code = answer.get("errorCode") or answer.get("code")
     if code in (ErrorCode.AVITO_UNAVAILABLE.value, ErrorCode.SYNC_FAILED.value):
@@ -85,14 +96,14 @@ def _initial_sync_status(answer: dict[str, Any]) -> int:
 
 async def _legacy_sync(
     context: ServiceContext, user_id: uuid.UUID, body: LegacySyncBody
-) -> dict[str, Any]:
+) -> LegacySyncAnswer:
     try:
         row = await integration_of(context, user_id, body.integration_id, body.property_id)
     except ApiError as error:
         if error.code != ErrorCode.INTEGRATION_NOT_FOUND:
             raise
         return {"success": False, "error": "Integration not found or inactive"}
-    account_id = row["avito_account_id"]
+    account_id = row.avito_account_id
     if account_id is None:
         linked = await _link_typed_integration(context, user_id, row)
         if isinstance(linked, dict):
@@ -100,13 +111,13 @@ async def _legacy_sync(
         account_id = linked
     async with context.pool.connection() as conn:
         account = await store.owned_account(conn, user_id, account_id)
-    if account is None or account["status"] != "active":
+    if account is None or account.status != "active":
         return {**NO_ACCESS_TOKEN}
     trigger = "initial" if body.action == "initial-sync" else "manual"
-    return await context.run_sync(row["id"], trigger)
+    return await context.run_sync(row.id, trigger)
 
 
-NO_ACCESS_TOKEN: dict[str, Any] = {
+NO_ACCESS_TOKEN: LegacySyncRefusal = {
     "success": False,
     "error": "Avito не подключён или доступ истёк. Подключите аккаунт заново.",
     "errorCode": "NO_ACCESS_TOKEN",
@@ -122,11 +133,11 @@ REFUSAL_CODES = {
 
 
 async def _link_typed_integration(
-    context: ServiceContext, user_id: uuid.UUID, row: store.Row
-) -> uuid.UUID | dict[str, Any]:
+    context: ServiceContext, user_id: uuid.UUID, row: store.OwnedIntegration
+) -> uuid.UUID | LegacySyncRefusal:
     """Link a row the app wrote itself (typed ids, no account) to the caller's account
     (`avito_sync.sync.relink`); the account id, or the app-shaped failure body."""
-    result = await link_integration(context.pool, context.avito, context.tokens, row["id"])
+    result = await link_integration(context.pool, context.avito, context.tokens, row.id)
     if result.account_id is not None:
         return result.account_id
     code = REFUSAL_CODES.get(result.refusal or "")
@@ -179,10 +190,16 @@ async def _callback_state(
     return state, attached
 
 
-@router.post("/functions/v1/avito-oauth-callback")
+@router.post("/functions/v1/avito-oauth-callback", response_model=CallbackAnswer)
 async def legacy_oauth_callback(
     context: Context, user: CurrentUser, body: Annotated[LegacyOAuthCallbackBody, Body()]
-) -> dict[str, Any]:
+) -> JSONResponse:
+    return as_sent(await _oauth_callback(context, user.id, body))
+
+
+async def _oauth_callback(
+    context: ServiceContext, user_id: uuid.UUID, body: LegacyOAuthCallbackBody
+) -> CallbackAnswer:
     allowed = {context.avito.settings.redirect_uri, context.settings.app_redirect_url}
     if body.redirect_uri is not None and body.redirect_uri not in allowed:
         return {"success": False, "reason": "invalid_redirect_uri", "error": "redirect_uri"}
@@ -191,13 +208,13 @@ async def legacy_oauth_callback(
         if messenger is not None:  # the Messages tab's popup (docs/app-contract.md §4.2)
             return await messenger_callback(
                 context,
-                user.id,
+                user_id,
                 body.state,
                 messenger,
                 code=body.code,
                 redirect_uri=body.redirect_uri,
             )
-        state, attached = await _callback_state(context, body.state, user.id)
+        state, attached = await _callback_state(context, body.state, user_id)
         # A state the service issued went out with the service's own redirect URI (the
         # callback forwards the code to this page), and Avito wants that one back.
         redirect_uri = None if "." in body.state else body.redirect_uri
@@ -226,17 +243,23 @@ async def legacy_oauth_callback(
     }
 
 
-@router.post("/functions/v1/avito-close-availability")
+@router.post("/functions/v1/avito-close-availability", response_model=CloseAvailabilityAnswer)
 async def legacy_close_availability(
     context: Context,
     user: CurrentUser,
     body: Annotated[LegacyCloseAvailabilityBody, Body()],
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Close the next year on Avito before the app soft-deletes the property."""
+    return as_sent(await _close_availability(context, user.id, body))
+
+
+async def _close_availability(
+    context: ServiceContext, user_id: uuid.UUID, body: LegacyCloseAvailabilityBody
+) -> CloseAvailabilityAnswer:
     if body.integration_id is None and body.property_id is None:
         raise ApiError(ErrorCode.INVALID_REQUEST)
     try:
-        row = await integration_of(context, user.id, body.integration_id, body.property_id)
+        row = await integration_of(context, user_id, body.integration_id, body.property_id)
         await close_calendar(context, row)
     except ApiError as error:
         if error.status != 200:

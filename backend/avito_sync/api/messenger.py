@@ -14,14 +14,17 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing_extensions import TypedDict
 
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.deps import Context, CurrentUser
+from avito_sync.api.responses import as_sent
+from avito_sync.api.store import QUERIES
 from avito_sync.avito.errors import (
     AvitoError,
     MalformedResponseError,
@@ -55,6 +58,30 @@ class MessengerBody(BaseModel):
     text: str | None = Field(default=None, max_length=MAX_TEXT)
 
 
+MessengerAnswer = dict[str, Any]
+"""Avito's own answer, passed through (getChatsV2, getMessagesV3 as `{messages}`, sendMessage)."""
+MESSENGER_FAILURES = {
+    400: "Missing or invalid fields, or an integration without an Avito user id",
+    401: "The account must be re-authorised (`requiresReauth`)",
+    403: "Not the caller's integration, or no messenger scope",
+    404: "No active integration with that id",
+    502: "Avito unreachable or too slow",
+}
+
+
+class MessengerFailure(TypedDict):
+    """`error` always; `reason`, `requiresReauth`, `fields`, `status`, `data` as they apply.
+    Avito's own refusals keep Avito's status code."""
+
+    error: str
+    reason: NotRequired[str]
+    requiresReauth: NotRequired[bool]
+    fields: NotRequired[list[str]]
+    details: NotRequired[str]
+    status: NotRequired[int]
+    data: NotRequired[dict[str, Any]]
+
+
 def _fail(http_status: int, error: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": error, **extra}, status_code=http_status)
 
@@ -83,11 +110,7 @@ async def _target(
     """The integration's account and Avito user id, after the app's checks in its order."""
     async with context.pool.connection() as conn:
         cur = await conn.execute(
-            "select i.is_active, i.scope, i.avito_user_id, i.avito_account_id, p.owner_id"
-            " from public.integrations i left join public.properties p"
-            " on p.id = i.property_id and p.deleted_at is null"
-            " where i.id = %s and i.platform = 'avito'",
-            (integration_id,),
+            QUERIES["messenger_integration"], {"integration_id": integration_id}
         )
         row = await cur.fetchone()
         if row is None or not row["is_active"] or row["owner_id"] is None:
@@ -104,10 +127,12 @@ async def _target(
         # The integration's account, or (a row the app typed itself) the caller's account of
         # the same Avito user.
         cur = await conn.execute(
-            "select id, status from public.avito_accounts"
-            " where owner_id = %s and avito_user_id = %s"
-            " order by (id = %s) desc limit 1",
-            (user_id, avito_user_id, row["avito_account_id"]),
+            QUERIES["messenger_account"],
+            {
+                "owner": user_id,
+                "avito_user_id": avito_user_id,
+                "account_id": row["avito_account_id"],
+            },
         )
         account = await cur.fetchone()
     if account is None or account["status"] != "active":
@@ -127,7 +152,7 @@ def _avito_error(error: AvitoError) -> JSONResponse:
 
 async def _call(
     context: ServiceContext, body: MessengerBody, account_id: uuid.UUID, user: int
-) -> Any:
+) -> MessengerAnswer:
     auth = context.tokens(account_id)
     api = context.avito.messenger
     if body.action == "getChats":
@@ -147,13 +172,20 @@ async def _call(
     return await api.send_message(auth, user, body.chat_id, body.text)
 
 
-@router.post("/functions/v1/avito-messenger")
-async def avito_messenger(context: Context, user: CurrentUser, request: Request) -> Any:
+@router.post(
+    "/functions/v1/avito-messenger",
+    response_model=MessengerAnswer,
+    responses={
+        status: {"model": MessengerFailure, "description": description}
+        for status, description in MESSENGER_FAILURES.items()
+    },
+)
+async def avito_messenger(context: Context, user: CurrentUser, request: Request) -> JSONResponse:
     try:
         body = await _body(request)
         account_id, avito_user_id = await _target(context, user.id, body.integration_id)
         async with asyncio.timeout(AVITO_TIMEOUT_SECONDS):
-            return await _call(context, body, account_id, avito_user_id)
+            return as_sent(await _call(context, body, account_id, avito_user_id))
     except _Refusal as refusal:
         return refusal.response
     except ReconnectRequiredError:

@@ -16,13 +16,17 @@ import datetime as dt
 import hashlib
 import json
 import uuid
+from dataclasses import dataclass
 from typing import Any
+
+from psycopg.rows import class_row
 
 from avito_sync.api import store
 from avito_sync.api.actions import connect
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.errors import ApiError, ErrorCode
 from avito_sync.api.oauth_state import STATE_TTL, OAuthState
+from avito_sync.api.responses import CallbackRefused, MessengerConnected
 from avito_sync.core.logs import get_logger
 from avito_sync.messenger.settings import load_messenger_settings
 from avito_sync.messenger.webhooks import ensure_subscribed
@@ -30,12 +34,12 @@ from avito_sync.messenger.webhooks import ensure_subscribed
 log = get_logger(__name__)
 
 MESSENGER_TYPE = "messenger_auth"
-NO_INTEGRATION: dict[str, Any] = {
+NO_INTEGRATION: CallbackRefused = {
     "success": False,
     "reason": "no_avito_integration",
     "error": "Нет подключённых аккаунтов Avito. Сначала подключите объект к Avito.",
 }
-SCOPE_MISSING: dict[str, Any] = {
+SCOPE_MISSING: CallbackRefused = {
     "success": False,
     "reason": "scope_missing",
     "error": "Avito не выдал доступ к сообщениям. Разрешите доступ к мессенджеру и повторите.",
@@ -74,18 +78,21 @@ def _integration_id(data: dict[str, Any]) -> uuid.UUID | None:
         raise ApiError(ErrorCode.STATE_INVALID) from error
 
 
-async def _target(conn: Any, owner: uuid.UUID, wanted: uuid.UUID | None) -> store.Row | None:
+@dataclass(frozen=True)
+class _Target:
+    id: uuid.UUID
+    property_id: uuid.UUID
+    avito_user_id: int | None
+    account_user: int | None
+
+
+async def _target(conn: store.Conn, owner: uuid.UUID, wanted: uuid.UUID | None) -> _Target | None:
     """The state's integration if the caller owns it, else the caller's oldest Avito one."""
-    cur = await conn.execute(
-        "select i.id, i.property_id, i.avito_user_id, a.avito_user_id as account_user"
-        " from public.integrations i join public.properties p on p.id = i.property_id"
-        " left join public.avito_accounts a on a.id = i.avito_account_id"
-        " where p.owner_id = %s and i.platform = 'avito'"
-        " order by (i.id = %s::uuid) desc nulls last, i.created_at, i.id limit 1",
-        (owner, wanted),
-    )
-    row: store.Row | None = await cur.fetchone()
-    return row
+    async with conn.cursor(row_factory=class_row(_Target)) as cur:
+        await cur.execute(
+            store.QUERIES["messenger_consent_target"], {"owner": owner, "wanted": wanted}
+        )
+        return await cur.fetchone()
 
 
 async def messenger_callback(
@@ -96,7 +103,7 @@ async def messenger_callback(
     *,
     code: str,
     redirect_uri: str | None,
-) -> dict[str, Any]:
+) -> MessengerConnected | CallbackRefused:
     """The app-shaped answer; `ApiError`s are turned into `{success: false}` by the caller."""
     if not context.settings.accept_app_state:
         raise ApiError(ErrorCode.STATE_INVALID)
@@ -105,17 +112,17 @@ async def messenger_callback(
     async with context.pool.connection() as conn:
         target = await _target(conn, user_id, wanted)
         if target is None:
-            return dict(NO_INTEGRATION)
+            return NO_INTEGRATION.copy()
         state = OAuthState(
             nonce="legacy:" + hashlib.sha256(raw.encode()).hexdigest(),
             user_id=user_id,
-            property_id=target["property_id"],
+            property_id=target.property_id,
             expires_at=issued + STATE_TTL,
         )
         await store.record_legacy_state(
             conn, user_id, state.property_id, state.nonce_hash, state.expires_at
         )
-    expected = target["account_user"] or target["avito_user_id"]
+    expected = target.account_user or target.avito_user_id
     connected = await connect.complete_exchange(
         context,
         state,
@@ -125,24 +132,18 @@ async def messenger_callback(
     )
     async with context.pool.connection() as conn, conn.transaction():
         account = await store.owned_account(conn, user_id, connected.account_id)
-        scope = (account or {}).get("scope") or ""
+        scope = (account.scope if account else None) or ""
         if "messenger:read" not in scope.split(","):
-            return dict(SCOPE_MISSING)
+            return SCOPE_MISSING.copy()
         await conn.execute(
-            "update public.integrations i set scope = %s,"
-            " is_active = case when i.id = %s then true else i.is_active end"
-            " from public.properties p"
-            " where p.id = i.property_id and p.owner_id = %s and i.platform = 'avito'"
-            " and (i.id = %s or i.avito_account_id = %s"
-            "      or (i.avito_account_id is null and i.avito_user_id = %s))",
-            (
-                scope,
-                target["id"],
-                user_id,
-                target["id"],
-                connected.account_id,
-                connected.avito_user_id,
-            ),
+            store.QUERIES["messenger_consent_scope"],
+            {
+                "scope": scope,
+                "integration_id": target.id,
+                "owner": user_id,
+                "account_id": connected.account_id,
+                "avito_user_id": connected.avito_user_id,
+            },
         )
     log.info("messenger_consent", account_id=str(connected.account_id))
     settings = load_messenger_settings()
@@ -155,5 +156,5 @@ async def messenger_callback(
         "isMessengerAuth": True,
         "avitoUserId": connected.avito_user_id,
         "avitoUserIdMissing": False,
-        "integrationId": str(target["id"]),
+        "integrationId": str(target.id),
     }

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -16,20 +15,22 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from avito_sync.api.body_limit import DEFAULT_MAX_BODY_BYTES
 from avito_sync.api.user_limits import DEFAULT_LIMITS, Limit, parse_limits
 from avito_sync.core import env_settings
-from avito_sync.core.env_settings import load_settings, postgres_url
+from avito_sync.core.env_settings import load_settings
+from avito_sync.core.settings_types import (
+    HttpUrl,
+    LogLevel,
+    OptionalHttpUrl,
+    OptionalSecret32,
+    PostgresUrl,
+    Secret32,
+    http_url,
+)
 
 DEFAULT_APP_REDIRECT_URL = "https://app.roomi.pro/auth/avito-callback"
 
 
-class SettingsError(env_settings.SettingsError):
+class ServiceSettingsError(env_settings.SettingsError):
     """Configuration is unusable; the message names every offending variable."""
-
-
-def _http_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ValueError("must be an http(s) URL")
-    return value.rstrip("/")
 
 
 class ServiceSettings(BaseSettings):
@@ -39,22 +40,22 @@ class ServiceSettings(BaseSettings):
         extra="ignore", case_sensitive=False, populate_by_name=True, hide_input_in_errors=True
     )
 
-    database_url: str = Field(validation_alias="DATABASE_URL")
-    supabase_url: str = Field(validation_alias="SUPABASE_URL")
-    jwks_url: str | None = Field(default=None, validation_alias="SUPABASE_JWKS_URL")
+    database_url: PostgresUrl = Field(validation_alias="DATABASE_URL")
+    supabase_url: HttpUrl = Field(validation_alias="SUPABASE_URL")
+    jwks_url: OptionalHttpUrl = Field(default=None, validation_alias="SUPABASE_JWKS_URL")
     jwt_issuer: str | None = Field(default=None, validation_alias="SUPABASE_JWT_ISSUER")
-    jwt_secret: str | None = Field(default=None, validation_alias="SUPABASE_JWT_SECRET", repr=False)
+    jwt_secret: OptionalSecret32 = Field(default=None, validation_alias="SUPABASE_JWT_SECRET")
     jwks_cache_seconds: int = Field(
         default=600, ge=10, le=3600, validation_alias="AVITO_SYNC_JWKS_CACHE_SECONDS"
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default=["*"], validation_alias="AVITO_SYNC_CORS_ORIGINS"
     )
-    state_secret: str = Field(min_length=32, validation_alias="AVITO_SYNC_STATE_SECRET", repr=False)
-    forwarder_secret: str | None = Field(
-        default=None, validation_alias="AVITO_SYNC_FORWARDER_SECRET", repr=False
+    state_secret: Secret32 = Field(validation_alias="AVITO_SYNC_STATE_SECRET")
+    forwarder_secret: OptionalSecret32 = Field(
+        default=None, validation_alias="AVITO_SYNC_FORWARDER_SECRET"
     )
-    app_redirect_url: str = Field(
+    app_redirect_url: HttpUrl = Field(
         default=DEFAULT_APP_REDIRECT_URL, validation_alias="AVITO_SYNC_APP_REDIRECT_URL"
     )
     run_worker: bool = Field(default=True, validation_alias="AVITO_SYNC_RUN_WORKER")
@@ -71,24 +72,7 @@ class ServiceSettings(BaseSettings):
     )
     docs: bool = Field(default=False, validation_alias="AVITO_SYNC_DOCS")
     migrations_dir: Path | None = Field(default=None, validation_alias="AVITO_SYNC_MIGRATIONS_DIR")
-    log_level: str = Field(default="INFO", validation_alias="AVITO_SYNC_LOG_LEVEL")
-
-    _database_url = field_validator("database_url")(postgres_url)
-
-    @field_validator("supabase_url")
-    @classmethod
-    def _supabase_url(cls, value: str) -> str:
-        return _http_url(value)
-
-    @field_validator("jwks_url")
-    @classmethod
-    def _jwks_url(cls, value: str | None) -> str | None:
-        return None if value is None else _http_url(value)
-
-    @field_validator("app_redirect_url")
-    @classmethod
-    def _app_redirect_url(cls, value: str) -> str:
-        return _http_url(value)
+    log_level: LogLevel = Field(default="INFO", validation_alias="AVITO_SYNC_LOG_LEVEL")
 
     @field_validator("user_limits", mode="before")
     @classmethod
@@ -98,34 +82,12 @@ class ServiceSettings(BaseSettings):
             return value
         return {**parse_limits(DEFAULT_LIMITS), **parse_limits(value)}
 
-    @field_validator("jwt_secret")
-    @classmethod
-    def _jwt_secret(cls, value: str | None) -> str | None:
-        if value is not None and len(value) < 32:
-            raise ValueError("must be at least 32 characters")
-        return value or None
-
-    @field_validator("forwarder_secret")
-    @classmethod
-    def _forwarder_secret(cls, value: str | None) -> str | None:
-        if value and len(value) < 32:
-            raise ValueError("must be at least 32 characters")
-        return value or None
-
     @field_validator("migrations_dir")
     @classmethod
     def _migrations_dir(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_dir():
             raise ValueError("must be an existing directory")
         return value
-
-    @field_validator("log_level")
-    @classmethod
-    def _log_level(cls, value: str) -> str:
-        level = value.upper()
-        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
-        return level
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -137,7 +99,7 @@ class ServiceSettings(BaseSettings):
             raise ValueError("must list at least one origin or *")
         for origin in origins:
             if origin != "*":
-                _http_url(origin)
+                http_url(origin)
         return origins
 
     @property
@@ -150,4 +112,4 @@ class ServiceSettings(BaseSettings):
 
 
 def load_service_settings() -> ServiceSettings:
-    return load_settings(ServiceSettings, SettingsError)
+    return load_settings(ServiceSettings, ServiceSettingsError)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from avito_sync.api.errors import MESSAGES, ErrorCode
+from avito_sync.api.responses import SyncAnswer
 from avito_sync.avito.errors import ConflictError, ValidationError
 from avito_sync.sync.results import Operation, OperationOutcome, PushResult, SyncResult
 
@@ -29,7 +30,7 @@ BUSY_MESSAGE = "Синхронизация уже выполняется, изм
 OK_MESSAGE = "Синхронизация с Avito выполнена."
 
 
-def sync_response(result: SyncResult) -> dict[str, Any]:
+def sync_response(result: SyncResult) -> SyncAnswer:
     if result.status == "needs_reconnect":
         return {
             "success": False,
@@ -65,7 +66,7 @@ def sync_response(result: SyncResult) -> dict[str, Any]:
         errors.append({"operation": "sync", "statusCode": None, "message": result.error or ""})
     has_error = result.status == "failed" or bool(errors)
     message = MESSAGES[ErrorCode.SYNC_FAILED] if has_error else OK_MESSAGE
-    body: dict[str, Any] = {
+    body: SyncAnswer = {
         "success": result.status in ("success", "partial"),
         "status": result.status,
         "hasError": has_error,
@@ -86,7 +87,9 @@ def sync_response(result: SyncResult) -> dict[str, Any]:
             if push is not None and errors
             else result.error or ""
         )
-        body.update(code=ErrorCode.SYNC_FAILED.value, error=message, errorMessage=detail)
+        body["code"] = ErrorCode.SYNC_FAILED.value
+        body["error"] = message
+        body["errorMessage"] = detail
     if warnings:
         body["warningMessage"] = "; ".join(str(w["message"]) for w in warnings)
     return body

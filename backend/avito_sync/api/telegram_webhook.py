@@ -24,6 +24,7 @@ from avito_sync.api.actions.channels import token_hash
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.deps import Context
 from avito_sync.api.errors import ApiError, ErrorCode
+from avito_sync.api.store import QUERIES
 from avito_sync.core.logs import get_logger
 from avito_sync.notify.channels.base import DeliveryError
 from avito_sync.notify.channels.telegram import send_text
@@ -107,7 +108,7 @@ async def telegram_webhook(
         await _start(context, chat_id, chat, start.group("token"))
     elif _STOP.match(text):
         async with context.pool.connection() as conn:
-            cur = await conn.execute("select avito_private.telegram_unlink(%s) as n", (chat_id,))
+            cur = await conn.execute(QUERIES["telegram_unlink"], {"chat_id": chat_id})
             row = await cur.fetchone()
         removed = int(row["n"]) if row else 0
         log.info("telegram_unlinked", channels=removed)
@@ -124,8 +125,8 @@ async def _start(
     try:
         async with context.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             await cur.execute(
-                "select * from avito_private.telegram_link_consume(%s, %s, %s)",
-                (token_hash(token), chat_id, _label(chat)),
+                QUERIES["telegram_link_consume"],
+                {"token_hash": token_hash(token), "chat_id": chat_id, "label": _label(chat)},
             )
             row = await cur.fetchone()
     except psycopg.errors.UniqueViolation:

@@ -8,30 +8,21 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from avito_sync.core import env_settings
 from avito_sync.core.env_settings import load_settings
+from avito_sync.core.settings_types import BareHttpUrl, OptionalRedirectUri
 
 ENV_PREFIX = "AVITO_"
 DEFAULT_SCOPES = ("user:read", "short_term_rent:read", "short_term_rent:write", "items:info")
 _SCOPE = re.compile(r"^[a-z_]+:[a-z_]+$")
 
 
-class SettingsError(env_settings.SettingsError):
+class AvitoSettingsError(env_settings.SettingsError):
     """Invalid Avito configuration; the message names every offending environment variable."""
-
-
-def _http_url(value: str, *, trailing_slash_ok: bool = False) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError("must be an absolute http(s) URL")
-    if parts.query or parts.fragment:
-        raise ValueError("must not carry a query or fragment")
-    return value if trailing_slash_ok else value.rstrip("/")
 
 
 class AvitoSettings(BaseSettings):
@@ -44,9 +35,9 @@ class AvitoSettings(BaseSettings):
 
     client_id: str = Field(min_length=1)
     client_secret: SecretStr
-    redirect_uri: str | None = None
-    api_base_url: str = "https://api.avito.ru"
-    oauth_base_url: str = "https://avito.ru"
+    redirect_uri: OptionalRedirectUri = None
+    api_base_url: BareHttpUrl = "https://api.avito.ru"
+    oauth_base_url: BareHttpUrl = "https://avito.ru"
     scopes: Annotated[tuple[str, ...], NoDecode] = DEFAULT_SCOPES
 
     connect_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
@@ -74,16 +65,6 @@ class AvitoSettings(BaseSettings):
             raise ValueError("must not be empty")
         return value
 
-    @field_validator("redirect_uri")
-    @classmethod
-    def _valid_redirect(cls, value: str | None) -> str | None:
-        return None if value in (None, "") else _http_url(value, trailing_slash_ok=True)
-
-    @field_validator("api_base_url", "oauth_base_url")
-    @classmethod
-    def _valid_base(cls, value: str) -> str:
-        return _http_url(value)
-
     @field_validator("scopes", mode="before")
     @classmethod
     def _split_scopes(cls, value: Any) -> Any:
@@ -109,5 +90,7 @@ class AvitoSettings(BaseSettings):
 
 
 def load_avito_settings(**overrides: Any) -> AvitoSettings:
-    """Read settings from the environment; raise `SettingsError` naming each bad variable."""
-    return load_settings(AvitoSettings, SettingsError, "invalid Avito configuration", **overrides)
+    """Read settings from the environment; raise `AvitoSettingsError` naming each bad one."""
+    return load_settings(
+        AvitoSettings, AvitoSettingsError, "invalid Avito configuration", **overrides
+    )

@@ -10,20 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import typer
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
 S = TypeVar("S", bound=BaseSettings)
-
-
-def postgres_url(value: str) -> str:
-    """A field validator: `DATABASE_URL` must be a postgres(ql):// URL."""
-    if urlsplit(value).scheme not in {"postgres", "postgresql"}:
-        raise ValueError("must be a postgresql:// URL")
-    return value
 
 
 class SettingsError(ValueError):

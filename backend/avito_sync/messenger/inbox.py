@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from psycopg.rows import dict_row
+from psycopg.rows import class_row, dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from avito_sync.avito.auth import TokenProvider
@@ -27,11 +27,13 @@ from avito_sync.avito.client import AvitoClient
 from avito_sync.avito.errors import AvitoError
 from avito_sync.avito.messenger import CHAT_ID
 from avito_sync.core.logs import get_logger
+from avito_sync.core.queries import Queries
 from avito_sync.notify.channels.base import DeliveryError, PushSubscription
 from avito_sync.notify.channels.webpush import MAX_PAYLOAD_BYTES, WebPushSender
 from avito_sync.notify.render import EventView, render
 
 log = get_logger(__name__)
+QUERIES = Queries("avito_sync.messenger")
 
 CHATS_PER_POLL = 50
 MAX_PREVIEW = 500
@@ -143,14 +145,13 @@ class Inbox:
 
     async def accounts(self) -> list[Account]:
         """Active accounts whose grant includes `messenger:read`."""
-        async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(
-                "select id, owner_id, avito_user_id from public.avito_accounts"
-                " where status = 'active' and 'messenger:read' = any(string_to_array(scope, ','))"
-                " order by created_at"
-            )
-            rows = await cur.fetchall()
-        return [Account(r["id"], r["owner_id"], int(r["avito_user_id"])) for r in rows]
+        async with (
+            self._pool.connection() as conn,
+            conn.cursor(row_factory=class_row(Account)) as cur,
+        ):
+            await cur.execute(QUERIES["messenger_accounts"])
+            accounts: list[Account] = await cur.fetchall()
+            return accounts
 
     async def reconcile(self, account: Account) -> int:
         """One account's chats read and recorded; how many new guest messages were announced."""
@@ -188,61 +189,42 @@ class Inbox:
             conn.cursor(row_factory=dict_row) as cur,
         ):
             await cur.execute(
-                "select i.id, i.property_id, p.name from public.integrations i"
-                " join public.properties p on p.id = i.property_id"
-                " where p.owner_id = %s and i.platform = 'avito'"
-                " and (i.avito_account_id = %s or i.avito_user_id = %s)"
-                " order by (i.avito_item_id = %s) desc nulls last, i.is_active desc, i.created_at"
-                " limit 1",
-                (account.owner_id, account.id, account.avito_user_id, chat.item_id),
+                QUERIES["chat_link"],
+                {
+                    "owner": account.owner_id,
+                    "account_id": account.id,
+                    "avito_user_id": account.avito_user_id,
+                    "item_id": chat.item_id,
+                },
             )
             link = await cur.fetchone() or {}
             await cur.execute(
-                "insert into public.chats (owner_id, property_id, avito_chat_id, avito_user_id,"
-                " avito_item_id, avito_item_title, integration_id, contact_name, unread_count,"
-                " last_message_text, last_message_at)"
-                " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                " on conflict (owner_id, avito_chat_id) do update set"
-                " unread_count = excluded.unread_count,"
-                " last_message_text = coalesce(excluded.last_message_text,"
-                "   public.chats.last_message_text),"
-                " last_message_at = coalesce(excluded.last_message_at,"
-                "   public.chats.last_message_at),"
-                " contact_name = coalesce(public.chats.contact_name, excluded.contact_name),"
-                " avito_item_title = coalesce(public.chats.avito_item_title,"
-                "   excluded.avito_item_title),"
-                " avito_item_id = coalesce(public.chats.avito_item_id, excluded.avito_item_id),"
-                " integration_id = coalesce(public.chats.integration_id, excluded.integration_id),"
-                " property_id = coalesce(public.chats.property_id, excluded.property_id)"
-                " returning id, last_push_unread, property_id, integration_id",
-                (
-                    account.owner_id,
-                    link.get("property_id"),
-                    chat.chat_id,
-                    str(account.avito_user_id),
-                    str(chat.item_id) if chat.item_id else None,
-                    chat.item_title,
-                    link.get("id"),
-                    chat.guest_name,
-                    chat.unread,
-                    chat.last_text,
-                    chat.last_at,
-                ),
+                QUERIES["record_chat"],
+                {
+                    "owner": account.owner_id,
+                    "property_id": link.get("property_id"),
+                    "chat_id": chat.chat_id,
+                    "avito_user_id": str(account.avito_user_id),
+                    "item_id": str(chat.item_id) if chat.item_id else None,
+                    "item_title": chat.item_title,
+                    "integration_id": link.get("id"),
+                    "guest_name": chat.guest_name,
+                    "unread": chat.unread,
+                    "last_text": chat.last_text,
+                    "last_at": chat.last_at,
+                },
             )
             row = await cur.fetchone()
             assert row is not None
             if chat.unread < row["last_push_unread"]:  # read meanwhile: count from here
                 await cur.execute(
-                    "update public.chats set last_push_unread = %s where id = %s",
-                    (chat.unread, row["id"]),
+                    QUERIES["reset_push_unread"], {"unread": chat.unread, "chat_row_id": row["id"]}
                 )
                 return None
             if chat.unread == row["last_push_unread"] or not chat.last_in:
                 return None
             await cur.execute(
-                "update public.chats set last_push_unread = %s"
-                " where id = %s and last_push_unread < %s returning id",
-                (chat.unread, row["id"], chat.unread),
+                QUERIES["claim_push_unread"], {"unread": chat.unread, "chat_row_id": row["id"]}
             )
             if await cur.fetchone() is None:
                 return None  # another reconciliation announced it
@@ -250,17 +232,16 @@ class Inbox:
                 account, chat, row["property_id"], row["integration_id"], link.get("name")
             )
             await cur.execute(
-                "insert into public.notification_events"
-                " (owner_id, property_id, integration_id, kind, payload, dedupe_key)"
-                " values (%s, %s, %s, 'new_message', %s, %s)"
-                " on conflict (dedupe_key) do nothing",
-                (
-                    account.owner_id,
-                    message.property_id,
-                    message.integration_id,
-                    json.dumps(event_payload(chat), ensure_ascii=False),
-                    f"new_message:{account.id}:{chat.chat_id}:{chat.last_id or chat.unread}"[:200],
-                ),
+                QUERIES["new_message_event"],
+                {
+                    "owner": account.owner_id,
+                    "property_id": message.property_id,
+                    "integration_id": message.integration_id,
+                    "payload": json.dumps(event_payload(chat), ensure_ascii=False),
+                    "dedupe_key": (
+                        f"new_message:{account.id}:{chat.chat_id}:{chat.last_id or chat.unread}"
+                    )[:200],
+                },
             )
         return message
 
@@ -268,15 +249,14 @@ class Inbox:
         """Web Push to the owner's subscriptions that no `new_message` channel serves."""
         if self._pusher is None:
             return
-        async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        async with (
+            self._pool.connection() as conn,
+            conn.cursor(row_factory=class_row(PushSubscription)) as cur,
+        ):
             await cur.execute(
-                "select s.id, s.endpoint, s.p256dh, s.auth from public.push_subscriptions s"
-                " where s.user_id = %s and not exists (select 1 from public.notification_channels c"
-                "   where c.push_subscription_id = s.id and c.is_active"
-                "   and 'new_message' = any(c.events))",
-                (message.account.owner_id,),
+                QUERIES["uncovered_push_subscriptions"], {"owner": message.account.owner_id}
             )
-            subscriptions = [PushSubscription(**row) for row in await cur.fetchall()]
+            subscriptions = await cur.fetchall()
         data = push_payload(message, self._app_url)
         for subscription in subscriptions:
             try:

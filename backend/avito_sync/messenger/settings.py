@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from avito_sync.core.env_settings import SettingsError, load_settings
-from avito_sync.notify.channel_settings import absolute_url
+from avito_sync.core.settings_types import OptionalHttpUrl
 
 
 class MessengerSettingsError(SettingsError):
@@ -22,17 +22,12 @@ class MessengerSettings(BaseSettings):
 
     # The service's public base URL; Avito posts webhooks to <it>/avito/messenger/webhook/<token>.
     # Unset: no webhooks, the reconciliation poll alone delivers.
-    public_url: str | None = Field(default=None, validation_alias="AVITO_SYNC_PUBLIC_URL")
+    public_url: OptionalHttpUrl = Field(default=None, validation_alias="AVITO_SYNC_PUBLIC_URL")
     webhooks: bool = Field(default=True, validation_alias="AVITO_SYNC_MESSENGER_WEBHOOKS")
     # The safety-net poll (getChatsV2 per account), as the old avito-message-poller: 2 minutes.
     poll_seconds: int = Field(
         default=120, ge=0, le=86400, validation_alias="AVITO_SYNC_MESSENGER_POLL_SECONDS"
     )
-
-    @field_validator("public_url")
-    @classmethod
-    def _public_url(cls, value: str | None) -> str | None:
-        return absolute_url(value, {"https", "http"}) if value else None
 
     @property
     def webhooks_on(self) -> bool:

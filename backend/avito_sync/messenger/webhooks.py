@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from psycopg.rows import dict_row
+from psycopg.rows import class_row, dict_row
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, ConfigDict
 
@@ -24,7 +24,7 @@ from avito_sync.avito.auth import TokenProvider
 from avito_sync.avito.client import AvitoClient
 from avito_sync.avito.errors import AvitoError
 from avito_sync.core.logs import get_logger
-from avito_sync.messenger.inbox import Account
+from avito_sync.messenger.inbox import QUERIES, Account
 
 log = get_logger(__name__)
 
@@ -67,15 +67,10 @@ class WebhookBody(BaseModel):
 async def account_for_token(pool: AsyncConnectionPool[Any], token: str) -> Account | None:
     if not TOKEN.fullmatch(token):
         return None
-    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
-            "select a.id, a.owner_id, a.avito_user_id from public.avito_messenger_webhooks w"
-            " join public.avito_accounts a on a.id = w.account_id"
-            " where w.token_hash = %s and a.status = 'active'",
-            (token_hash(token),),
-        )
-        row = await cur.fetchone()
-    return None if row is None else Account(row["id"], row["owner_id"], int(row["avito_user_id"]))
+    async with pool.connection() as conn, conn.cursor(row_factory=class_row(Account)) as cur:
+        await cur.execute(QUERIES["webhook_account"], {"token_hash": token_hash(token)})
+        account: Account | None = await cur.fetchone()
+        return account
 
 
 def concerns_a_guest_message(body: WebhookBody, account: Account) -> bool:
@@ -94,20 +89,14 @@ async def ensure_subscribed(
     """Subscribe the account once (a new token each time it is not yet subscribed). The hash is
     stored before Avito is asked, so the first delivery is already recognised."""
     async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
-            "select subscribed_at from public.avito_messenger_webhooks where account_id = %s",
-            (account_id,),
-        )
+        await cur.execute(QUERIES["webhook_subscribed_at"], {"account_id": account_id})
         row = await cur.fetchone()
     if row is not None and row["subscribed_at"] is not None:
         return False
     token = new_token()
     async with pool.connection() as conn:
         await conn.execute(
-            "insert into public.avito_messenger_webhooks (account_id, token_hash)"
-            " values (%s, %s) on conflict (account_id) do update"
-            " set token_hash = excluded.token_hash, subscribed_at = null, last_error = null",
-            (account_id, token_hash(token)),
+            QUERIES["webhook_token"], {"account_id": account_id, "token_hash": token_hash(token)}
         )
     provider = tokens(account_id)
     try:
@@ -115,8 +104,8 @@ async def ensure_subscribed(
     except AvitoError as error:
         async with pool.connection() as conn:
             await conn.execute(
-                "update public.avito_messenger_webhooks set last_error = %s where account_id = %s",
-                (type(error).__name__, account_id),
+                QUERIES["webhook_failed"],
+                {"error": type(error).__name__, "account_id": account_id},
             )
         log.warning(
             "messenger_subscribe_failed", account_id=str(account_id), error=type(error).__name__
@@ -124,9 +113,8 @@ async def ensure_subscribed(
         return False
     async with pool.connection() as conn:
         await conn.execute(
-            "update public.avito_messenger_webhooks set subscribed_at = now()"
-            " where account_id = %s and token_hash = %s",
-            (account_id, token_hash(token)),
+            QUERIES["webhook_subscribed"],
+            {"account_id": account_id, "token_hash": token_hash(token)},
         )
     log.info("messenger_webhook_subscribed", account_id=str(account_id))
     return True

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from avito_sync.core.env_settings import SettingsError, load_settings
 from avito_sync.core.loopback import is_loopback_host
+from avito_sync.core.settings_types import HttpUrl, OptionalHttpUrl, OptionalSecret
 
 _BOT_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 _WEBHOOK_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
@@ -24,27 +24,13 @@ class ChannelSettingsError(SettingsError):
     """Invalid channel configuration; the message names every offending variable."""
 
 
-def absolute_url(value: str, schemes: set[str]) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in schemes or not parts.hostname:
-        raise ValueError(f"must be an absolute {'/'.join(sorted(schemes))} URL")
-    return value.rstrip("/")
-
-
-def blank_is_unset(value: SecretStr | None) -> SecretStr | None:
-    """An empty or blank secret variable counts as not set."""
-    return None if value is None or not value.get_secret_value().strip() else value
-
-
 class ChannelSettings(BaseSettings):
     model_config = SettingsConfigDict(
         extra="ignore", frozen=True, hide_input_in_errors=True, populate_by_name=True
     )
 
-    telegram_bot_token: SecretStr | None = Field(
-        default=None, validation_alias="TELEGRAM_BOT_TOKEN"
-    )
-    telegram_api_url: str = Field(
+    telegram_bot_token: OptionalSecret = Field(default=None, validation_alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_url: HttpUrl = Field(
         default="https://api.telegram.org", validation_alias="AVITO_SYNC_TELEGRAM_API_URL"
     )
     # The bot's @username without the @, for the https://t.me/<bot>?start=<token> deep link.
@@ -52,18 +38,18 @@ class ChannelSettings(BaseSettings):
         default=None, validation_alias="TELEGRAM_BOT_USERNAME"
     )
     # Telegram sends it back in X-Telegram-Bot-Api-Secret-Token on every webhook call.
-    telegram_webhook_secret: SecretStr | None = Field(
+    telegram_webhook_secret: OptionalSecret = Field(
         default=None, validation_alias="TELEGRAM_WEBHOOK_SECRET"
     )
     # Where Telegram posts updates (`avito-sync setup` registers it); default
     # <service URL>/telegram/webhook. Must be https and public in production.
-    telegram_webhook_url: str | None = Field(
+    telegram_webhook_url: OptionalHttpUrl = Field(
         default=None, validation_alias="AVITO_SYNC_TELEGRAM_WEBHOOK_URL"
     )
     telegram_link_ttl_seconds: int = Field(
         default=900, ge=60, le=86400, validation_alias="AVITO_SYNC_TELEGRAM_LINK_TTL_SECONDS"
     )
-    vapid_private_key: SecretStr | None = Field(
+    vapid_private_key: OptionalSecret = Field(
         default=None, validation_alias="AVITO_SYNC_VAPID_PRIVATE_KEY"
     )
     vapid_subject: str | None = Field(default=None, validation_alias="AVITO_SYNC_VAPID_SUBJECT")
@@ -72,21 +58,7 @@ class ChannelSettings(BaseSettings):
         default=frozenset(), validation_alias="AVITO_SYNC_NOTIFY_WEBHOOK_HTTP_HOSTS"
     )
     # Base of the links in messages ("Открыть в приложении").
-    app_url: str = Field(default="https://app.roomi.pro", validation_alias="AVITO_SYNC_APP_URL")
-
-    @field_validator("telegram_api_url", "app_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        return absolute_url(value, {"http", "https"})
-
-    @field_validator("telegram_webhook_url")
-    @classmethod
-    def _webhook_url(cls, value: str | None) -> str | None:
-        return absolute_url(value, {"http", "https"}) if value else None
-
-    _blank_is_unset = field_validator(
-        "telegram_bot_token", "telegram_webhook_secret", "vapid_private_key"
-    )(blank_is_unset)
+    app_url: HttpUrl = Field(default="https://app.roomi.pro", validation_alias="AVITO_SYNC_APP_URL")
 
     @field_validator("telegram_bot_username")
     @classmethod

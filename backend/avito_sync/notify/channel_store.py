@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from psycopg.rows import dict_row
+from psycopg.rows import class_row, dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from avito_sync.notify.channels.base import PushSubscription
+from avito_sync.notify.outbox import QUERIES
 
 
 class ChannelStore:
@@ -18,26 +19,22 @@ class ChannelStore:
 
     async def webhook_secret(self, channel_id: UUID) -> str | None:
         async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(
-                "select avito_private.channel_secret_read(%s) as secret", (channel_id,)
-            )
+            await cur.execute(QUERIES["webhook_secret"], {"channel_id": channel_id})
             row = await cur.fetchone()
         return None if row is None or row["secret"] is None else str(row["secret"])
 
     async def push_subscription(self, channel_id: UUID) -> PushSubscription | None:
-        async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(
-                "select s.id, s.endpoint, s.p256dh, s.auth from public.notification_channels c"
-                " join public.push_subscriptions s on s.id = c.push_subscription_id"
-                " where c.id = %s",
-                (channel_id,),
-            )
-            row = await cur.fetchone()
-        return None if row is None else PushSubscription(**row)
+        async with (
+            self._pool.connection() as conn,
+            conn.cursor(row_factory=class_row(PushSubscription)) as cur,
+        ):
+            await cur.execute(QUERIES["push_subscription"], {"channel_id": channel_id})
+            subscription: PushSubscription | None = await cur.fetchone()
+            return subscription
 
     async def drop_push_subscription(self, subscription_id: UUID) -> None:
         """The push service said the subscription is gone (404/410); its channel goes too."""
         async with self._pool.connection() as conn:
             await conn.execute(
-                "delete from public.push_subscriptions where id = %s", (subscription_id,)
+                QUERIES["drop_push_subscription"], {"subscription_id": subscription_id}
             )

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from avito_sync.core.env_settings import SettingsError, load_settings, postgres_url
+from avito_sync.core.env_settings import SettingsError, load_settings
+from avito_sync.core.settings_types import (
+    LogLevel,
+    OptionalHttpUrl,
+    OptionalSecret,
+    OptionalWsUrl,
+    PostgresUrl,
+)
 from avito_sync.notify import Source
-from avito_sync.notify.channel_settings import ChannelSettings, absolute_url, blank_is_unset
+from avito_sync.notify.channel_settings import ChannelSettings
 
 
 class NotifySettingsError(SettingsError):
@@ -24,16 +31,14 @@ class NotifySettings(ChannelSettings):
     """What `avito-sync notify` reads; variable names are the aliases. The channel settings
     (Telegram, VAPID, http hosts, app URL) are shared with the service."""
 
-    database_url: str = Field(validation_alias="DATABASE_URL")
+    database_url: PostgresUrl = Field(validation_alias="DATABASE_URL")
     source: Source = Field(default="realtime", validation_alias="AVITO_SYNC_NOTIFY_SOURCE")
 
     # Realtime wake-up (production): SUPABASE_URL + /realtime/v1 unless overridden (the local
     # stand-in is ws://127.0.0.1:<port>/realtime/v1).
-    supabase_url: str | None = Field(default=None, validation_alias="SUPABASE_URL")
-    realtime_url: str | None = Field(default=None, validation_alias="AVITO_SYNC_REALTIME_URL")
-    realtime_key: SecretStr | None = Field(
-        default=None, validation_alias="SUPABASE_SERVICE_ROLE_KEY"
-    )
+    supabase_url: OptionalHttpUrl = Field(default=None, validation_alias="SUPABASE_URL")
+    realtime_url: OptionalWsUrl = Field(default=None, validation_alias="AVITO_SYNC_REALTIME_URL")
+    realtime_key: OptionalSecret = Field(default=None, validation_alias="SUPABASE_SERVICE_ROLE_KEY")
     realtime_max_retries: int = Field(
         default=5, ge=1, le=100, validation_alias="AVITO_SYNC_REALTIME_MAX_RETRIES"
     )
@@ -78,21 +83,7 @@ class NotifySettings(ChannelSettings):
     metrics_host: str = Field(
         default="127.0.0.1", validation_alias="AVITO_SYNC_NOTIFY_METRICS_HOST"
     )
-    log_level: str = Field(default="INFO", validation_alias="AVITO_SYNC_LOG_LEVEL")
-
-    _database_url = field_validator("database_url")(postgres_url)
-
-    @field_validator("supabase_url")
-    @classmethod
-    def _supabase_url(cls, value: str | None) -> str | None:
-        return None if not value else absolute_url(value, {"http", "https"})
-
-    @field_validator("realtime_url")
-    @classmethod
-    def _realtime_url(cls, value: str | None) -> str | None:
-        return None if not value else absolute_url(value, {"http", "https", "ws", "wss"})
-
-    _blank_key_is_unset = field_validator("realtime_key")(blank_is_unset)
+    log_level: LogLevel = Field(default="INFO", validation_alias="AVITO_SYNC_LOG_LEVEL")
 
     @model_validator(mode="after")
     def _consistent(self) -> NotifySettings:

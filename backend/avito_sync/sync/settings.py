@@ -11,12 +11,12 @@ import datetime as dt
 import os
 import socket
 from typing import Any
-from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from avito_sync.core.env_settings import SettingsError, load_settings, postgres_url
+from avito_sync.core.env_settings import SettingsError, load_settings
+from avito_sync.core.settings_types import OptionalHttpUrl, OptionalSecret32, PostgresUrl
 
 ENV_PREFIX = "AVITO_SYNC_"
 
@@ -38,7 +38,7 @@ class SyncSettings(BaseSettings):
         populate_by_name=True,
     )
 
-    database_url: str = Field(validation_alias="DATABASE_URL")
+    database_url: PostgresUrl = Field(validation_alias="DATABASE_URL")
     worker_id: str = Field(default_factory=_default_worker_id, min_length=1, max_length=200)
 
     interval_seconds: int = Field(default=10, ge=1, le=86400)
@@ -64,29 +64,8 @@ class SyncSettings(BaseSettings):
     # A complete push every so often repairs drift (a host editing the listing on Avito).
     full_push_hours: float = Field(default=6.0, gt=0, le=24 * 30)
 
-    poll_secret: SecretStr | None = None
-    service_url: str | None = None
-
-    _database_url = field_validator("database_url")(postgres_url)
-
-    @field_validator("service_url")
-    @classmethod
-    def _service_url(cls, value: str | None) -> str | None:
-        if value in (None, ""):
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in {"http", "https"} or not parts.netloc:
-            raise ValueError("must be an absolute http(s) URL")
-        return value.rstrip("/")
-
-    @field_validator("poll_secret")
-    @classmethod
-    def _poll_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None or not value.get_secret_value():
-            return None
-        if len(value.get_secret_value()) < 32:
-            raise ValueError("must be at least 32 characters")
-        return value
+    poll_secret: OptionalSecret32 = None
+    service_url: OptionalHttpUrl = None
 
     @property
     def full_push_every(self) -> dt.timedelta:

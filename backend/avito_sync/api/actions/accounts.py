@@ -3,9 +3,8 @@ longer want), with its Vault tokens, its listings and every connection that used
 
 from __future__ import annotations
 
-from typing import Any
-
 from avito_sync.api import store
+from avito_sync.api.actions.answers import AccountDetachAnswer
 from avito_sync.api.actions.connect import accounts_payload
 from avito_sync.api.auth import User
 from avito_sync.api.context import ServiceContext
@@ -18,7 +17,7 @@ log = get_logger(__name__)
 
 async def account_detach(
     ctx: ServiceContext, user: User, body: AccountDetachBody
-) -> dict[str, Any]:
+) -> AccountDetachAnswer:
     """Avito has no token-revocation endpoint: the tokens are deleted here, and the host can
     also revoke the application's access in their Avito profile."""
     async with ctx.pool.connection() as conn, conn.transaction():
@@ -34,7 +33,7 @@ async def account_detach(
     return {
         "success": True,
         "account_id": str(body.account_id),
-        "avito_user_id": account["avito_user_id"],
-        "disconnected_integration_ids": [str(row["id"]) for row in detached],
+        "avito_user_id": account.avito_user_id,
+        "disconnected_integration_ids": [str(ref.id) for ref in detached],
         "accounts": await accounts_payload(ctx, user.id),
     }

@@ -17,6 +17,16 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from avito_sync.api.actions.answers import (
+    ChannelAnswer,
+    ChannelRemovedAnswer,
+    ChannelsAnswer,
+    ChannelSecretAnswer,
+    ChannelTestAnswer,
+    ChannelView,
+    RotatedSecretAnswer,
+    TelegramLinkAnswer,
+)
 from avito_sync.api.auth import User
 from avito_sync.api.channel_models import (
     EVENT_CATEGORIES,
@@ -29,6 +39,7 @@ from avito_sync.api.channel_models import (
 )
 from avito_sync.api.context import ServiceContext
 from avito_sync.api.errors import ApiError, ErrorCode
+from avito_sync.api.store import QUERIES
 from avito_sync.core.logs import get_logger
 from avito_sync.notify import netguard
 from avito_sync.notify.channels.base import DeliveryError
@@ -50,7 +61,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _public(row: dict[str, Any]) -> dict[str, Any]:
+def _public(row: dict[str, Any]) -> ChannelView:
     """A channel as the host sees it: never a secret, never push keys."""
     config = row["config"] or {}
     target: str | None = None
@@ -82,7 +93,7 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
 
 async def _channels(ctx: ServiceContext, owner: uuid.UUID) -> list[dict[str, Any]]:
     async with ctx.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute("select * from avito_private.channels_of(%s)", (owner,))
+        await cur.execute(QUERIES["channels_of"], {"owner": owner})
         return list(await cur.fetchall())
 
 
@@ -94,25 +105,17 @@ async def _owned(ctx: ServiceContext, owner: uuid.UUID, channel_id: uuid.UUID) -
 
 
 async def _room_for_one_more(conn: psycopg.AsyncConnection[Any], owner: uuid.UUID) -> None:
-    cur = await conn.execute(
-        "select count(*) >= %s as full from public.notification_channels where owner_id = %s",
-        (MAX_CHANNELS, owner),
-    )
+    cur = await conn.execute(QUERIES["channels_full"], {"limit": MAX_CHANNELS, "owner": owner})
     row = await cur.fetchone()
     if row is not None and row["full"]:
         raise ApiError(ErrorCode.CHANNEL_LIMIT)
 
 
-async def channels_list(ctx: ServiceContext, user: User, _body: ChannelsListBody) -> dict[str, Any]:
+async def channels_list(ctx: ServiceContext, user: User, _body: ChannelsListBody) -> ChannelsAnswer:
     rows = await _channels(ctx, user.id)
     async with ctx.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         # The app's push subscriptions not yet used as a channel: offered to the host.
-        await cur.execute(
-            "select s.id, s.endpoint, s.created_at from public.push_subscriptions s"
-            " where s.user_id = %s and not exists (select 1 from public.notification_channels c"
-            " where c.push_subscription_id = s.id) order by s.created_at",
-            (user.id,),
-        )
+        await cur.execute(QUERIES["unused_push_subscriptions"], {"owner": user.id})
         available = await cur.fetchall()
     settings = ctx.channels.settings
     return {
@@ -130,7 +133,7 @@ async def channels_list(ctx: ServiceContext, user: User, _body: ChannelsListBody
 
 async def channel_add_webhook(
     ctx: ServiceContext, user: User, body: ChannelAddWebhookBody
-) -> dict[str, Any]:
+) -> ChannelSecretAnswer:
     hosts = ctx.channels.settings.webhook_http_hosts
     try:
         target = netguard.check_url(body.url, hosts)
@@ -142,14 +145,20 @@ async def channel_add_webhook(
     async with ctx.pool.connection() as conn, conn.transaction():
         await _room_for_one_more(conn, user.id)
         cur = await conn.execute(
-            "insert into public.notification_channels (owner_id, kind, config, label, events)"
-            " values (%s, 'webhook', %s, %s, %s::text[]) returning id",
-            (user.id, Jsonb({"url": body.url}), body.label, events),
+            QUERIES["add_webhook_channel"],
+            {
+                "owner": user.id,
+                "config": Jsonb({"url": body.url}),
+                "label": body.label,
+                "events": events,
+            },
         )
         row = await cur.fetchone()
         assert row is not None
         channel_id = row["id"]
-        await conn.execute("select avito_private.channel_secret_put(%s, %s)", (channel_id, secret))
+        await conn.execute(
+            QUERIES["channel_secret_put"], {"channel_id": channel_id, "secret": secret}
+        )
     log.info("channel_added", kind="webhook", channel_id=str(channel_id))
     return {
         "success": True,
@@ -160,15 +169,15 @@ async def channel_add_webhook(
 
 async def channel_add_push(
     ctx: ServiceContext, user: User, body: ChannelAddPushBody
-) -> dict[str, Any]:
+) -> ChannelAnswer:
     if ctx.channels.settings.vapid_private_key is None:
         raise ApiError(ErrorCode.PUSH_NOT_CONFIGURED)
     events = list(dict.fromkeys(body.events if body.events is not None else EVENT_CATEGORIES))
     async with ctx.pool.connection() as conn, conn.transaction():
         await _room_for_one_more(conn, user.id)
         cur = await conn.execute(
-            "select endpoint from public.push_subscriptions where id = %s and user_id = %s",
-            (body.subscription_id, user.id),
+            QUERIES["push_subscription_endpoint"],
+            {"subscription_id": body.subscription_id, "owner": user.id},
         )
         subscription = await cur.fetchone()
         if subscription is None:
@@ -178,12 +187,13 @@ async def channel_add_push(
         except netguard.UnsafeUrlError:
             raise ApiError(ErrorCode.PUSH_SUBSCRIPTION_NOT_FOUND) from None
         cur = await conn.execute(
-            "insert into public.notification_channels"
-            " (owner_id, kind, config, label, events, push_subscription_id)"
-            " values (%s, 'web_push', '{}', %s, %s::text[], %s)"
-            " on conflict (push_subscription_id) where push_subscription_id is not null"
-            " do update set is_active = true returning id, owner_id",
-            (user.id, body.label, events, body.subscription_id),
+            QUERIES["add_push_channel"],
+            {
+                "owner": user.id,
+                "label": body.label,
+                "events": events,
+                "subscription_id": body.subscription_id,
+            },
         )
         row = await cur.fetchone()
     assert row is not None
@@ -193,15 +203,19 @@ async def channel_add_push(
 
 async def channel_telegram_link(
     ctx: ServiceContext, user: User, _body: ChannelTelegramLinkBody
-) -> dict[str, Any]:
+) -> TelegramLinkAnswer:
     settings = ctx.channels.settings
     if settings.telegram_bot_token is None or settings.telegram_bot_username is None:
         raise ApiError(ErrorCode.TELEGRAM_NOT_CONFIGURED)
     token = secrets.token_urlsafe(24)  # 32 characters of [A-Za-z0-9_-], as /start allows
     async with ctx.pool.connection() as conn:
         cur = await conn.execute(
-            "select avito_private.telegram_link_create(%s, %s, %s) as expires_at",
-            (user.id, token_hash(token), settings.telegram_link_ttl_seconds),
+            QUERIES["telegram_link_create"],
+            {
+                "owner": user.id,
+                "token_hash": token_hash(token),
+                "ttl_seconds": settings.telegram_link_ttl_seconds,
+            },
         )
         row = await cur.fetchone()
     assert row is not None
@@ -215,20 +229,20 @@ async def channel_telegram_link(
 
 async def channel_rotate_secret(
     ctx: ServiceContext, user: User, body: ChannelRefBody
-) -> dict[str, Any]:
+) -> RotatedSecretAnswer:
     row = await _owned(ctx, user.id, body.channel_id)
     if row["kind"] != "webhook":
         raise ApiError(ErrorCode.CHANNEL_NO_SECRET)
     secret = new_secret()
     async with ctx.pool.connection() as conn:
         await conn.execute(
-            "select avito_private.channel_secret_put(%s, %s)", (body.channel_id, secret)
+            QUERIES["channel_secret_put"], {"channel_id": body.channel_id, "secret": secret}
         )
     log.info("channel_secret_rotated", channel_id=str(body.channel_id))
     return {"success": True, "channel_id": str(body.channel_id), "secret": secret}
 
 
-async def channel_test(ctx: ServiceContext, user: User, body: ChannelRefBody) -> dict[str, Any]:
+async def channel_test(ctx: ServiceContext, user: User, body: ChannelRefBody) -> ChannelTestAnswer:
     """Send a test message now, through the same sender the notifier uses; report the outcome."""
     row = await _owned(ctx, user.id, body.channel_id)
     sender = ctx.channels.senders(ctx.pool).get(row["kind"])
@@ -250,27 +264,30 @@ async def channel_test(ctx: ServiceContext, user: User, body: ChannelRefBody) ->
     return {"success": True, "delivered": True, "channel_id": str(body.channel_id)}
 
 
-async def channel_update(
-    ctx: ServiceContext, user: User, body: ChannelUpdateBody
-) -> dict[str, Any]:
+async def channel_update(ctx: ServiceContext, user: User, body: ChannelUpdateBody) -> ChannelAnswer:
     await _owned(ctx, user.id, body.channel_id)
     events = list(dict.fromkeys(body.events)) if body.events is not None else None
     async with ctx.pool.connection() as conn:
         await conn.execute(
-            "update public.notification_channels set"
-            " is_active = coalesce(%s, is_active), events = coalesce(%s, events),"
-            " label = coalesce(%s, label) where id = %s and owner_id = %s",
-            (body.active, events, body.label, body.channel_id, user.id),
+            QUERIES["update_channel"],
+            {
+                "active": body.active,
+                "events": events,
+                "label": body.label,
+                "channel_id": body.channel_id,
+                "owner": user.id,
+            },
         )
     return {"success": True, "channel": _public(await _owned(ctx, user.id, body.channel_id))}
 
 
-async def channel_remove(ctx: ServiceContext, user: User, body: ChannelRefBody) -> dict[str, Any]:
+async def channel_remove(
+    ctx: ServiceContext, user: User, body: ChannelRefBody
+) -> ChannelRemovedAnswer:
     await _owned(ctx, user.id, body.channel_id)
     async with ctx.pool.connection() as conn:
         # Its deliveries cascade; its Vault secret goes with it (trigger).
         await conn.execute(
-            "delete from public.notification_channels where id = %s and owner_id = %s",
-            (body.channel_id, user.id),
+            QUERIES["remove_channel"], {"channel_id": body.channel_id, "owner": user.id}
         )
     return {"success": True, "channel_id": str(body.channel_id), "removed": True}

@@ -6,9 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from avito_sync.api import store
+from avito_sync.api.actions.answers import (
+    AccountView,
+    ExchangeAnswer,
+    OAuthUrlAnswer,
+    ProgressLoadAnswer,
+    ProgressSaveAnswer,
+)
 from avito_sync.api.auth import User
 from avito_sync.api.avito_errors import api_error_for
 from avito_sync.api.context import ServiceContext
@@ -39,12 +45,12 @@ class Connected:
     token_type: str
 
 
-async def oauth_url(ctx: ServiceContext, user: User, body: OAuthUrlBody) -> dict[str, Any]:
+async def oauth_url(ctx: ServiceContext, user: User, body: OAuthUrlBody) -> OAuthUrlAnswer:
     async with ctx.pool.connection() as conn:
         if await store.owned_property(conn, user.id, body.property_id) is None:
             raise ApiError(ErrorCode.NOT_OWNER)
         token, state = issue_state(
-            ctx.settings.state_secret, user.id, body.property_id, ctx.clock()
+            ctx.settings.state_secret.get_secret_value(), user.id, body.property_id, ctx.clock()
         )
         await store.record_state(
             conn, user.id, body.property_id, state.nonce_hash, state.expires_at
@@ -59,7 +65,7 @@ async def oauth_url(ctx: ServiceContext, user: User, body: OAuthUrlBody) -> dict
 
 def checked_state(ctx: ServiceContext, token: str) -> OAuthState:
     try:
-        return verify_state(ctx.settings.state_secret, token, ctx.clock())
+        return verify_state(ctx.settings.state_secret.get_secret_value(), token, ctx.clock())
     except StateError as error:
         code = ErrorCode.STATE_EXPIRED if error.reason == "expired" else ErrorCode.STATE_INVALID
         raise ApiError(code) from error
@@ -131,19 +137,19 @@ async def complete_exchange(
 
 async def accounts_payload(
     ctx: ServiceContext, owner: uuid.UUID, primary: uuid.UUID | None = None
-) -> list[dict[str, Any]]:
+) -> list[AccountView]:
     async with ctx.pool.connection() as conn:
         rows = await store.list_accounts(conn, owner)
     if primary is None and rows:
-        primary = rows[0]["id"]
+        primary = rows[0].id
     return [
         {
-            "id": str(row["id"]),
-            "avito_user_id": row["avito_user_id"],
-            "name": row["name"],
-            "is_primary": row["id"] == primary,
-            "needs_reconnect": row["status"] != "active",
-            "token_expires_at": _iso(row["token_expires_at"]),
+            "id": str(row.id),
+            "avito_user_id": row.avito_user_id,
+            "name": row.name,
+            "is_primary": row.id == primary,
+            "needs_reconnect": row.status != "active",
+            "token_expires_at": _iso(row.token_expires_at),
         }
         for row in rows
     ]
@@ -153,7 +159,7 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-async def exchange_code(ctx: ServiceContext, user: User, body: ExchangeCodeBody) -> dict[str, Any]:
+async def exchange_code(ctx: ServiceContext, user: User, body: ExchangeCodeBody) -> ExchangeAnswer:
     state = checked_state(ctx, body.state)
     if state.user_id != user.id:
         raise ApiError(ErrorCode.STATE_INVALID)
@@ -169,7 +175,9 @@ async def exchange_code(ctx: ServiceContext, user: User, body: ExchangeCodeBody)
     }
 
 
-async def progress_save(ctx: ServiceContext, user: User, body: ProgressSaveBody) -> dict[str, Any]:
+async def progress_save(
+    ctx: ServiceContext, user: User, body: ProgressSaveBody
+) -> ProgressSaveAnswer:
     async with ctx.pool.connection() as conn:
         if await store.owned_property(conn, user.id, body.property_id) is None:
             raise ApiError(ErrorCode.NOT_OWNER)
@@ -183,11 +191,13 @@ async def progress_save(ctx: ServiceContext, user: User, body: ProgressSaveBody)
     return {"success": True, "expires_at": expires_at.isoformat()}
 
 
-async def progress_load(ctx: ServiceContext, user: User, body: ProgressLoadBody) -> dict[str, Any]:
+async def progress_load(
+    ctx: ServiceContext, user: User, body: ProgressLoadBody
+) -> ProgressLoadAnswer:
     async with ctx.pool.connection() as conn:
         if await store.owned_property(conn, user.id, body.property_id) is None:
             raise ApiError(ErrorCode.NOT_OWNER)
         row = await store.load_progress(conn, user.id, body.property_id)
     if row is None:
         return {"success": True, "progress": None, "expires_at": None}
-    return {"success": True, "progress": row["progress"], "expires_at": _iso(row["expires_at"])}
+    return {"success": True, "progress": row.progress, "expires_at": _iso(row.expires_at)}

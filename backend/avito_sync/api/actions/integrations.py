@@ -5,11 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import Any, Literal, cast, get_args
+from typing import Literal, cast, get_args
 
 import psycopg
 
 from avito_sync.api import store
+from avito_sync.api.actions.answers import (
+    DisconnectAnswer,
+    MarkupAnswer,
+    MarkupView,
+    OptionalMarkupView,
+    SaveIntegrationAnswer,
+    StatusAnswer,
+    StatusView,
+)
 from avito_sync.api.actions.listings import account_of, check_item_on_avito
 from avito_sync.api.auth import User
 from avito_sync.api.avito_errors import api_error_for
@@ -22,6 +31,7 @@ from avito_sync.api.models import (
     SyncBody,
     UpdateMarkupBody,
 )
+from avito_sync.api.responses import IntegrationSyncAnswer
 from avito_sync.avito.errors import AvitoError, ConflictError
 from avito_sync.sync import queue
 from avito_sync.sync.markup import Markup as TypedMarkup
@@ -32,7 +42,7 @@ async def integration_of(
     user_id: uuid.UUID,
     integration_id: uuid.UUID | None,
     property_id: uuid.UUID | None,
-) -> store.Row:
+) -> store.OwnedIntegration:
     async with ctx.pool.connection() as conn:
         row = await store.owned_integration(
             conn, user_id, integration_id=integration_id, property_id=property_id
@@ -51,7 +61,7 @@ async def integration_of(
 
 async def save_integration(
     ctx: ServiceContext, user: User, body: SaveIntegrationBody
-) -> dict[str, Any]:
+) -> SaveIntegrationAnswer:
     account = await account_of(ctx, user, body.account_id)
     async with ctx.pool.connection() as conn:
         if await store.owned_property(conn, user.id, body.property_id) is None:
@@ -62,7 +72,7 @@ async def save_integration(
             raise ApiError(ErrorCode.ITEM_IN_USE, available=False)
     try:
         async with ctx.pool.connection() as conn, conn.transaction():
-            await store.remember_item(conn, account["id"], body.item_id, info.status, info.url)
+            await store.remember_item(conn, account.id, body.item_id, info.status, info.url)
             integration_id = await store.upsert_integration(
                 conn, body.property_id, account, body.item_id, body.markup
             )
@@ -82,59 +92,67 @@ async def save_integration(
     }
 
 
-async def update_markup(ctx: ServiceContext, user: User, body: UpdateMarkupBody) -> dict[str, Any]:
+async def update_markup(ctx: ServiceContext, user: User, body: UpdateMarkupBody) -> MarkupAnswer:
     row = await integration_of(ctx, user.id, body.integration_id, body.property_id)
     async with ctx.pool.connection() as conn:
-        await store.set_markup(conn, row["id"], body.markup)
+        await store.set_markup(conn, row.id, body.markup)
     return {
         "success": True,
-        "integration_id": str(row["id"]),
+        "integration_id": str(row.id),
         "markup": float(body.markup),
         **markup_view(body.markup),
     }
 
 
-def markup_view(stored: Decimal) -> dict[str, Any]:
+def markup_view(stored: Decimal) -> MarkupView:
     """The typed markup next to the app's signed column value."""
     markup = TypedMarkup.from_column(stored)
     return {"markup_type": markup.kind, "markup_value": float(markup.value)}
 
 
-async def close_calendar(ctx: ServiceContext, row: store.Row) -> None:
+def _markup_keys(stored: Decimal | None) -> OptionalMarkupView:
+    """The typed markup's keys, none when the row has no markup."""
+    if stored is None:
+        return {}
+    view = markup_view(stored)
+    return {"markup_type": view["markup_type"], "markup_value": view["markup_value"]}
+
+
+async def close_calendar(ctx: ServiceContext, row: store.OwnedIntegration) -> None:
     """An empty intervals list closes the next year on Avito (docs/app-contract.md §3.3)."""
-    if row["avito_account_id"] is None:
+    if row.avito_account_id is None:
         raise ApiError(ErrorCode.RECONNECT_REQUIRED)
+    if row.avito_item_id is None:  # an app-typed row without a listing: nothing to close
+        raise ApiError(ErrorCode.ITEM_NOT_FOUND)
     try:
-        await ctx.avito.post_intervals(
-            ctx.tokens(row["avito_account_id"]), int(row["avito_item_id"]), []
-        )
+        await ctx.avito.post_intervals(ctx.tokens(row.avito_account_id), int(row.avito_item_id), [])
     except ConflictError as error:
         raise ApiError(ErrorCode.PAID_CONFLICT) from error
     except AvitoError as error:
         raise api_error_for(error) from error
 
 
-async def disconnect(ctx: ServiceContext, user: User, body: DisconnectBody) -> dict[str, Any]:
+async def disconnect(ctx: ServiceContext, user: User, body: DisconnectBody) -> DisconnectAnswer:
     row = await integration_of(ctx, user.id, body.integration_id, body.property_id)
     if body.close_calendar:
         await close_calendar(ctx, row)
     async with ctx.pool.connection() as conn, conn.transaction():
-        await store.deactivate(conn, row["id"])
+        await store.deactivate(conn, row.id)
         await store.record_action_run(
             conn, row, "disconnect", {"calendar_closed": body.close_calendar}
         )
     return {
         "success": True,
-        "integration_id": str(row["id"]),
+        "integration_id": str(row.id),
         "calendar_closed": body.close_calendar,
     }
 
 
-async def sync(ctx: ServiceContext, user: User, body: SyncBody) -> dict[str, Any]:
+async def sync(ctx: ServiceContext, user: User, body: SyncBody) -> IntegrationSyncAnswer:
     row = await integration_of(ctx, user.id, body.integration_id, body.property_id)
     trigger = "initial" if body.action == "initial-sync" else "manual"
-    result = await ctx.run_sync(row["id"], trigger)
-    return {"integration_id": str(row["id"]), **result}
+    result = await ctx.run_sync(row.id, trigger)
+    return {"integration_id": str(row.id), **result}
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -161,7 +179,7 @@ def badge(row: store.Row | None) -> ConnectionState:
 
 async def status_payload(
     ctx: ServiceContext, owner: uuid.UUID, property_id: uuid.UUID
-) -> dict[str, Any]:
+) -> StatusView:
     async with ctx.pool.connection() as conn:
         if await store.owned_property(conn, owner, property_id) is None:
             raise ApiError(ErrorCode.NOT_OWNER)
@@ -186,7 +204,7 @@ async def status_payload(
         else None,
         "item_id": row["avito_item_id"],
         "markup": float(row["avito_markup"]) if row["avito_markup"] is not None else None,
-        **(markup_view(row["avito_markup"]) if row["avito_markup"] is not None else {}),
+        **_markup_keys(row["avito_markup"]),
         "last_sync_at": _iso(row["last_sync_at"]),
         "next_sync_at": _iso(row["next_sync_at"]),
         "token_expires_at": _iso(row["token_expires_at"]),
@@ -195,5 +213,5 @@ async def status_payload(
     }
 
 
-async def status(ctx: ServiceContext, user: User, body: StatusBody) -> dict[str, Any]:
+async def status(ctx: ServiceContext, user: User, body: StatusBody) -> StatusAnswer:
     return {"success": True, **await status_payload(ctx, user.id, body.property_id)}

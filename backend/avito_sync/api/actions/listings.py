@@ -8,6 +8,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 from avito_sync.api import store
+from avito_sync.api.actions.answers import AccountsAnswer, ItemsAnswer, ItemView, ValidateItemAnswer
 from avito_sync.api.actions.connect import accounts_payload
 from avito_sync.api.auth import User
 from avito_sync.api.avito_errors import api_error_for
@@ -19,21 +20,21 @@ from avito_sync.avito.errors import AvitoError
 ITEM_IN_USE_STATUS = 409
 
 
-async def get_accounts(ctx: ServiceContext, user: User, _body: GetAccountsBody) -> dict[str, Any]:
+async def get_accounts(ctx: ServiceContext, user: User, _body: GetAccountsBody) -> AccountsAnswer:
     return {"success": True, "accounts": await accounts_payload(ctx, user.id)}
 
 
-async def account_of(ctx: ServiceContext, user: User, account_id: Any) -> store.Row:
+async def account_of(ctx: ServiceContext, user: User, account_id: Any) -> store.OwnedAccount:
     async with ctx.pool.connection() as conn:
         account = await store.owned_account(conn, user.id, account_id)
     if account is None:
         raise ApiError(ErrorCode.NOT_OWNER)
-    if account["status"] != "active":
+    if account.status != "active":
         raise ApiError(ErrorCode.RECONNECT_REQUIRED)
     return account
 
 
-def _item_view(row: store.Row) -> dict[str, Any]:
+def _item_view(row: store.Row) -> ItemView:
     return {
         "id": int(row["id"]),
         "title": row.get("title"),
@@ -42,23 +43,23 @@ def _item_view(row: store.Row) -> dict[str, Any]:
     }
 
 
-async def get_items(ctx: ServiceContext, user: User, body: GetItemsBody) -> dict[str, Any]:
+async def get_items(ctx: ServiceContext, user: User, body: GetItemsBody) -> ItemsAnswer:
     account = await account_of(ctx, user, body.account_id)
     # Without items:info (the deployed app never asks for it) Avito would answer 403: only the
     # listings the service already checked are known; the host types the listing id.
-    readable = ITEMS_SCOPE in _scopes(account.get("scope"))
+    readable = ITEMS_SCOPE in _scopes(account.scope)
     if not body.refresh or not readable:
         async with ctx.pool.connection() as conn:
-            cached = await store.cached_items(conn, account["id"])
+            cached = await store.cached_items(conn, account.id)
         if cached or not readable:
             return {"success": True, "cached": True, "items": [_item_view(r) for r in cached]}
     try:
-        items = await ctx.avito.list_items(ctx.tokens(account["id"]))
+        items = await ctx.avito.list_items(ctx.tokens(account.id))
     except AvitoError as error:
         raise api_error_for(error) from error
     rows = [item.model_dump(mode="json", exclude_none=True) for item in items]
     async with ctx.pool.connection() as conn, conn.transaction():
-        await store.cache_items(conn, account["id"], rows)
+        await store.cache_items(conn, account.id, rows)
     return {"success": True, "cached": False, "items": [_item_view(r) for r in rows]}
 
 
@@ -81,18 +82,20 @@ class CheckedItem:
     url: str | None = None
 
 
-async def check_item_on_avito(ctx: ServiceContext, account: store.Row, item_id: int) -> CheckedItem:
+async def check_item_on_avito(
+    ctx: ServiceContext, account: store.OwnedAccount, item_id: int
+) -> CheckedItem:
     """The listing as Avito sees it; an error when it is missing or not the account's.
 
     Ownership is proven with the short-term-rent scopes the deployed app requests (a bookings
     read); the items API (`items:info`) only adds the listing's status and URL when granted.
     """
-    auth = ctx.tokens(account["id"])
-    user_id = int(account["avito_user_id"])
+    auth = ctx.tokens(account.id)
+    user_id = int(account.avito_user_id)
     try:
         if not await ctx.avito.owns_listing(auth, user_id, item_id):
             raise ApiError(ErrorCode.ITEM_FORBIDDEN)
-        if ITEMS_SCOPE not in _scopes(account.get("scope")):
+        if ITEMS_SCOPE not in _scopes(account.scope):
             return CheckedItem()
         info = await ctx.avito.get_item_info(auth, user_id, item_id)
     except AvitoError as error:
@@ -106,7 +109,7 @@ def _scopes(scope: str | None) -> set[str]:
 
 async def validate_item(
     ctx: ServiceContext, user: User, body: ValidateItemBody
-) -> dict[str, Any] | JSONResponse:
+) -> ValidateItemAnswer | JSONResponse:
     account = await account_of(ctx, user, body.account_id)
     async with ctx.pool.connection() as conn:
         if body.property_id is not None and (
