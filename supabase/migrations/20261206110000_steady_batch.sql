@@ -17,6 +17,7 @@
 -- caller runs the full sync with the answer it already has), the row is still leased to
 -- p_owner (else 'lease_lost', nothing written), and nothing is left for the full path to
 -- record: no failed attempts, no failure streak, the integration active without an error.
+-- finish_steady_poll stays (a worker of the previous release may still call it mid-deploy).
 
 alter table avito_private.sync_steady_state
   add column if not exists steady_polls bigint not null default 0,
