@@ -6,8 +6,10 @@ it runs. Three phases on the same data, each with the worker(s) as separate proc
 our worker, the baseline design (a tick every 10 s syncing 10 integrations one after another
 with a full push and a pull each), and two of our workers sharing the queue.
 
-Everything is read back from the database (`avito_sync_runs`, `bookings`) and the worker's own
-report (polls, process CPU, in-flight samples); database round trips come from
+Everything is read back from the database (`avito_sync_runs` for full syncs,
+`sync_steady_state.steady_polls` for steady polls, `bookings`) and the worker's own report
+(every poll it started, process CPU, in-flight samples); poll intervals and Avito calls come
+from the workers' poll logs (a steady poll writes no run row); database round trips come from
 `pg_stat_database.xact_commit` (every statement of the service is its own transaction).
 """
 
@@ -185,6 +187,17 @@ def _db_now(conn: Conn) -> dt.datetime:
     return value
 
 
+def _steady_polls(conn: Conn) -> int:
+    """Steady polls recorded so far (they write no run row: migration 20261206110000)."""
+    return int(
+        _one(
+            conn,
+            "select coalesce(sum(steady_polls), 0) as n from avito_private.sync_steady_state",
+            (),
+        )
+    )
+
+
 def _commits(conn: Conn) -> int:
     return int(
         _one(
@@ -319,6 +332,7 @@ async def _phase(
     with env.connect() as conn:
         w0 = _db_now(conn)
         commits_w0 = _commits(conn)
+        steady_w0 = _steady_polls(conn)
     cpu0 = (_cpu_seconds(env.sandbox_pid), _postgres_cpu(env), os.times())
     # Changes stop one cadence before the end, so each has had its chance to arrive.
     driven = max(seconds / 2, seconds - CADENCE_SECONDS - 2)
@@ -327,6 +341,7 @@ async def _phase(
     with env.connect() as conn:
         w1 = _db_now(conn)
         commits_w1 = _commits(conn)
+        steady_w1 = _steady_polls(conn)
     cpu1 = (_cpu_seconds(env.sandbox_pid), _postgres_cpu(env), os.times())
     reports = []
     for proc in procs:
@@ -336,7 +351,7 @@ async def _phase(
     with env.connect() as conn:
         runs = conn.execute(
             "select integration_id, started_at, finished_at, api_calls, outcome,"
-            " counts -> 'push' ->> 'prices' as prices, counts ? 'steady' as steady"
+            " counts -> 'push' ->> 'prices' as prices"
             " from public.avito_sync_runs where started_at >= %s order by started_at",
             (t0,),
         ).fetchall()
@@ -363,6 +378,7 @@ async def _phase(
         changes,
         (w0, w1),
         commits_w1 - commits_w0 - statements,
+        steady_w1 - steady_w0,
     )
 
 
@@ -377,19 +393,27 @@ def _measure(
     changes: list[tuple[uuid.UUID, dt.datetime]],
     window: tuple[dt.datetime, dt.datetime],
     commits: int,
+    steady: int,
 ) -> dict[str, Any]:
     w0, w1 = window
     minutes = (w1 - w0).total_seconds() / 60
     by_listing: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     for run in runs:
         by_listing[run["integration_id"]].append(run)
+    # Every poll the workers started (steady ones write no run row), merged across workers.
+    polled: dict[str, list[dt.datetime]] = defaultdict(list)
+    calls = 0
+    for report in reports:
+        for integration_id, at, requests in report["poll_log"]:
+            started = dt.datetime.fromtimestamp(at, dt.UTC)
+            polled[integration_id].append(started)
+            calls += requests if w0 <= started <= w1 else 0
     intervals: list[float] = []
     kept = 0
-    calls = 0
     polls_in_window = 0
     limit = CADENCE_SECONDS * 1.1
     for listing in listings:
-        starts = [r["started_at"] for r in by_listing.get(listing.integration_id, [])]
+        starts = sorted(polled.get(str(listing.integration_id), []))
         inside = [s for s in starts if w0 <= s <= w1]
         polls_in_window += len(inside)
         gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(starts) if w0 <= b <= w1]
@@ -397,7 +421,6 @@ def _measure(
         edges = [w0, *inside, w1]
         worst = max((b - a).total_seconds() for a, b in itertools.pairwise(edges))
         kept += int(worst <= limit)
-    calls = sum(r["api_calls"] for r in runs if w0 <= r["started_at"] <= w1)
     created = {str(r["external_id"]): r["created_at"] for r in booking_rows}
     booking_lat = [
         (created[str(b)] - made).total_seconds() for b, made in bookings if str(b) in created
@@ -419,7 +442,6 @@ def _measure(
     polls = sum(r["polls"] for r in reports)
     trips = sum(r["round_trips"] for r in reports)
     window_runs = [r for r in runs if w0 <= r["started_at"] <= w1]
-    steady = sum(1 for r in window_runs if r["steady"])
     cpu = sum(r["cpu_seconds"] for r in reports)
     in_flight = [s for r in reports for s in r["in_flight"]]
     return {
@@ -446,7 +468,7 @@ def _measure(
         "changes_pushed": len(change_lat),
         "worker_cpu_ms_per_poll": 1000 * cpu / polls if polls else None,
         "steady_polls": steady,
-        "full_syncs": len(window_runs) - steady,
+        "full_syncs": len(window_runs),
         "db_round_trips_per_poll": trips / polls if polls else None,
         "db_commits_per_poll_all_clients": commits / polls_in_window if polls_in_window else None,
         "avito_calls_per_listing_per_minute": calls / len(listings) / minutes,

@@ -5,7 +5,9 @@ claims, the in-flight limit given); `--mode baseline` is the design it replaces:
 tick claims 10 due integrations and syncs them one after another, each with a forced full push
 and a pull. Prints one JSON line: polls run, process CPU seconds over the measured window and
 the in-flight samples over the measured window (after the warm-up), and the statements it
-sent (each one database round trip).
+sent (each one database round trip), and every poll it started: (integration id, wall-clock
+start, Avito calls). Steady polls write no run row (migration 20261206110000), so the poll
+intervals come from this log, not from `avito_sync_runs`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 import psycopg
 
+from avito_sync.avito.stats import track_calls
 from avito_sync.core.logs import configure_logging
 from avito_sync.sync import queue
 from avito_sync.sync.queue import ClaimedSync
@@ -57,11 +60,15 @@ async def _ours(
     profile: cProfile.Profile | None = None,
 ) -> None:
     polls = 0
+    log: list[tuple[str, float, int]] = []
 
     async def counted(item: ClaimedSync) -> None:
         nonlocal polls
         polls += 1
-        await runtime.engine.run_queued(item)
+        started = time.time()
+        with track_calls() as calls:
+            await runtime.engine.run_queued(item)
+        log.append((str(item.integration_id), started, calls.requests))
 
     worker = Worker(runtime.pool, runtime.settings, counted)
     samples: list[int] = []
@@ -79,13 +86,16 @@ async def _ours(
     worker.stop()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-    out.update(polls=done, cpu_seconds=cpu1 - cpu0, round_trips=trips, in_flight=samples)
+    out.update(
+        polls=done, cpu_seconds=cpu1 - cpu0, round_trips=trips, in_flight=samples, poll_log=log
+    )
 
 
 async def _baseline(
     runtime: SyncRuntime, warmup: float, seconds: float, out: dict[str, Any]
 ) -> None:
     polls = 0
+    log: list[tuple[str, float, int]] = []
     cpu0, wall0, trips0 = time.process_time(), time.monotonic(), _RoundTrips.count
     while time.monotonic() - wall0 < warmup + seconds:
         tick = time.monotonic()
@@ -94,7 +104,10 @@ async def _baseline(
                 conn, runtime.settings.worker_id, BASELINE_LIMIT, runtime.settings.lease_seconds
             )
         for item in claimed:  # one after another, full push and pull each
-            await runtime.engine.run_claimed(item, force_push=True)
+            started = time.time()
+            with track_calls() as calls:
+                await runtime.engine.run_claimed(item, force_push=True)
+            log.append((str(item.integration_id), started, calls.requests))
             polls += 1
         await asyncio.sleep(max(0.0, BASELINE_TICK_SECONDS - (time.monotonic() - tick)))
     out.update(
@@ -102,6 +115,7 @@ async def _baseline(
         cpu_seconds=time.process_time() - cpu0,
         round_trips=_RoundTrips.count - trips0,
         in_flight=[1],
+        poll_log=log,
     )
 
 
@@ -126,7 +140,9 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"mode": args.mode}
     try:
         if args.mode == "ours":
-            profile = cProfile.Profile() if args.profile else None
+            # CPU time, not wall time: on a shared machine a wall-clock profile charges the
+            # time this process waited for a core to whatever it was running.
+            profile = cProfile.Profile(time.process_time) if args.profile else None
             await _ours(runtime, args.warmup, args.seconds, out, profile)
             if profile is not None:
                 profile.dump_stats(args.profile)

@@ -119,3 +119,17 @@ def runs(db: Conn, integration_id: uuid.UUID) -> list[dict[str, Any]]:
         "select * from public.avito_sync_runs where integration_id = %s order by id",
         (integration_id,),
     ).fetchall()
+
+
+def steady_polls(db: Conn, integration_id: uuid.UUID) -> int:
+    """Steady polls recorded for the integration (they write no run row)."""
+    row = db.execute(
+        "select steady_polls from avito_private.sync_steady_state where integration_id = %s",
+        (integration_id,),
+    ).fetchone()
+    return 0 if row is None else int(row["steady_polls"])
+
+
+def polls_recorded(db: Conn, integration_id: uuid.UUID) -> int:
+    """Every recorded poll: full syncs (one run row each) and steady polls."""
+    return len(runs(db, integration_id)) + steady_polls(db, integration_id)

@@ -8,6 +8,7 @@ the engine runs against the sandbox end to end.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from avito_sync.sync.results import OperationOutcome, PushResult
 from avito_sync.sync.runtime import SyncRuntime
 from tests.fixtures.sandbox import Sandbox
 from tests.sync import add_booking, avito_booking, day, seed_integration
-from tests.sync.engine_support import connect_host, runs
+from tests.sync.engine_support import connect_host, queue_row, runs
 
 Conn = psycopg.Connection[dict[str, Any]]
 OWNER = "steady-test"
@@ -113,14 +114,36 @@ def _poll(
     *,
     now: dt.datetime | None = None,
 ) -> str:
-    now = now or dt.datetime.now(dt.UTC)
-    row = db.execute(
-        "select avito_private.finish_steady_poll(%s, %s, 'tick', %s, %s, %s, %s, %s, 10) as s",
-        (integration_id, OWNER, digest, today, now, now, FULL_EVERY.total_seconds()),
-    ).fetchone()
-    assert row is not None
-    status: str = row["s"]
+    [status] = _batch(db, [(integration_id, digest, today, now or dt.datetime.now(dt.UTC))])
     return status
+
+
+def _batch(
+    db: Conn, polls: list[tuple[uuid.UUID, str, dt.date, dt.datetime]], owner: str = OWNER
+) -> list[str]:
+    """The worker's batched statement (finish_steady_polls) over these polls, in order."""
+    rows = db.execute(
+        "select integration_id, status from avito_private.finish_steady_polls("
+        "%s, %s::uuid[], %s::text[], %s::date[], %s::timestamptz[], %s, 10, 60)",
+        (
+            owner,
+            [p[0] for p in polls],
+            [p[1] for p in polls],
+            [p[2] for p in polls],
+            [p[3] for p in polls],
+            FULL_EVERY.total_seconds(),
+        ),
+    ).fetchall()
+    assert [r["integration_id"] for r in rows] == [p[0] for p in polls]
+    return [r["status"] for r in rows]
+
+
+def _steady_polls(db: Conn, integration_id: uuid.UUID) -> int:
+    row = db.execute(
+        "select steady_polls from avito_private.sync_steady_state where integration_id = %s",
+        (integration_id,),
+    ).fetchone()
+    return 0 if row is None else int(row["steady_polls"])
 
 
 @pytest.fixture(name="pair")
@@ -249,6 +272,88 @@ def test_a_disarmed_skip_stays_disarmed(db: Conn, pair: tuple[Any, Any]) -> None
     assert _poll(db, ours.integration_id, "a" * 40, day(0)) == "changed"
 
 
+def _lease_row(db: Conn, integration_id: uuid.UUID) -> dict[str, Any]:
+    row = db.execute(
+        "select q.status, q.lease_owner, i.last_sync_at from public.avito_sync_queue q"
+        " join public.integrations i on i.id = q.integration_id where q.integration_id = %s",
+        (integration_id,),
+    ).fetchone()
+    assert row is not None
+    return row
+
+
+def test_a_batch_answers_each_poll_and_writes_only_the_done_ones(
+    db: Conn, pair: tuple[Any, Any]
+) -> None:
+    ours, other = pair
+    third = seed_integration(db, avito_user_id=103, avito_item_id=2003)
+    db.execute("select avito_private.enqueue_integration(%s, 'initial')", (third.integration_id,))
+    today, digest = day(0), "c" * 40
+    for seeded in (ours, other, third):
+        _arm(db, seeded.integration_id, digest, today)
+    # other: an app change since its clean sync; third: its lease taken by another worker.
+    db.execute(CHANGES["rate_insert"], {"p": other.property_id, "n": 7})
+    db.execute(
+        "update public.avito_sync_queue set lease_owner = 'someone-else' where integration_id = %s",
+        (third.integration_id,),
+    )
+    runs_before = db.execute("select count(*) as n from public.avito_sync_runs").fetchone()
+    now = dt.datetime.now(dt.UTC)
+    polls = [(s.integration_id, digest, today, now) for s in (third, ours, other)]
+    assert _batch(db, polls) == ["lease_lost", "done", "changed"]
+
+    assert db.execute("select count(*) as n from public.avito_sync_runs").fetchone() == runs_before
+    done = _lease_row(db, ours.integration_id)
+    assert (done["status"], done["lease_owner"]) == ("pending", None)
+    assert done["last_sync_at"] is not None
+    assert _steady_polls(db, ours.integration_id) == 1
+    # The changed poll keeps its lease for the full sync; the lost one is left to its owner.
+    assert _lease_row(db, other.integration_id)["lease_owner"] == OWNER
+    assert _lease_row(db, third.integration_id)["lease_owner"] == "someone-else"
+    assert _steady_polls(db, other.integration_id) == _steady_polls(db, third.integration_id) == 0
+
+    # Another steady poll within a minute counts, but leaves last_sync_at where it was; a
+    # failed attempt since (backoff bookkeeping is the full path's) plans again.
+    _lease(db, ours.integration_id)
+    assert _poll(db, ours.integration_id, digest, today) == "done"
+    assert _lease_row(db, ours.integration_id)["last_sync_at"] == done["last_sync_at"]
+    assert _steady_polls(db, ours.integration_id) == 2
+    _lease(db, ours.integration_id)
+    db.execute(
+        "update public.avito_sync_queue set attempts = 1 where integration_id = %s",
+        (ours.integration_id,),
+    )
+    assert _poll(db, ours.integration_id, digest, today) == "changed"
+
+
+@pytest.mark.parametrize("change", ["rate_update", "booking_insert", "property_price", "markup"])
+async def test_a_change_stamped_between_claim_and_flush_forces_the_full_sync(
+    db: Conn, pair: tuple[Any, Any], sync_pool: Any, change: str
+) -> None:
+    ours, _other = pair
+    today, digest = day(0), "d" * 40
+    _fresh_rows(db, ours.property_id)
+    recorder = steady.PollRecorder(
+        sync_pool, owner=OWNER, full_push_every=FULL_EVERY, interval_seconds=10, max_delay=3600
+    )
+    poll = steady.FinishedPoll(ours.integration_id, digest, today, dt.datetime.now(dt.UTC))
+
+    _arm(db, ours.integration_id, digest, today)
+    waiting = asyncio.create_task(recorder.finish(poll))
+    await asyncio.sleep(0)  # queued, not yet written
+    await recorder.aclose()
+    assert await waiting == "done"
+
+    _arm(db, ours.integration_id, digest, today)
+    waiting = asyncio.create_task(recorder.finish(poll))
+    await asyncio.sleep(0)
+    db.execute(CHANGES[change], {"p": ours.property_id, "n": 3})
+    await recorder.aclose()
+    assert await waiting == "changed"
+    assert _lease_row(db, ours.integration_id)["lease_owner"] == OWNER  # the full sync's now
+    assert _steady_polls(db, ours.integration_id) == 1
+
+
 # --- the engine against the sandbox ------------------------------------------------------
 
 
@@ -270,13 +375,18 @@ async def test_a_steady_poll_is_one_avito_call_and_plans_again_on_any_change(
     runtime: SyncRuntime = await make_runtime()
     assert await runtime.worker.run_once() == 1  # the initial, full sync arms the skip
 
-    # Nothing changed on either side: one call, a successful run, nothing pushed.
+    # Nothing changed on either side: one call, counted on the state row, no run row,
+    # nothing pushed, the row rescheduled.
     sandbox.control.clear_requests()
     make_due(db, host.integration_id)
+    before = len(runs(db, host.integration_id))
     assert await runtime.worker.run_once() == 1
     assert operations(sandbox) == ["getRealtyBookings"]
-    last = runs(db, host.integration_id)[-1]
-    assert (last["outcome"], last["counts"], last["api_calls"]) == ("success", {"steady": True}, 1)
+    assert len(runs(db, host.integration_id)) == before
+    assert _steady_polls(db, host.integration_id) == 1
+    row = queue_row(db, host.integration_id)
+    assert row is not None
+    assert (row["status"], row["due"]) == ("pending", False)
 
     # An app change: planned and pushed, with the poll's answer reused (one bookings read
     # for the pull, one right before the price write).
@@ -298,12 +408,15 @@ async def test_a_steady_poll_is_one_avito_call_and_plans_again_on_any_change(
     assert await runtime.worker.run_once() == 1
     assert avito_booking(db, guest.id)["status"] == "confirmed"
     assert operations(sandbox).count("getRealtyBookings") == 1
-    assert "steady" not in runs(db, host.integration_id)[-1]["counts"]
+    assert runs(db, host.integration_id)[-1]["counts"]["pull"]["created"] == 1
+    assert _steady_polls(db, host.integration_id) == 1
 
     # Settled again: the next poll is steady.
     make_due(db, host.integration_id)
+    before = len(runs(db, host.integration_id))
     assert await runtime.worker.run_once() == 1
-    assert runs(db, host.integration_id)[-1]["counts"] == {"steady": True}
+    assert len(runs(db, host.integration_id)) == before
+    assert _steady_polls(db, host.integration_id) == 2
 
 
 async def test_the_full_re_push_still_happens_every_six_hours(

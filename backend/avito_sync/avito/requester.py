@@ -44,6 +44,8 @@ log = get_logger("avito_sync.avito")
 COMPONENT = "avito_client"  # on every event, so the client's log lines can be told apart
 
 M = TypeVar("M", bound=BaseModel)
+URL_CACHE_SIZE = 20_000
+"""URLs kept (one per listing and window); cleared when full, rebuilt on demand."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ class Requester:
         self._policy = policy
         self._sleep = sleep
         self._rand = rand
+        self._urls: dict[tuple[str, tuple[tuple[str, str], ...]], httpx.URL] = {}
 
     async def send(self, call: Call, auth: TokenProvider | None) -> httpx.Response:
         """The 2xx response of `call`, or the typed error that ended it."""
@@ -157,6 +160,20 @@ class Requester:
             self._log_error(error, account_key)
             raise error
 
+    def _url(self, call: Call) -> httpx.URL:
+        """The call's absolute URL, built once per path and query: httpx parses a string URL
+        in pure Python on every request (~0.4 ms, a fifth of a steady poll's CPU, issue #12),
+        an absolute `httpx.URL` not at all. A steady poll asks for the same URL every time."""
+        key = (call.path, tuple(call.params.items()) if call.params else ())
+        url = self._urls.get(key)
+        if url is None:
+            if len(self._urls) >= URL_CACHE_SIZE:
+                self._urls.clear()
+            url = self._urls[key] = self._http.build_request(
+                call.method, call.path, params=call.params
+            ).url
+        return url
+
     async def _attempt(
         self, call: Call, token: str | None, account_key: str | None, failures: int
     ) -> httpx.Response | None:
@@ -166,8 +183,7 @@ class Requester:
         try:
             response = await self._http.request(
                 call.method,
-                call.path,
-                params=call.params,
+                self._url(call),
                 json=call.json,
                 data=call.form,
                 headers={"Authorization": f"Bearer {token}"} if token else None,

@@ -91,6 +91,16 @@ class SyncEngine:
         self._tokens = tokens
         self._settings = settings
         self._clock = clock
+        self._polls = steady.PollRecorder(
+            pool,
+            owner=settings.worker_id,
+            full_push_every=settings.full_push_every,
+            interval_seconds=settings.interval_seconds,
+        )
+
+    async def aclose(self) -> None:
+        """Record the steady polls still waiting for their batch."""
+        await self._polls.aclose()
 
     @property
     def owner(self) -> str:
@@ -222,8 +232,9 @@ class SyncEngine:
             await self.run_claimed(item, prefetched=prefetched)
 
     async def _poll_steady(self, item: ClaimedSync, target: PollTarget) -> _Prefetched | None:
-        """One Avito call and one round trip; None when nothing changed (recorded), else the
-        call's answer or error for the full sync. Logs nothing on the steady path."""
+        """One Avito call and a share of one batched statement; None when nothing changed
+        (recorded), else the call's answer or error for the full sync. Logs nothing on the
+        steady path."""
         now = self._clock()
         try:
             window = sync_window(today_in(target.timezone or DEFAULT_TIMEZONE, now))
@@ -242,19 +253,11 @@ class SyncEngine:
                 error = exc
         if answer is None:
             return _Prefetched(target, window, None, error, calls.requests)
-        async with self._pool.connection() as conn:
-            status = await steady.finish_poll(
-                conn,
-                integration_id=item.integration_id,
-                owner=self.owner,
-                trigger=item.trigger,
-                digest=steady.answer_hash(answer.content, window),
-                day=window.start,
-                now=now,
-                started_at=now,
-                full_push_every=self._settings.full_push_every,
-                interval_seconds=self._settings.interval_seconds,
+        status = await self._polls.finish(
+            steady.FinishedPoll(
+                item.integration_id, steady.answer_hash(answer.content, window), window.start, now
             )
+        )
         if status == "changed":
             return _Prefetched(target, window, answer, None, calls.requests)
         if status == "lease_lost":

@@ -177,3 +177,20 @@ select jobname from cron.job
 -- name: pg_net_installed
 select to_regprocedure('net.http_post(text, jsonb, jsonb, jsonb, integer)') is not null
        as installed;
+
+-- === steady polls (steady.py; migrations 20261206080000, 20261206110000) ===
+
+-- name: finish_steady_polls
+-- A batch of steady polls in one statement: one status per poll, in input order.
+select integration_id, status
+  from avito_private.finish_steady_polls(
+    %(owner)s, %(integration_ids)s::uuid[], %(digests)s::text[], %(days)s::date[],
+    %(started_ats)s::timestamptz[], %(full_push_every_seconds)s, %(interval_seconds)s,
+    %(last_sync_every_seconds)s);
+
+-- name: sync_app_stamp
+select avito_private.sync_app_stamp(%(integration_id)s) as stamp;
+
+-- name: record_steady_state
+select avito_private.record_steady_state(
+  %(integration_id)s, %(owner)s, %(stamp)s, %(digest)s, %(day)s);

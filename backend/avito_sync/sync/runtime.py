@@ -66,6 +66,7 @@ class SyncRuntime:
 
     async def aclose(self) -> None:
         self.worker.stop()
+        await self.engine.aclose()
         if self.owns_client:
             await self.client.aclose()
         if self.owns_pool:
