@@ -27,20 +27,31 @@ import sys
 import time
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import psycopg
 
-from avito_sync.avito import AvitoClient
-from avito_sync.local.sandbox.config import DEFAULT_CLIENT_ID
 from avito_sync.local.sandbox.schemas import Latency
-from avito_sync.sync.runtime import SyncRuntime
-from bench.harness import BenchEnv, Result, relaxed_avito_settings, sync_settings
+from bench.capacity_probe import (
+    commits,
+    count_by,
+    cpu_seconds,
+    db_now,
+    load_average,
+    percentile,
+    postgres_cpu,
+    steady_polls,
+)
+from bench.capacity_setup import (
+    CADENCE_SECONDS,
+    LISTINGS_PER_ACCOUNT,
+    Listing,
+    initial_syncs,
+    setup_listings,
+    stagger,
+)
+from bench.harness import BenchEnv, Result
 
-LISTINGS_PER_ACCOUNT = 10
-CADENCE_SECONDS = 10
 LATENCY_MS = 100
 WARMUP_SECONDS = 15.0
 BOOKINGS_PER_SECOND = 2.0
@@ -54,158 +65,6 @@ PROFILE = os.environ.get("AVITO_SYNC_BENCH_PROFILE", "")
 UVLOOP = os.environ.get("AVITO_SYNC_BENCH_UVLOOP", "") == "1"
 """When set, our worker writes cProfile stats of its measured window to this path."""
 Conn = psycopg.Connection[dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class Listing:
-    integration_id: uuid.UUID
-    property_id: uuid.UUID
-    item_id: int
-
-
-async def _setup(env: BenchEnv, count: int) -> list[Listing]:
-    """Accounts of 10 listings each, one OAuth grant per account, rows inserted in bulk."""
-    env.reset_data()
-    env.control.update_settings(lean=True)
-    today = env.control.today()
-    listings: list[Listing] = []
-    async with AvitoClient(relaxed_avito_settings(env.sandbox_url)) as client:
-        with env.connect() as conn:
-            for a in range(-(-count // LISTINGS_PER_ACCOUNT)):
-                size = min(LISTINGS_PER_ACCOUNT, count - a * LISTINGS_PER_ACCOUNT)
-                account = env.control.add_account(f"Bench host {a}", email=f"c{a}@bench.local")
-                items = [
-                    env.control.add_listing(account.id, title=f"Flat {a}.{n}") for n in range(size)
-                ]
-                redirect = env.control.authorize(
-                    DEFAULT_CLIENT_ID, account_id=account.id, state=uuid.uuid4().hex
-                )
-                token = await client.exchange_code(redirect["code"])
-                listings += _insert_account(conn, a, account.id, [i.id for i in items], token)
-            conn.execute(
-                "insert into public.property_rates (property_id, date, daily_price, min_stay)"
-                " select p.id, %s::date + n, 3000 + (n %% 7) * 250, 1 + n %% 3"
-                " from public.properties p, generate_series(0, 59) as n",
-                (today,),
-            )
-            conn.execute(
-                "insert into public.bookings (property_id, check_in, check_out, status, source,"
-                " guest_name) select p.id, %s::date + 5 + k * 9, %s::date + 8 + k * 9,"
-                " 'confirmed', 'manual', 'Bench guest'"
-                " from public.properties p, generate_series(0, 1) as k",
-                (today, today),
-            )
-            conn.execute(
-                "select avito_private.enqueue_integration(i.id, 'initial')"
-                " from public.integrations i"
-            )
-    return listings
-
-
-def _insert_account(
-    conn: Conn, n: int, avito_user_id: int, item_ids: list[int], token: Any
-) -> list[Listing]:
-    owner = _one(conn, "insert into auth.users (email) values (%s) returning id", (f"c{n}@b.l",))
-    account = _one(
-        conn,
-        "insert into public.avito_accounts (owner_id, avito_user_id, name, status)"
-        " values (%s, %s, 'Bench host', 'active') returning id",
-        (owner, avito_user_id),
-    )
-    conn.execute(
-        "select avito_private.store_account_tokens(%s, %s, %s, %s, %s)",
-        (
-            account,
-            token.access_token.get_secret_value(),
-            token.refresh_token.get_secret_value(),
-            dt.datetime.now(dt.UTC) + dt.timedelta(seconds=token.expires_in),
-            token.scope,
-        ),
-    )
-    out = []
-    for item_id in item_ids:
-        prop = _one(
-            conn,
-            "insert into public.properties (owner_id, name, base_price, minimum_booking_days)"
-            " values (%s, 'Flat', 3000, 2) returning id",
-            (owner,),
-        )
-        conn.execute(
-            "insert into public.avito_items (avito_account_id, avito_item_id, title)"
-            " values (%s, %s, 'Bench flat')",
-            (account, item_id),
-        )
-        integration = _one(
-            conn,
-            "insert into public.integrations (property_id, avito_account_id, avito_user_id,"
-            " avito_item_id, avito_markup, is_active, status)"
-            " values (%s, %s, %s, %s, 15, true, 'active') returning id",
-            (prop, account, avito_user_id, item_id),
-        )
-        out.append(Listing(integration, prop, item_id))
-    return out
-
-
-def _one(conn: Conn, sql: str, params: tuple[Any, ...]) -> Any:
-    row = conn.execute(sql, params).fetchone()
-    assert row is not None
-    return next(iter(row.values()))
-
-
-async def _initial_syncs(env: BenchEnv, count: int) -> float:
-    """Every listing's first (full) sync, in process, before the clock starts."""
-    # A long interval: run_once drains until nothing is due, and the rows must not fall due
-    # again meanwhile (the phases spread their due times themselves).
-    settings = sync_settings(
-        env.database_url, concurrency=64, batch_size=200, interval_seconds=86400
-    )
-    runtime = await SyncRuntime.open(settings, relaxed_avito_settings(env.sandbox_url))
-    started = time.monotonic()
-    try:
-        ran = await runtime.worker.run_once()
-    finally:
-        await runtime.aclose()
-    if ran < count:
-        raise RuntimeError(f"initial syncs: {ran} of {count}")
-    return time.monotonic() - started
-
-
-def _stagger(env: BenchEnv) -> None:
-    """Due times spread over one cadence, as in a running system."""
-    with env.connect() as conn:
-        conn.execute(
-            "update public.avito_sync_queue set status = 'pending', lease_owner = null,"
-            " lease_expires_at = null, attempts = 0,"
-            " next_sync_at = now() + random() * make_interval(secs => %s)",
-            (CADENCE_SECONDS,),
-        )
-
-
-def _db_now(conn: Conn) -> dt.datetime:
-    value = _one(conn, "select clock_timestamp() as t", ())
-    assert isinstance(value, dt.datetime)
-    return value
-
-
-def _steady_polls(conn: Conn) -> int:
-    """Steady polls recorded so far (they write no run row: migration 20261206110000)."""
-    return int(
-        _one(
-            conn,
-            "select coalesce(sum(steady_polls), 0) as n from avito_private.sync_steady_state",
-            (),
-        )
-    )
-
-
-def _commits(conn: Conn) -> int:
-    return int(
-        _one(
-            conn,
-            "select xact_commit from pg_stat_database where datname = current_database()",
-            (),
-        )
-    )
 
 
 async def _drive(
@@ -227,7 +86,7 @@ async def _drive(
                 BOOKINGS_PER_SECOND + PRICE_CHANGES_PER_SECOND
             ):
                 start = today + dt.timedelta(days=rng.randrange(40, 300))
-                made = _db_now(conn)
+                made = db_now(conn)
                 booking = await asyncio.to_thread(
                     env.control.create_booking,
                     listing.item_id,
@@ -284,65 +143,29 @@ def _spawn(env: BenchEnv, mode: str, seconds: float, in_flight: int) -> subproce
     )
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of one process (Linux /proc), 0 when it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _postgres_cpu(env: BenchEnv) -> float:
-    """CPU of the bench cluster: its postmaster and every backend it started."""
-    pid_file = env.database.data_dir / "postmaster.pid"
-    try:
-        postmaster = int(pid_file.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 0.0
-    total = _cpu_seconds(postmaster)
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == postmaster:
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
-def _pct(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 async def _phase(
     env: BenchEnv, listings: list[Listing], mode: str, workers: int, seconds: float
 ) -> dict[str, Any]:
-    _stagger(env)
+    stagger(env)
     with env.connect() as conn:
-        t0 = _db_now(conn)
-        commits0 = _commits(conn)
+        t0 = db_now(conn)
+        commits0 = commits(conn)
     procs = [_spawn(env, mode, seconds, in_flight_limit(len(listings))) for _ in range(workers)]
     await asyncio.sleep(WARMUP_SECONDS)
     with env.connect() as conn:
-        w0 = _db_now(conn)
-        commits_w0 = _commits(conn)
-        steady_w0 = _steady_polls(conn)
-    cpu0 = (_cpu_seconds(env.sandbox_pid), _postgres_cpu(env), os.times())
+        w0 = db_now(conn)
+        commits_w0 = commits(conn)
+        steady_w0 = steady_polls(conn)
+    cpu0 = (cpu_seconds(env.sandbox_pid), postgres_cpu(env), os.times())
     # Changes stop one cadence before the end, so each has had its chance to arrive.
     driven = max(seconds / 2, seconds - CADENCE_SECONDS - 2)
     bookings, changes, statements = await _drive(env, listings, driven, random.Random(12))
     await asyncio.sleep(seconds - driven - 1)
     with env.connect() as conn:
-        w1 = _db_now(conn)
-        commits_w1 = _commits(conn)
-        steady_w1 = _steady_polls(conn)
-    cpu1 = (_cpu_seconds(env.sandbox_pid), _postgres_cpu(env), os.times())
+        w1 = db_now(conn)
+        commits_w1 = commits(conn)
+        steady_w1 = steady_polls(conn)
+    cpu1 = (cpu_seconds(env.sandbox_pid), postgres_cpu(env), os.times())
     reports = []
     for proc in procs:
         out, _ = await asyncio.to_thread(proc.communicate, timeout=120)
@@ -453,17 +276,17 @@ def _measure(
         "polls_in_window": polls_in_window,
         "polls_per_second": polls_in_window / (w1 - w0).total_seconds(),
         "listings_at_cadence": polls_in_window / (w1 - w0).total_seconds() * CADENCE_SECONDS,
-        "outcomes": dict(_count(r["outcome"] for r in runs)),
-        "poll_interval_p50_s": _pct(intervals, 0.5),
-        "poll_interval_p99_s": _pct(intervals, 0.99),
+        "outcomes": dict(count_by(r["outcome"] for r in runs)),
+        "poll_interval_p50_s": percentile(intervals, 0.5),
+        "poll_interval_p99_s": percentile(intervals, 0.99),
         "kept_within_cadence": kept,
         "kept_share": kept / len(listings),
-        "booking_to_row_p50_s": _pct(booking_lat, 0.5),
-        "booking_to_row_p99_s": _pct(booking_lat, 0.99),
+        "booking_to_row_p50_s": percentile(booking_lat, 0.5),
+        "booking_to_row_p99_s": percentile(booking_lat, 0.99),
         "bookings_made": len(bookings),
         "bookings_arrived": len(booking_lat),
-        "change_to_avito_p50_s": _pct(change_lat, 0.5),
-        "change_to_avito_p99_s": _pct(change_lat, 0.99),
+        "change_to_avito_p50_s": percentile(change_lat, 0.5),
+        "change_to_avito_p99_s": percentile(change_lat, 0.99),
         "changes_made": len(changes),
         "changes_pushed": len(change_lat),
         "worker_cpu_ms_per_poll": 1000 * cpu / polls if polls else None,
@@ -477,22 +300,10 @@ def _measure(
     }
 
 
-def _count(values: Any) -> dict[str, int]:
-    out: dict[str, int] = defaultdict(int)
-    for v in values:
-        out[v] += 1
-    return out
-
-
-def _load() -> dict[str, Any]:
-    load1, load5, _ = os.getloadavg()
-    return {"loadavg_1m": round(load1, 2), "loadavg_5m": round(load5, 2), "cpus": os.cpu_count()}
-
-
 async def run(env: BenchEnv, count: int, seconds: float) -> list[Result]:
     print(f"bench: capacity, setting up {count} listings ...", flush=True)
-    listings = await _setup(env, count)
-    initial = await _initial_syncs(env, count)
+    listings = await setup_listings(env, count)
+    initial = await initial_syncs(env, count)
     env.control.clear_faults()
     env.control.add_fault("*", latency=Latency(fixed_ms=LATENCY_MS))
     phases = {}
@@ -505,10 +316,10 @@ async def run(env: BenchEnv, count: int, seconds: float) -> list[Result]:
             f"bench: capacity, {name} for {seconds:.0f} s (+{WARMUP_SECONDS:.0f} s warm-up) ...",
             flush=True,
         )
-        load_before = _load()
+        load_before = load_average()
         phases[name] = await _phase(env, listings, mode, workers, seconds) | {
             "load_before": load_before,
-            "load_after": _load(),
+            "load_after": load_average(),
         }
         print(json.dumps(phases[name], default=str), flush=True)
     env.control.clear_faults()

@@ -17,7 +17,7 @@ CODES: dict[type[e.AvitoError], str] = {
     e.BadRequestError: "avito_bad_request",
     e.ForbiddenError: "avito_forbidden",
     e.NotFoundError: "avito_not_found",
-    e.ValidationError: "avito_validation",
+    e.InvalidFieldsError: "avito_validation",
     e.RateLimitedError: "avito_rate_limited",
     e.ServerError: "avito_server",
     e.TransportError: "avito_transport",
@@ -33,7 +33,7 @@ CODES: dict[type[e.AvitoError], str] = {
 # The category bases (never raised) and what the callers rely on them to hold: the push ends a
 # sync on ReconnectNeededError, and the refusals are the statuses whose body is not re-sent.
 CATEGORIES: dict[type[e.AvitoError], set[type[e.AvitoError]]] = {
-    e.RefusedError: {e.BadRequestError, e.ForbiddenError, e.NotFoundError, e.ValidationError},
+    e.RefusedError: {e.BadRequestError, e.ForbiddenError, e.NotFoundError, e.InvalidFieldsError},
     e.RetryableError: {
         e.RateLimitedError,
         e.ServerError,

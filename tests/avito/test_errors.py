@@ -16,6 +16,7 @@ from avito_sync.avito.errors import (
     ErrorContext,
     ForbiddenError,
     InvalidClientError,
+    InvalidFieldsError,
     InvalidGrantError,
     NotFoundError,
     OAuthError,
@@ -23,7 +24,6 @@ from avito_sync.avito.errors import (
     RateLimitHeaders,
     ServerError,
     TokenExpiredError,
-    ValidationError,
     error_for_response,
 )
 
@@ -44,7 +44,7 @@ def test_nested_validation_error_with_fields() -> None:
     body = parse_error_body(_b(raw))
     assert body.fields == {"night_price": "must be > 0"}
     error = error_for_response(ErrorContext("post_prices", 422), body)
-    assert isinstance(error, ValidationError)
+    assert isinstance(error, InvalidFieldsError)
     assert error.fields == {"night_price": "must be > 0"}
     assert "night_price" in str(error)
 
@@ -52,7 +52,7 @@ def test_nested_validation_error_with_fields() -> None:
 def test_nested_fields_null_means_no_fields() -> None:
     body = parse_error_body(_b({"error": {"code": 422, "message": "bad", "fields": None}}))
     error = error_for_response(ErrorContext("post_prices", 422), body)
-    assert isinstance(error, ValidationError)
+    assert isinstance(error, InvalidFieldsError)
     assert error.fields == {}
 
 
@@ -220,7 +220,7 @@ def test_a_cut_at_the_scan_limit_never_leaves_half_an_email() -> None:
 def test_400_naming_fields_is_a_validation_error() -> None:
     raw = {"error": {"code": 400, "message": "bad", "fields": {"date_from": "past"}}}
     error = error_for_response(ErrorContext("post_prices", 400), parse_error_body(_b(raw)))
-    assert isinstance(error, ValidationError)
+    assert isinstance(error, InvalidFieldsError)
     assert (error.status, error.fields) == (400, {"date_from": "past"})
 
 

@@ -12,9 +12,9 @@ from avito_sync.avito.errors import (
     BadRequestError,
     ConflictError,
     ForbiddenError,
+    InvalidFieldsError,
     NotFoundError,
     TokenExpiredError,
-    ValidationError,
 )
 from avito_sync.avito.models import (
     BaseParams,
@@ -71,7 +71,7 @@ async def test_get_bookings_with_and_without_unpaid(
 async def test_get_bookings_past_window_is_validation_error(
     client: AvitoClient, tokens: ConnectionTokens, sandbox: Sandbox, today: date
 ) -> None:
-    with pytest.raises(ValidationError) as info:
+    with pytest.raises(InvalidFieldsError) as info:
         await client.get_bookings(
             tokens, sandbox.account_id, sandbox.item_id, _d(today, -2), _d(today, 5)
         )
@@ -169,7 +169,7 @@ async def test_prices_apply_inclusive_ranges(
 async def test_prices_in_the_past_are_validation_error_with_fields(
     client: AvitoClient, tokens: ConnectionTokens, sandbox: Sandbox, today: date
 ) -> None:
-    with track_calls() as calls, pytest.raises(ValidationError) as info:
+    with track_calls() as calls, pytest.raises(InvalidFieldsError) as info:
         await client.post_prices(
             tokens,
             sandbox.account_id,
@@ -218,7 +218,7 @@ async def test_intervals_replace_availability(
 async def test_overlapping_intervals_are_validation_error(
     client: AvitoClient, tokens: ConnectionTokens, sandbox: Sandbox, today: date
 ) -> None:
-    with pytest.raises(ValidationError) as info:
+    with pytest.raises(InvalidFieldsError) as info:
         await client.post_intervals(
             tokens,
             sandbox.item_id,

@@ -13,7 +13,7 @@ from typing import Any
 
 from avito_sync.api.errors import MESSAGES, ErrorCode
 from avito_sync.api.responses import SyncAnswer
-from avito_sync.avito.errors import ConflictError, ValidationError
+from avito_sync.avito.errors import ConflictError, InvalidFieldsError
 from avito_sync.sync.results import Operation, OperationOutcome, PushResult, SyncResult
 
 # The names the frontend knows from the old edge function.
@@ -118,7 +118,7 @@ def legacy_entry(outcome: OperationOutcome) -> dict[str, Any]:
     }
     if err is not None and err.avito_code is not None:  # Avito's code, not ours
         entry["errorCode"] = str(err.avito_code)
-    if isinstance(err, ValidationError) and err.fields:
+    if isinstance(err, InvalidFieldsError) and err.fields:
         entry["details"] = {"fields": err.fields}
     if isinstance(err, ConflictError):
         entry["details"] = {"conflicts": [c.model_dump(mode="json") for c in err.conflicts]}

@@ -8,7 +8,7 @@ The tree (codes in brackets; category bases are never raised themselves):
   |   - BadRequestError       [avito_bad_request]   400
   |   - ForbiddenError        [avito_forbidden]     403 that a fresh token did not fix
   |   - NotFoundError         [avito_not_found]     404
-  |   - ValidationError       [avito_validation]    422, or 400 naming fields
+  |   - InvalidFieldsError    [avito_validation]    422, or 400 naming fields (not pydantic's)
   + RetryableError                           a later attempt may succeed
   |   - RateLimitedError      [avito_rate_limited]  429 after the retry budget
   |   - ServerError           [avito_server]        5xx after the retry budget
@@ -47,6 +47,7 @@ __all__ = [
     "ErrorContext",
     "ForbiddenError",
     "InvalidClientError",
+    "InvalidFieldsError",
     "InvalidGrantError",
     "MalformedResponseError",
     "NotFoundError",
@@ -60,7 +61,6 @@ __all__ = [
     "ServerError",
     "TokenExpiredError",
     "TransportError",
-    "ValidationError",
     "error_for_response",
 ]
 
@@ -118,7 +118,7 @@ class NotFoundError(RefusedError):
     code = "avito_not_found"
 
 
-class ValidationError(RefusedError):
+class InvalidFieldsError(RefusedError):
     """422 (or 400 naming fields): Avito rejected the values; `fields` maps field names to
     Avito's messages."""
 
@@ -295,7 +295,7 @@ def error_for_response(ctx: ErrorContext, body: ErrorBody) -> AvitoError:
         # Avito's choice between 400 and 422 for bad values is undocumented; `fields` decides.
         fields = body.fields or {}
         detail = f" (fields: {', '.join(sorted(fields))})" if fields else ""
-        return ValidationError(summary + detail, fields=fields, **kw)
+        return InvalidFieldsError(summary + detail, fields=fields, **kw)
     if status in _BY_STATUS:
         return _BY_STATUS[status](summary, **kw)
     if status == 409:

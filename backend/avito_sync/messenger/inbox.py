@@ -31,6 +31,7 @@ from avito_sync.core.queries import Queries
 from avito_sync.notify.channels.base import DeliveryError, PushSubscription
 from avito_sync.notify.channels.webpush import MAX_PAYLOAD_BYTES, WebPushSender
 from avito_sync.notify.render import EventView, render
+from avito_sync.notify.ru_format import as_int
 
 log = get_logger(__name__)
 QUERIES = Queries("avito_sync.messenger")
@@ -61,16 +62,6 @@ class ChatView:
     last_at: dt.datetime | None
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
-
-
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -94,25 +85,23 @@ def chat_view(chat: Mapping[str, Any], avito_user_id: int) -> ChatView | None:
         (
             u
             for u in users
-            if isinstance(u, dict) and _int(u.get("id", u.get("user_id"))) != avito_user_id
+            if isinstance(u, dict) and as_int(u.get("id", u.get("user_id"))) != avito_user_id
         ),
         {},
     )
     last = _dict(chat.get("last_message"))
     content = _dict(last.get("content"))
-    created = _int(last.get("created")) or _int(chat.get("updated"))
+    created = as_int(last.get("created")) or as_int(chat.get("updated"))
+    author = as_int(last.get("author_id"))
     return ChatView(
         chat_id=chat_id,
-        unread=max(_int(chat.get("unread_count")) or 0, 0),
-        item_id=_int(value.get("id")),
+        unread=max(as_int(chat.get("unread_count")) or 0, 0),
+        item_id=as_int(value.get("id")),
         item_title=_str(value.get("title"), 300),
         guest_name=_str(guest.get("name"), 200),
         last_id=_str(last.get("id"), 200),
         last_text=_str(content.get("text"), MAX_PREVIEW),
-        last_in=last.get("direction") == "in"
-        or (
-            _int(last.get("author_id")) is not None and _int(last.get("author_id")) != avito_user_id
-        ),
+        last_in=last.get("direction") == "in" or (author is not None and author != avito_user_id),
         last_at=dt.datetime.fromtimestamp(created, dt.UTC) if created else None,
     )
 

@@ -54,9 +54,9 @@ from avito_sync.avito.errors import (
     BadRequestError,
     ConflictError,
     ForbiddenError,
+    InvalidFieldsError,
     NotFoundError,
     ReconnectNeededError,
-    ValidationError,
 )
 from avito_sync.sync import QUERIES, price_diff
 from avito_sync.sync.models import IntegrationContext
@@ -86,7 +86,7 @@ async def _push_state(pool: AsyncConnectionPool[Any], integration_id: UUID) -> _
 
 
 # Answers that judge the body itself (400, 403, 404, 422): re-sending it every poll cannot help.
-_REFUSALS = (BadRequestError, ForbiddenError, NotFoundError, ValidationError)
+_REFUSALS = (BadRequestError, ForbiddenError, NotFoundError, InvalidFieldsError)
 
 
 def _conflicts_json(err: ConflictError) -> str:
