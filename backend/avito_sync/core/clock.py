@@ -10,3 +10,8 @@ Clock = Callable[[], dt.datetime]
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def iso_or_none(value: dt.datetime | None) -> str | None:
+    """How answers carry an optional timestamp: ISO 8601 or null."""
+    return value.isoformat() if value is not None else None

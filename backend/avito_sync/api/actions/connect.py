@@ -3,7 +3,6 @@ connect modal's progress kept server-side for an hour."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from dataclasses import dataclass
 
@@ -28,6 +27,7 @@ from avito_sync.api.models import (
 from avito_sync.api.oauth_state import OAuthState, StateError, issue_state, verify_state
 from avito_sync.avito.auth import StaticToken
 from avito_sync.avito.errors import AvitoError
+from avito_sync.core.clock import iso_or_none
 from avito_sync.core.logs import get_logger
 from avito_sync.sync.tokens import resume_account_integrations, store_tokens
 
@@ -149,14 +149,10 @@ async def accounts_payload(
             "name": row.name,
             "is_primary": row.id == primary,
             "needs_reconnect": row.status != "active",
-            "token_expires_at": _iso(row.token_expires_at),
+            "token_expires_at": iso_or_none(row.token_expires_at),
         }
         for row in rows
     ]
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 async def exchange_code(ctx: ServiceContext, user: User, body: ExchangeCodeBody) -> ExchangeAnswer:
@@ -200,4 +196,4 @@ async def progress_load(
         row = await store.load_progress(conn, user.id, body.property_id)
     if row is None:
         return {"success": True, "progress": None, "expires_at": None}
-    return {"success": True, "progress": row.progress, "expires_at": _iso(row.expires_at)}
+    return {"success": True, "progress": row.progress, "expires_at": iso_or_none(row.expires_at)}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from decimal import Decimal
 from typing import Literal, cast, get_args
@@ -33,6 +32,7 @@ from avito_sync.api.models import (
 )
 from avito_sync.api.responses import IntegrationSyncAnswer
 from avito_sync.avito.errors import AvitoError, ConflictError
+from avito_sync.core.clock import iso_or_none
 from avito_sync.sync import queue
 from avito_sync.sync.markup import Markup as TypedMarkup
 
@@ -155,10 +155,6 @@ async def sync(ctx: ServiceContext, user: User, body: SyncBody) -> IntegrationSy
     return {"integration_id": str(row.id), **result}
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 ConnectionState = Literal[
     "not_connected", "disconnected", "needs_reconnect", "error", "pending", "synced"
 ]
@@ -205,9 +201,9 @@ async def status_payload(
         "item_id": row["avito_item_id"],
         "markup": float(row["avito_markup"]) if row["avito_markup"] is not None else None,
         **_markup_keys(row["avito_markup"]),
-        "last_sync_at": _iso(row["last_sync_at"]),
-        "next_sync_at": _iso(row["next_sync_at"]),
-        "token_expires_at": _iso(row["token_expires_at"]),
+        "last_sync_at": iso_or_none(row["last_sync_at"]),
+        "next_sync_at": iso_or_none(row["next_sync_at"]),
+        "token_expires_at": iso_or_none(row["token_expires_at"]),
         "needs_reconnect": state == "needs_reconnect",
         "last_error": row["last_error"] or row["queue_error"],
     }
