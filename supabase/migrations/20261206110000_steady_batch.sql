@@ -9,7 +9,7 @@
 --     keeps the last one's time (last_steady_at); full syncs still write their run row;
 --   * integrations.last_sync_at is only moved when it is older than p_last_sync_every_seconds
 --     (60 s by default), so it lags the last steady poll by at most that much. The app never
---     reads it (docs/existing-frontend.md); the service's health views read it for humans;
+--     reads it (docs/app-contract.md); the service's health views read it for humans;
 --   * the queue row is completed and rescheduled from the poll's start in the same statement.
 --
 -- A poll is 'done' only when everything finish_steady_poll checked still holds when the batch
