@@ -33,11 +33,13 @@ import psycopg
 
 from avito_sync.local.sandbox.schemas import Latency
 from bench.capacity_probe import (
+    bucket_overruns,
     commits,
     count_by,
     cpu_seconds,
     db_now,
     load_average,
+    most_in_window,
     percentile,
     postgres_cpu,
     steady_polls,
@@ -61,6 +63,7 @@ IN_FLIGHT_HEADROOM = 6
 lag on top of the modelled latency); a larger limit only grows httpcore's pool scans."""
 APP_RATE = 1000.0
 ACCOUNT_RATE = 2.0
+ACCOUNT_BURST = 5
 PROFILE = os.environ.get("AVITO_SYNC_BENCH_PROFILE", "")
 UVLOOP = os.environ.get("AVITO_SYNC_BENCH_UVLOOP", "") == "1"
 """When set, our worker writes cProfile stats of its measured window to this path."""
@@ -134,6 +137,8 @@ def _spawn(env: BenchEnv, mode: str, seconds: float, in_flight: int) -> subproce
             str(APP_RATE),
             "--account-rate",
             str(ACCOUNT_RATE),
+            "--account-burst",
+            str(ACCOUNT_BURST),
             *(["--profile", PROFILE] if PROFILE and mode == "ours" else []),
             *(["--uvloop"] if UVLOOP else []),
         ],
@@ -225,11 +230,13 @@ def _measure(
         by_listing[run["integration_id"]].append(run)
     # Every poll the workers started (steady ones write no run row), merged across workers.
     polled: dict[str, list[dt.datetime]] = defaultdict(list)
+    spans: dict[str, list[tuple[float, float]]] = defaultdict(list)
     calls = 0
     for report in reports:
-        for integration_id, at, requests in report["poll_log"]:
+        for integration_id, at, ended, requests in report["poll_log"]:
             started = dt.datetime.fromtimestamp(at, dt.UTC)
             polled[integration_id].append(started)
+            spans[integration_id].append((at, ended))
             calls += requests if w0 <= started <= w1 else 0
     intervals: list[float] = []
     kept = 0
@@ -262,6 +269,12 @@ def _measure(
         )
         if pushed is not None:
             change_lat.append((pushed - at).total_seconds())
+    # Two polls of one listing at once would mean the leases failed (with two workers).
+    overlapping = sum(
+        later[0] < earlier[1]
+        for runs_of in spans.values()
+        for earlier, later in itertools.pairwise(sorted(runs_of))
+    )
     polls = sum(r["polls"] for r in reports)
     trips = sum(r["round_trips"] for r in reports)
     window_runs = [r for r in runs if w0 <= r["started_at"] <= w1]
@@ -297,6 +310,34 @@ def _measure(
         "avito_calls_per_listing_per_minute": calls / len(listings) / minutes,
         "in_flight_mean": statistics.fmean(in_flight) if in_flight else 0,
         "in_flight_max": max(in_flight, default=0),
+        "polls_per_worker": [r["polls"] for r in reports],
+        "overlapping_polls": overlapping,
+    } | _rates(reports, window)
+
+
+def _rates(
+    reports: list[dict[str, Any]], window: tuple[dt.datetime, dt.datetime]
+) -> dict[str, Any]:
+    """The Avito requests of every worker in the window, merged and replayed through the
+    per-account and per-app buckets each process was given: overruns count what the limits
+    would not have admitted had all the workers shared one bucket set."""
+    start, end = (w.timestamp() for w in window)
+    by_account: dict[str, list[float]] = defaultdict(list)
+    every: list[float] = []
+    for report in reports:
+        for account_key, at in report["sends"]:
+            if start <= at <= end:
+                every.append(at)
+                if account_key is not None:
+                    by_account[account_key].append(at)
+    return {
+        "avito_requests": len(every),
+        "account_limit_overruns": sum(
+            bucket_overruns(times, ACCOUNT_RATE, ACCOUNT_BURST) for times in by_account.values()
+        ),
+        "account_most_requests_in_1s": max(map(most_in_window, by_account.values()), default=0),
+        "app_limit_overruns": bucket_overruns(every, APP_RATE, round(APP_RATE)),
+        "app_most_requests_in_1s": most_in_window(every),
     }
 
 
@@ -329,7 +370,8 @@ async def run(env: BenchEnv, count: int, seconds: float) -> list[Result]:
         "accounts": -(-count // LISTINGS_PER_ACCOUNT),
         "added_latency_ms": LATENCY_MS,
         "sandbox": "separate process, lean mode (no per-request spec checks, no request log)",
-        "rate_limits": f"{ACCOUNT_RATE}/s per account (burst 5), {APP_RATE}/s per app",
+        "rate_limits": f"{ACCOUNT_RATE}/s per account (burst {ACCOUNT_BURST}),"
+        f" {APP_RATE}/s per app (burst {APP_RATE:.0f}), per worker process",
         "in_flight_limit": in_flight_limit(count),
         "event_loop": "uvloop" if UVLOOP else "asyncio",
         "initial_syncs_seconds": round(initial, 1),

@@ -90,3 +90,30 @@ def count_by(values: Any) -> dict[str, int]:
 def load_average() -> dict[str, Any]:
     load1, load5, _ = os.getloadavg()
     return {"loadavg_1m": round(load1, 2), "loadavg_5m": round(load5, 2), "cpus": os.cpu_count()}
+
+
+def bucket_overruns(
+    times: list[float], rate: float, burst: int, tolerance_seconds: float = 0.05
+) -> int:
+    """Sends a token bucket of `rate`/s and `burst` would not have admitted, replayed over the
+    sends actually made (every process's, merged). A send is stamped when its wait ends, a few
+    milliseconds late under load, so a deficit under `tolerance_seconds` of refill is allowed."""
+    tokens, last, over = float(burst), None, 0
+    for at in sorted(times):
+        if last is not None:
+            tokens = min(float(burst), tokens + (at - last) * rate)
+        last = at
+        tokens -= 1
+        if tokens < -rate * tolerance_seconds:
+            over += 1
+    return over
+
+
+def most_in_window(times: list[float], seconds: float = 1.0) -> int:
+    """The most sends in any window of `seconds`."""
+    ordered, best, first = sorted(times), 0, 0
+    for last, at in enumerate(ordered):
+        while at - ordered[first] > seconds:
+            first += 1
+        best = max(best, last - first + 1)
+    return best

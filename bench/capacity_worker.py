@@ -5,9 +5,11 @@ claims, the in-flight limit given); `--mode baseline` is the design it replaces:
 tick claims 10 due integrations and syncs them one after another, each with a forced full push
 and a pull. Prints one JSON line: polls run, process CPU seconds over the measured window and
 the in-flight samples over the measured window (after the warm-up), and the statements it
-sent (each one database round trip), and every poll it started: (integration id, wall-clock
-start, Avito calls). Steady polls write no run row (migration 20261206110000), so the poll
-intervals come from this log, not from `avito_sync_runs`.
+sent (each one database round trip), every poll it ran: (integration id, wall-clock start and
+end, Avito calls), and every Avito request it sent: (account key, wall-clock time its rate
+limit wait ended). Steady polls write no run row (migration 20261206110000), so the poll
+intervals come from this log, not from `avito_sync_runs`; the bench replays the requests of
+all workers together through the configured buckets.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 import psycopg
 
+from avito_sync.avito.ratelimit import RateLimiter, shared_rate_limiter
 from avito_sync.avito.stats import track_calls
 from avito_sync.core.logs import configure_logging
 from avito_sync.sync import queue
@@ -52,6 +55,18 @@ class _RoundTrips:
         psycopg.AsyncCursor.execute = counted  # type: ignore[method-assign]
 
 
+def _record_sends(limiter: RateLimiter, sends: list[tuple[str | None, float]]) -> None:
+    """Stamp every request when the process's buckets let it go."""
+    original = limiter.acquire
+
+    async def acquire(account_key: str | None, *, endpoint: str | None = None) -> float:
+        waited = await original(account_key, endpoint=endpoint)
+        sends.append((account_key, time.time()))
+        return waited
+
+    limiter.acquire = acquire  # type: ignore[method-assign]
+
+
 async def _ours(
     runtime: SyncRuntime,
     warmup: float,
@@ -60,7 +75,7 @@ async def _ours(
     profile: cProfile.Profile | None = None,
 ) -> None:
     polls = 0
-    log: list[tuple[str, float, int]] = []
+    log: list[tuple[str, float, float, int]] = []
 
     async def counted(item: ClaimedSync) -> None:
         nonlocal polls
@@ -68,7 +83,7 @@ async def _ours(
         started = time.time()
         with track_calls() as calls:
             await runtime.engine.run_queued(item)
-        log.append((str(item.integration_id), started, calls.requests))
+        log.append((str(item.integration_id), started, time.time(), calls.requests))
 
     worker = Worker(runtime.pool, runtime.settings, counted)
     samples: list[int] = []
@@ -95,7 +110,7 @@ async def _baseline(
     runtime: SyncRuntime, warmup: float, seconds: float, out: dict[str, Any]
 ) -> None:
     polls = 0
-    log: list[tuple[str, float, int]] = []
+    log: list[tuple[str, float, float, int]] = []
     cpu0, wall0, trips0 = time.process_time(), time.monotonic(), _RoundTrips.count
     while time.monotonic() - wall0 < warmup + seconds:
         tick = time.monotonic()
@@ -107,7 +122,7 @@ async def _baseline(
             started = time.time()
             with track_calls() as calls:
                 await runtime.engine.run_claimed(item, force_push=True)
-            log.append((str(item.integration_id), started, calls.requests))
+            log.append((str(item.integration_id), started, time.time(), calls.requests))
             polls += 1
         await asyncio.sleep(max(0.0, BASELINE_TICK_SECONDS - (time.monotonic() - tick)))
     out.update(
@@ -130,14 +145,16 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
     avito = relaxed_avito_settings(
         args.sandbox_url,
         account_rate_per_second=args.account_rate,
-        account_burst=5,
+        account_burst=args.account_burst,
         app_rate_per_second=args.app_rate,
         app_burst=int(args.app_rate),
         max_connections=min(1000, max(20, args.concurrency)),
         read_timeout_seconds=30,
     )
+    sends: list[tuple[str | None, float]] = []
+    _record_sends(shared_rate_limiter(avito), sends)
     runtime = await SyncRuntime.open(settings, avito)
-    out: dict[str, Any] = {"mode": args.mode}
+    out: dict[str, Any] = {"mode": args.mode, "sends": sends}
     try:
         if args.mode == "ours":
             # CPU time, not wall time: on a shared machine a wall-clock profile charges the
@@ -165,6 +182,7 @@ def main() -> None:
     parser.add_argument("--profile", help="write cProfile stats of the measured window here")
     parser.add_argument("--uvloop", action="store_true", help="run on uvloop")
     parser.add_argument("--account-rate", type=float, default=2.0)
+    parser.add_argument("--account-burst", type=int, default=5)
     parser.add_argument("--app-rate", type=float, default=1000.0)
     args = parser.parse_args()
     configure_logging("WARNING")

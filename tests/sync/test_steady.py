@@ -26,6 +26,7 @@ from avito_sync.sync import steady
 from avito_sync.sync.plan import DateRange, PlanWarning
 from avito_sync.sync.results import OperationOutcome, PushResult
 from avito_sync.sync.runtime import SyncRuntime
+from tests.fixtures.db import connect
 from tests.fixtures.sandbox import Sandbox
 from tests.sync import add_booking, avito_booking, day, seed_integration
 from tests.sync.engine_support import connect_host, queue_row, runs
@@ -324,6 +325,61 @@ def test_a_batch_answers_each_poll_and_writes_only_the_done_ones(
         (ours.integration_id,),
     )
     assert _poll(db, ours.integration_id, digest, today) == "changed"
+
+
+# A held row lock the flush must not wait for: what an app write in flight holds.
+HELD_BY_APP: dict[str, str] = {
+    # A price change: its stamp and mark-due triggers lock the steady row and the queue row.
+    "price_change": CHANGES["rate_insert"],
+    # A statement that has locked the queue row only (mark-due without a stamp bump).
+    "queue_row": "select 1 from public.avito_sync_queue q join public.integrations i"
+    " on i.id = q.integration_id where i.property_id = %(p)s for no key update of q",
+}
+
+
+@pytest.mark.parametrize("held", sorted(HELD_BY_APP))
+def test_a_flush_never_waits_for_an_app_write_in_flight(
+    db: Conn, database_url: str, pair: tuple[Any, Any], held: str
+) -> None:
+    """The capacity bench deadlocked a host's price change against finish_steady_polls (queue
+    row, then steady row, while the app locks them the other way round). A flush that never
+    waits cannot deadlock: with an app write holding the rows, the poll is 'changed' at once
+    (lock_timeout turns a wait into an error) and keeps its lease for the full sync."""
+    ours, _ = pair
+    digest, today = "d" * 40, day(0)
+    _arm(db, ours.integration_id, digest, today)
+    db.execute("set lock_timeout = '2s'")
+    with connect(database_url) as app, app.transaction():
+        app.execute(HELD_BY_APP[held], {"p": ours.property_id, "n": 9})
+        assert _poll(db, ours.integration_id, digest, today) == "changed"
+    assert _lease_row(db, ours.integration_id)["lease_owner"] == OWNER
+    assert _steady_polls(db, ours.integration_id) == 0
+
+
+def test_a_held_integration_row_keeps_last_sync_at_for_a_later_poll(
+    db: Conn, database_url: str, pair: tuple[Any, Any]
+) -> None:
+    """The app may hold the integration row while it waits for a row the flush locked, so the
+    flush moves last_sync_at only on rows nobody holds; the poll itself is still done."""
+    ours, _ = pair
+    digest, today = "e" * 40, day(0)
+    _arm(db, ours.integration_id, digest, today)
+    old = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    db.execute(
+        "update public.integrations set last_sync_at = %s where id = %s", (old, ours.integration_id)
+    )
+    db.execute("set lock_timeout = '2s'")
+    with connect(database_url) as app, app.transaction():
+        app.execute(
+            "select 1 from public.integrations where id = %s for no key update",
+            (ours.integration_id,),
+        )
+        assert _poll(db, ours.integration_id, digest, today) == "done"
+    assert _lease_row(db, ours.integration_id)["last_sync_at"] == old
+    _lease(db, ours.integration_id)
+    assert _poll(db, ours.integration_id, digest, today) == "done"
+    assert _lease_row(db, ours.integration_id)["last_sync_at"] > old
+    assert _steady_polls(db, ours.integration_id) == 2
 
 
 @pytest.mark.parametrize("change", ["rate_update", "booking_insert", "property_price", "markup"])
