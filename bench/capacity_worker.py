@@ -25,7 +25,7 @@ from typing import Any
 
 import psycopg
 
-from avito_sync.avito.ratelimit import RateLimiter, shared_rate_limiter
+from avito_sync.avito.ratelimit import RateLimiter, account_quiet_seconds, shared_rate_limiter
 from avito_sync.avito.stats import track_calls
 from avito_sync.core.logs import configure_logging
 from avito_sync.sync import queue
@@ -69,6 +69,7 @@ def _record_sends(limiter: RateLimiter, sends: list[tuple[str | None, float]]) -
 
 async def _ours(
     runtime: SyncRuntime,
+    quiet: float,
     warmup: float,
     seconds: float,
     out: dict[str, Any],
@@ -85,7 +86,7 @@ async def _ours(
             await runtime.engine.run_queued(item)
         log.append((str(item.integration_id), started, time.time(), calls.requests))
 
-    worker = Worker(runtime.pool, runtime.settings, counted)
+    worker = Worker(runtime.pool, runtime.settings, counted, account_quiet_seconds=quiet)
     samples: list[int] = []
     task = asyncio.create_task(worker.run_forever())
     await asyncio.sleep(warmup)
@@ -107,7 +108,7 @@ async def _ours(
 
 
 async def _baseline(
-    runtime: SyncRuntime, warmup: float, seconds: float, out: dict[str, Any]
+    runtime: SyncRuntime, quiet: float, warmup: float, seconds: float, out: dict[str, Any]
 ) -> None:
     polls = 0
     log: list[tuple[str, float, float, int]] = []
@@ -116,7 +117,11 @@ async def _baseline(
         tick = time.monotonic()
         async with runtime.pool.connection() as conn:
             claimed = await queue.claim_batch(
-                conn, runtime.settings.worker_id, BASELINE_LIMIT, runtime.settings.lease_seconds
+                conn,
+                runtime.settings.worker_id,
+                BASELINE_LIMIT,
+                runtime.settings.lease_seconds,
+                quiet,
             )
         for item in claimed:  # one after another, full push and pull each
             started = time.time()
@@ -160,11 +165,13 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
             # CPU time, not wall time: on a shared machine a wall-clock profile charges the
             # time this process waited for a core to whatever it was running.
             profile = cProfile.Profile(time.process_time) if args.profile else None
-            await _ours(runtime, args.warmup, args.seconds, out, profile)
+            await _ours(
+                runtime, account_quiet_seconds(avito), args.warmup, args.seconds, out, profile
+            )
             if profile is not None:
                 profile.dump_stats(args.profile)
         else:
-            await _baseline(runtime, args.warmup, args.seconds, out)
+            await _baseline(runtime, account_quiet_seconds(avito), args.warmup, args.seconds, out)
     finally:
         await runtime.aclose()
     return out

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
@@ -12,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.fixtures.db import connect
+from tests.support.rows import create_integration, create_property
 from tests.sync import Seeded, add_booking, day, events, seed_integration
 
 Conn = psycopg.Connection[dict[str, Any]]
@@ -23,11 +26,21 @@ def connected(db: Conn, item_id: int = 1_000_000_001, user_id: int = 7001) -> Se
     return seeded
 
 
-def claim(conn: Conn, owner: str, limit: int = 10, lease: int = 60) -> list[uuid.UUID]:
-    rows = conn.execute(
-        "select integration_id from avito_private.claim_sync_batch(%s, %s, %s)",
-        (owner, limit, lease),
-    ).fetchall()
+def claim(
+    conn: Conn, owner: str, limit: int = 10, lease: int = 60, quiet: float | None = None
+) -> list[uuid.UUID]:
+    """The worker's claim (quiet: seconds an account must be silent in other workers), or
+    the three-argument form of the previous release."""
+    if quiet is None:
+        rows = conn.execute(
+            "select integration_id from avito_private.claim_sync_batch(%s, %s, %s)",
+            (owner, limit, lease),
+        ).fetchall()
+    else:
+        rows = conn.execute(
+            "select integration_id from avito_private.claim_sync_batch(%s, %s, %s, %s)",
+            (owner, limit, lease, quiet),
+        ).fetchall()
     return [r["integration_id"] for r in rows]
 
 
@@ -51,12 +64,15 @@ def make_due(db: Conn, integration_id: uuid.UUID) -> None:
 
 def test_two_concurrent_claimers_never_get_the_same_row(db: Conn, database_url: str) -> None:
     ids = {connected(db, 1_000_000_000 + n, 7000 + n).integration_id for n in range(6)}
-    with connect(database_url) as a, connect(database_url) as b:
+    with connect(database_url) as a, connect(database_url) as b, ThreadPoolExecutor(1) as pool:
         with a.transaction():
             first = claim(a, "worker-a", limit=4)
-            # a still holds its row locks: b skips them instead of waiting or double-claiming.
-            with b.transaction():
-                second = claim(b, "worker-b", limit=10)
+            # Claims take turns (an advisory lock): b's waits for a's to commit, then sees
+            # a's leases, so it can neither take a's rows nor an account a is polling.
+            later = pool.submit(claim, b, "worker-b", 10)
+            time.sleep(0.2)
+            assert not later.done()
+        second = later.result(timeout=10)
         assert len(first) == 4
         assert set(first).isdisjoint(second)
         assert set(first) | set(second) == ids
@@ -71,6 +87,67 @@ def test_two_concurrent_claimers_never_get_the_same_row(db: Conn, database_url: 
     }
     assert {owners[i] for i in first} == {"worker-a"}
     assert {owners[i] for i in second} == {"worker-b"}
+
+
+def same_account(db: Conn, count: int) -> list[Seeded]:
+    """`count` listings of one host's Avito account, each queued and due."""
+    first = connected(db, 1_000_000_201, 7201)
+    listings = [first]
+    for n in range(1, count):
+        prop = create_property(db, first.owner_id)
+        integration = create_integration(
+            db, prop, first.account_id, first.avito_user_id, 1_000_000_201 + n
+        )
+        db.execute("select avito_private.enqueue_integration(%s, 'initial')", (integration,))
+        listings.append(
+            Seeded(first.owner_id, prop, first.account_id, integration, 7201, 1_000_000_201 + n)
+        )
+    return listings
+
+
+def test_an_account_another_worker_is_polling_is_not_claimed(db: Conn) -> None:
+    """Each worker has its own rate-limit buckets: one account's requests must come from one
+    worker at a time, or the account sees the sum of two buckets."""
+    one, two, three = same_account(db, 3)
+    elsewhere = connected(db, 1_000_000_301, 7301)
+    assert claim(db, "worker-a", limit=1, quiet=2.5) == [one.integration_id]
+    # b may take the other account's listing, not the account a is sending for.
+    assert claim(db, "worker-b", quiet=2.5) == [elsewhere.integration_id]
+    # a itself keeps claiming its account's listings.
+    assert claim(db, "worker-a", limit=1, quiet=2.5) == [two.integration_id]
+    # The three-argument claim (previous release) keeps the rule too.
+    assert claim(db, "worker-b") == []
+    assert three.integration_id not in claim(db, "worker-c", quiet=0)
+
+
+def test_an_account_changes_worker_only_after_its_quiet_time(db: Conn) -> None:
+    one, two = same_account(db, 2)
+    assert claim(db, "worker-a", limit=1, quiet=2.5) == [one.integration_id]
+    db.execute(
+        "select avito_private.complete_sync_success(%s, 'worker-a', 10)", (one.integration_id,)
+    )
+    released = db.execute(
+        "select owner, released_at > now() - interval '1 minute' as recent"
+        " from avito_private.account_releases where avito_account_id = %s",
+        (one.account_id,),
+    ).fetchone()
+    assert released == {"owner": "worker-a", "recent": True}
+    # a finished just now: its bucket may be empty, so b waits out the quiet time.
+    assert claim(db, "worker-b", quiet=60) == []
+    # Once the account has been silent that long (here: a quiet time of 0), b takes over.
+    assert claim(db, "worker-b", quiet=0) == [two.integration_id]
+
+
+def test_a_dead_workers_account_is_taken_over_when_its_lease_expires(db: Conn) -> None:
+    one, two = same_account(db, 2)
+    assert claim(db, "dead-worker", limit=1, quiet=2.5) == [one.integration_id]
+    assert claim(db, "worker-b", quiet=2.5) == []
+    db.execute(
+        "update public.avito_sync_queue set lease_expires_at = now() - interval '1 second',"
+        " next_sync_at = now() - interval '1 second' where integration_id = %s",
+        (one.integration_id,),
+    )
+    assert set(claim(db, "worker-b", quiet=2.5)) == {one.integration_id, two.integration_id}
 
 
 def test_an_expired_lease_is_reclaimed_and_the_old_owner_cannot_complete(db: Conn) -> None:
@@ -434,7 +511,7 @@ def test_queue_functions_are_for_the_service_role_only(db: Conn) -> None:
             ],
         ),
     ).fetchall()
-    assert len(rows) == 14
+    assert len(rows) == 15  # claim_sync_batch: three- and four-argument forms
     for r in rows:
         assert (r["auth"], r["anon"], r["service"]) == (False, False, True), r["proname"]
         assert r["definer"], r["proname"]

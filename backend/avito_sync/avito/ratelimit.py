@@ -119,6 +119,13 @@ class RateLimiter:
         return wait
 
 
+def account_quiet_seconds(settings: AvitoSettings) -> float:
+    """How long an account must go without a request from one process before another process
+    may send for it: by then the first one's bucket would be full again, so the requests of
+    both together still fit one bucket (the queue's claims enforce it across workers)."""
+    return settings.account_burst / settings.account_rate_per_second
+
+
 _SHARED: dict[tuple[str, RateLimits], RateLimiter] = {}
 
 

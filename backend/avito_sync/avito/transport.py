@@ -12,13 +12,19 @@ from __future__ import annotations
 import httpx
 
 CONNECTIONS_PER_SHARD = 8
+KEEPALIVE_SECONDS = 4.0
+"""Idle keep-alive connections are dropped after this, below the 5 s idle timeout common
+servers use (uvicorn's default, so the sandbox's): reusing a connection the server is closing
+at that moment fails the request (the capacity bench saw ReadError / RemoteProtocolError)."""
 
 
 class ShardedTransport(httpx.AsyncBaseTransport):
     def __init__(self, max_connections: int, *, per_shard: int = CONNECTIONS_PER_SHARD) -> None:
         count = max(1, -(-max_connections // per_shard))
         size = max(1, -(-max_connections // count))
-        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+        limits = httpx.Limits(
+            max_connections=size, max_keepalive_connections=size, keepalive_expiry=KEEPALIVE_SECONDS
+        )
         self._shards = [
             httpx.AsyncHTTPTransport(limits=limits, trust_env=False) for _ in range(count)
         ]

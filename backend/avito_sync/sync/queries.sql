@@ -4,10 +4,12 @@
 -- === queue (queue.py; migrations 20261127100000, 20261127100200, 20261206080000) ===
 
 -- name: claim_batch
--- Lease up to `limit` due rows; a steady-state row also names the listing to poll.
+-- Lease up to `limit` due rows whose account no other worker may still be sending for
+-- (migration 20261206150000); a steady-state row also names the listing to poll.
 select integration_id, property_id, avito_account_id, attempts, wake_reason,
        lease_expires_at, avito_user_id, avito_item_id, timezone
-  from avito_private.claim_sync_polls(%(owner)s, %(limit)s, %(lease_seconds)s);
+  from avito_private.claim_sync_polls(
+         %(owner)s, %(limit)s, %(lease_seconds)s, %(account_quiet_seconds)s);
 
 -- name: claim_integration
 -- Lease one integration's row now (the host's button, the initial sync after connect).

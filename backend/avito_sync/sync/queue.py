@@ -95,11 +95,20 @@ def _trigger(value: str | None) -> Trigger:
     return "tick"
 
 
-async def claim_batch(conn: Conn, owner: str, limit: int, lease_seconds: int) -> list[ClaimedSync]:
+async def claim_batch(
+    conn: Conn, owner: str, limit: int, lease_seconds: int, account_quiet_seconds: float = 0.0
+) -> list[ClaimedSync]:
+    """Lease due rows. A row's account must have been silent for `account_quiet_seconds` in
+    every other worker (each process has its own rate-limit buckets)."""
     async with conn.cursor(row_factory=class_row(_Claim)) as cur:
         await cur.execute(
             QUERIES["claim_batch"],
-            {"owner": owner, "limit": limit, "lease_seconds": lease_seconds},
+            {
+                "owner": owner,
+                "limit": limit,
+                "lease_seconds": lease_seconds,
+                "account_quiet_seconds": account_quiet_seconds,
+            },
         )
         return [claim.claimed() for claim in await cur.fetchall()]
 

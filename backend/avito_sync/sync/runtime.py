@@ -14,6 +14,7 @@ from typing import Any
 from psycopg_pool import AsyncConnectionPool
 
 from avito_sync.avito.client import AvitoClient
+from avito_sync.avito.ratelimit import account_quiet_seconds
 from avito_sync.avito.settings import AvitoSettings
 from avito_sync.core.database import open_pool
 from avito_sync.sync.engine import SyncEngine
@@ -61,6 +62,7 @@ class SyncRuntime:
             settings,
             engine.run_queued,
             before_fill=partial(link_pending, pool, client, tokens.provider),
+            account_quiet_seconds=account_quiet_seconds(avito_settings),
         )
         return cls(settings, pool, client, tokens, engine, worker, own_pool, own_client)
 

@@ -84,8 +84,10 @@ class Worker:
         run_sync: SyncRunner,
         *,
         before_fill: Callable[[], Awaitable[object]] | None = None,
+        account_quiet_seconds: float = 0.0,
     ) -> None:
         self._pool = pool
+        self._account_quiet_seconds = account_quiet_seconds
         self._settings = settings
         self._run_sync = run_sync
         self._before_fill = before_fill
@@ -205,7 +207,11 @@ class Worker:
                 limit = min(free, self._settings.batch_size)
                 async with self._pool.connection() as conn:
                     claimed = await queue.claim_batch(
-                        conn, self.owner, limit, self._settings.lease_seconds
+                        conn,
+                        self.owner,
+                        limit,
+                        self._settings.lease_seconds,
+                        self._account_quiet_seconds,
                     )
                 for item in claimed:
                     task = asyncio.create_task(

@@ -16,7 +16,8 @@ select is(
      and has_function_privilege('service_role', p.oid, 'execute')
      and not has_function_privilege('authenticated', p.oid, 'execute')
      and not has_function_privilege('anon', p.oid, 'execute')),
-  14, 'every queue and tick function is definer, search_path-pinned, service_role only');
+  -- 15: claim_sync_batch has a three- and a four-argument form (20261206150000).
+  15, 'every queue and tick function is definer, search_path-pinned, service_role only');
 
 select ok(
   (select not p.prosecdef and p.proconfig = array['search_path=""']

@@ -12,7 +12,8 @@ select is(
      and has_function_privilege('service_role', p.oid, 'execute')
      and not has_function_privilege('authenticated', p.oid, 'execute')
      and not has_function_privilege('anon', p.oid, 'execute')),
-  5, 'every steady-poll function is definer, search_path-pinned, service_role only');
+  -- 6: claim_sync_polls has a three- and a four-argument form (20261206150000).
+  6, 'every steady-poll function is definer, search_path-pinned, service_role only');
 
 select is(
   (select count(*)::int from pg_proc p join pg_namespace n on n.oid = p.pronamespace
