@@ -256,10 +256,11 @@ def _measure(
         (created[str(b)] - made).total_seconds() for b, made in bookings if str(b) in created
     ]
     change_lat: list[float] = []
+    change_wait: list[float] = []  # the change's commit -> the run that pushed it starting
     for integration_id, at in changes:
         pushed = next(
             (
-                r["finished_at"]
+                r
                 for r in by_listing.get(integration_id, [])
                 if r["started_at"] >= at - dt.timedelta(seconds=15)
                 and r["finished_at"] > at
@@ -268,7 +269,8 @@ def _measure(
             None,
         )
         if pushed is not None:
-            change_lat.append((pushed - at).total_seconds())
+            change_lat.append((pushed["finished_at"] - at).total_seconds())
+            change_wait.append(max(0.0, (pushed["started_at"] - at).total_seconds()))
     # Two polls of one listing at once would mean the leases failed (with two workers).
     overlapping = sum(
         later[0] < earlier[1]
@@ -300,6 +302,8 @@ def _measure(
         "bookings_arrived": len(booking_lat),
         "change_to_avito_p50_s": percentile(change_lat, 0.5),
         "change_to_avito_p99_s": percentile(change_lat, 0.99),
+        "change_to_run_start_p50_s": percentile(change_wait, 0.5),
+        "change_to_run_start_p99_s": percentile(change_wait, 0.99),
         "changes_made": len(changes),
         "changes_pushed": len(change_lat),
         "worker_cpu_ms_per_poll": 1000 * cpu / polls if polls else None,

@@ -15,6 +15,10 @@
 -- them; when it falls behind by more than the quiet time (or stops), another worker takes
 -- them over, so two workers still add up. Single-row claims (the host's button, the initial
 -- sync after connect) run in the service process with its own buckets and are not held back.
+--
+-- Due rows woken by the host (a change, the button, a new connection) are claimed before
+-- routine polls: a worker at its in-flight limit claims only a few rows at a time, and a
+-- price change should not queue behind the polls that fell due before it.
 
 create table if not exists avito_private.account_releases (
   avito_account_id uuid primary key references public.avito_accounts (id) on delete cascade,
@@ -119,7 +123,9 @@ begin
           and sq.status = 'running'
           and sq.lease_owner <> p_owner
           and sq.lease_expires_at > now())
-    order by q.next_sync_at
+    -- What a host did (a change, the button, a new connection) before the routine polls: with
+    -- few free slots the claim still takes those first.
+    order by q.wake_reason = 'tick', q.next_sync_at
     limit p_limit
     for update of q skip locked));
 end;
@@ -127,7 +133,7 @@ $$;
 
 comment on function avito_private.claim_sync_batch(text, integer, integer, double precision) is
   'Leases up to p_limit due rows whose Avito account no other worker may still be sending '
-  'for (migration 20261206150000).';
+  'for, host-triggered rows first (migration 20261206150000).';
 
 -- The three-argument claim (a worker of the previous release, mid-deploy) keeps the account
 -- rule without a quiet time.

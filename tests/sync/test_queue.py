@@ -105,6 +105,26 @@ def same_account(db: Conn, count: int) -> list[Seeded]:
     return listings
 
 
+def test_a_change_is_claimed_before_routine_polls_that_fell_due_earlier(db: Conn) -> None:
+    """A worker at its in-flight limit claims a few rows at a time: what the host did goes
+    first, so a price change does not queue behind the polls of the last seconds."""
+    routine = [connected(db, 1_000_000_401 + n, 7401 + n) for n in range(3)]
+    changed = connected(db, 1_000_000_411, 7411)
+    db.execute(
+        "update public.avito_sync_queue set wake_reason = 'tick',"
+        " next_sync_at = now() + interval '1 minute'"
+    )
+    db.execute(
+        "update public.avito_sync_queue set next_sync_at = now() - interval '5 seconds'"
+        " where integration_id = any(%s)",
+        ([r.integration_id for r in routine],),
+    )
+    add_booking(db, changed.property_id, day(20), day(22))
+    assert row(db, changed.integration_id)["wake_reason"] == "change"
+    assert claim(db, "worker-a", limit=1, quiet=2.5) == [changed.integration_id]
+    assert set(claim(db, "worker-a", quiet=2.5)) == {r.integration_id for r in routine}
+
+
 def test_an_account_another_worker_is_polling_is_not_claimed(db: Conn) -> None:
     """Each worker has its own rate-limit buckets: one account's requests must come from one
     worker at a time, or the account sees the sum of two buckets."""

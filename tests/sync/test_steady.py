@@ -410,6 +410,29 @@ async def test_a_change_stamped_between_claim_and_flush_forces_the_full_sync(
     assert _steady_polls(db, ours.integration_id) == 1
 
 
+async def test_a_poll_woken_by_a_change_is_written_without_waiting_for_the_batch(
+    db: Conn, pair: tuple[Any, Any], sync_pool: Any
+) -> None:
+    """The batch timer (here an hour) holds routine polls; a change's poll writes at once."""
+    ours, other = pair
+    today, digest = day(0), "f" * 40
+    for seeded in (ours, other):
+        _arm(db, seeded.integration_id, digest, today)
+    recorder = steady.PollRecorder(
+        sync_pool, owner=OWNER, full_push_every=FULL_EVERY, interval_seconds=10, max_delay=3600
+    )
+    now = dt.datetime.now(dt.UTC)
+    routine = asyncio.create_task(
+        recorder.finish(steady.FinishedPoll(other.integration_id, digest, today, now))
+    )
+    await asyncio.sleep(0)
+    woken = steady.FinishedPoll(ours.integration_id, digest, today, now)
+    # Both are written by the urgent poll's batch; neither waits for the hour.
+    assert await asyncio.wait_for(recorder.finish(woken, urgent=True), 30) == "done"
+    assert await asyncio.wait_for(routine, 30) == "done"
+    await recorder.aclose()
+
+
 # --- the engine against the sandbox ------------------------------------------------------
 
 

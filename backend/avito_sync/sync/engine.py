@@ -256,7 +256,8 @@ class SyncEngine:
         status = await self._polls.finish(
             steady.FinishedPoll(
                 item.integration_id, steady.answer_hash(answer.content, window), window.start, now
-            )
+            ),
+            urgent=item.trigger == "change",
         )
         if status == "changed":
             return _Prefetched(target, window, answer, None, calls.requests)

@@ -128,13 +128,15 @@ class PollRecorder:
         self._timer: asyncio.TimerHandle | None = None
         self._flushes: set[asyncio.Task[None]] = set()
 
-    async def finish(self, poll: FinishedPoll) -> PollStatus:
-        """Queue the poll for the next batch and wait for its status. Raises what the batch's
-        statement raised (psycopg.Error, OSError): nothing was recorded then."""
+    async def finish(self, poll: FinishedPoll, *, urgent: bool = False) -> PollStatus:
+        """Queue the poll for the next batch and wait for its status; `urgent` (a poll woken
+        by an app change, which is most likely 'changed') writes the batch now rather than
+        letting the change wait for the timer. Raises what the batch's statement raised
+        (psycopg.Error, OSError): nothing was recorded then."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[PollStatus] = loop.create_future()
         self._pending.append((poll, future))
-        if len(self._pending) >= self._max_items:
+        if urgent or len(self._pending) >= self._max_items:
             self._flush_now()
         elif self._timer is None:
             self._timer = loop.call_later(self._max_delay, self._flush_now)
