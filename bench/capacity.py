@@ -58,7 +58,7 @@ LATENCY_MS = 100
 WARMUP_SECONDS = 15.0
 BOOKINGS_PER_SECOND = 2.0
 PRICE_CHANGES_PER_SECOND = 2.0
-IN_FLIGHT_HEADROOM = 6
+IN_FLIGHT_HEADROOM = 10
 """In-flight limit = polls per second x Avito's latency x this (database work and scheduling
 lag on top of the modelled latency); a larger limit only grows httpcore's pool scans."""
 APP_RATE = 1000.0
@@ -315,6 +315,9 @@ def _measure(
         "in_flight_mean": statistics.fmean(in_flight) if in_flight else 0,
         "in_flight_max": max(in_flight, default=0),
         "polls_per_worker": [r["polls"] for r in reports],
+        "loop_lag_p99_ms": percentile([x for r in reports for x in r.get("loop_lag_ms", [])], 0.99),
+        "loop_lag_max_ms": max((x for r in reports for x in r.get("loop_lag_ms", [])), default=0),
+        "gc_pauses_ms": [r.get("gc_pauses_ms") for r in reports],
         "overlapping_polls": overlapping,
     } | _rates(reports, window)
 

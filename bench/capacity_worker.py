@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import gc
 import json
 import logging
 import time
@@ -27,6 +28,7 @@ import psycopg
 
 from avito_sync.avito.ratelimit import RateLimiter, account_quiet_seconds, shared_rate_limiter
 from avito_sync.avito.stats import track_calls
+from avito_sync.core.gc_tuning import tune_for_service
 from avito_sync.core.logs import configure_logging
 from avito_sync.sync import queue
 from avito_sync.sync.queue import ClaimedSync
@@ -53,6 +55,30 @@ class _RoundTrips:
             return await original(self, *args, **kwargs)
 
         psycopg.AsyncCursor.execute = counted  # type: ignore[method-assign]
+
+
+class _GcPauses:
+    """How long the garbage collector stopped the process, per generation."""
+
+    def __init__(self) -> None:
+        self._started = 0.0
+        self._pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+
+    def note(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self._pauses[info["generation"]].append(time.perf_counter() - self._started)
+
+    def by_generation(self) -> dict[str, dict[str, float]]:
+        return {
+            str(gen): {
+                "count": len(pauses),
+                "total_ms": round(1000 * sum(pauses), 1),
+                "max_ms": round(1000 * max(pauses, default=0.0), 1),
+            }
+            for gen, pauses in self._pauses.items()
+        }
 
 
 def _record_sends(limiter: RateLimiter, sends: list[tuple[str | None, float]]) -> None:
@@ -93,9 +119,15 @@ async def _ours(
     cpu0, wall0, polls0, trips0 = time.process_time(), time.monotonic(), polls, _RoundTrips.count
     if profile is not None:
         profile.enable()
+    lags: list[float] = []  # how late each sample woke: the event loop's stalls
+    pauses = _GcPauses()
+    gc.callbacks.append(pauses.note)
     while time.monotonic() - wall0 < seconds:
+        asleep = time.monotonic()
         await asyncio.sleep(SAMPLE_SECONDS)
+        lags.append(time.monotonic() - asleep - SAMPLE_SECONDS)
         samples.append(worker.in_flight)
+    gc.callbacks.remove(pauses.note)
     if profile is not None:
         profile.disable()
     cpu1, done, trips = time.process_time(), polls - polls0, _RoundTrips.count - trips0
@@ -103,7 +135,13 @@ async def _ours(
     with contextlib.suppress(asyncio.CancelledError):
         await task
     out.update(
-        polls=done, cpu_seconds=cpu1 - cpu0, round_trips=trips, in_flight=samples, poll_log=log
+        polls=done,
+        cpu_seconds=cpu1 - cpu0,
+        round_trips=trips,
+        in_flight=samples,
+        poll_log=log,
+        loop_lag_ms=[round(1000 * lag, 1) for lag in lags],
+        gc_pauses_ms=pauses.by_generation(),
     )
 
 
@@ -159,6 +197,7 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
     sends: list[tuple[str | None, float]] = []
     _record_sends(shared_rate_limiter(avito), sends)
     runtime = await SyncRuntime.open(settings, avito)
+    tune_for_service()  # as `avito-sync worker` does
     out: dict[str, Any] = {"mode": args.mode, "sends": sends}
     try:
         if args.mode == "ours":

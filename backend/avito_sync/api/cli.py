@@ -11,6 +11,7 @@ from avito_sync.api.app import create_app
 from avito_sync.api.settings import load_service_settings
 from avito_sync.avito.settings import load_avito_settings
 from avito_sync.core.env_settings import exit_on_settings_error
+from avito_sync.core.gc_tuning import tune_for_service
 from avito_sync.core.logs import configure_logging, get_logger
 from avito_sync.sync.settings import load_sync_settings
 
@@ -37,4 +38,5 @@ def serve_command(
     run_worker = settings.run_worker and not no_worker
     log.info("service_starting", host=host, port=port, worker=run_worker)
     app = create_app(settings, avito_settings, sync_settings, run_worker=run_worker)
+    tune_for_service()
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)

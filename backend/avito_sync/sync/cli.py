@@ -12,6 +12,7 @@ from psycopg.rows import dict_row
 
 from avito_sync.avito.settings import AvitoSettings, load_avito_settings
 from avito_sync.core.env_settings import exit_on_settings_error
+from avito_sync.core.gc_tuning import tune_for_service
 from avito_sync.core.logs import configure_logging, get_logger
 from avito_sync.core.signals import on_stop_signals
 from avito_sync.notify.channel_settings import load_channel_settings
@@ -127,6 +128,7 @@ def worker_command() -> None:
         except psycopg.OperationalError as exc:
             raise _fail(f"cannot reach the database: {type(exc).__name__}") from None
         on_stop_signals(runtime.worker.stop)
+        tune_for_service()
         try:
             await runtime.worker.run_forever()
         finally:

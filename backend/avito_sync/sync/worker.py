@@ -34,7 +34,7 @@ SyncRunner = Callable[[ClaimedSync], Awaitable[None]]
 """Runs one claimed sync to the end, completing (or failing) its queue row itself."""
 
 LISTEN_RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
-MIN_WAIT_SECONDS = 0.25
+MIN_WAIT_SECONDS = 0.1
 """Shortest sleep between claims: a due row another worker holds locked is not spun on."""
 
 
