@@ -98,6 +98,21 @@ begin
 
   return query
   select * from avito_private.lease_sync_rows('claim_sync_batch', p_owner, p_lease_seconds, array(
+    -- The accounts another worker may still be sending for, found once per claim (the
+    -- running rows are few and indexed), not once per candidate row.
+    with busy as (
+      select si.avito_account_id
+      from public.avito_sync_queue sq
+      join public.integrations si on si.id = sq.integration_id
+      where sq.status = 'running'
+        and sq.lease_expires_at > now()
+        and sq.lease_owner <> p_owner
+      union
+      select r.avito_account_id
+      from avito_private.account_releases r
+      where r.owner <> p_owner
+        and r.released_at > now() - make_interval(secs => p_account_quiet_seconds)
+    )
     select q.id
     from public.avito_sync_queue q
     join public.integrations i on i.id = q.integration_id
@@ -110,19 +125,7 @@ begin
       and i.is_active
       and p.deleted_at is null
       and a.status = 'active'
-      and not exists (
-        select 1 from avito_private.account_releases r
-        where r.avito_account_id = i.avito_account_id
-          and r.owner <> p_owner
-          and r.released_at > now() - make_interval(secs => p_account_quiet_seconds))
-      and not exists (
-        select 1
-        from public.integrations si
-        join public.avito_sync_queue sq on sq.integration_id = si.id
-        where si.avito_account_id = i.avito_account_id
-          and sq.status = 'running'
-          and sq.lease_owner <> p_owner
-          and sq.lease_expires_at > now())
+      and not exists (select 1 from busy b where b.avito_account_id = i.avito_account_id)
     -- What a host did (a change, the button, a new connection) before the routine polls: with
     -- few free slots the claim still takes those first.
     order by q.wake_reason = 'tick', q.next_sync_at
