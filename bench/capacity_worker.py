@@ -190,7 +190,7 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
         account_rate_per_second=args.account_rate,
         account_burst=args.account_burst,
         app_rate_per_second=args.app_rate,
-        app_burst=int(args.app_rate),
+        app_burst=args.app_burst,
         max_connections=min(1000, max(20, args.concurrency)),
         read_timeout_seconds=30,
     )
@@ -230,6 +230,7 @@ def main() -> None:
     parser.add_argument("--account-rate", type=float, default=2.0)
     parser.add_argument("--account-burst", type=int, default=5)
     parser.add_argument("--app-rate", type=float, default=1000.0)
+    parser.add_argument("--app-burst", type=int, default=1000)
     args = parser.parse_args()
     configure_logging("WARNING")
     logging.getLogger("httpx").setLevel(logging.WARNING)
